@@ -1,0 +1,187 @@
+// ctgrad/detail/kernel.hpp — straight-line evaluation of a DAG.
+//
+// Every distinct node gets one slot in a local std::array, in topological
+// order; each slot is written once by code specialised for that node
+// (the op is a template argument, never a runtime switch).  The array stays
+// local so the optimiser keeps it in registers; no heap, no tape, no graph
+// object at run time.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "../expression.hpp"
+#include "../functions.hpp"
+#include "../var.hpp"
+#include "graph.hpp"
+#include "math.hpp"
+
+namespace ctgrad {
+
+/// Compile errors name the offending variable through these types: a
+/// variable's name spelled out as characters reads the same in every
+/// compiler's diagnostics (`variable<'w', '5'>`), unlike a string template
+/// argument.
+namespace error {
+template <char... Name> struct variable {};
+
+template <class Variable>
+struct no_value_bound_for {
+  static_assert(detail::always_false<Variable>,
+                "ctgrad::eval / ctgrad::gradient: a variable of the expression has no value; "
+                "pass it as a binding (name = value). Its name is spelled out in error::variable<...> above");
+};
+template <class Variable>
+struct bound_variable_does_not_occur {
+  static_assert(detail::always_false<Variable>,
+                "ctgrad::eval / ctgrad::gradient: a binding names a variable that does not occur in the "
+                "expression; remove it. Its name is spelled out in error::variable<...> above");
+};
+template <class Variable>
+struct variable_bound_twice {
+  static_assert(detail::always_false<Variable>,
+                "ctgrad::eval / ctgrad::gradient: a variable is bound twice; keep one binding. "
+                "Its name is spelled out in error::variable<...> above");
+};
+}  // namespace error
+
+namespace detail {
+
+template <fixed_string Name>
+constexpr auto spelled_out() noexcept {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    return error::variable<Name.data[I]...>{};
+  }(std::make_index_sequence<Name.size()>{});
+}
+
+/// All bindings of one call, found by name through base-class deduction.
+template <class... Bs>
+struct binding_set : Bs... {};
+
+template <fixed_string Name, class T>
+constexpr T bound_value(const binding<Name, T>& b) noexcept { return b.value; }
+
+/// The scalar type of a call: the one asked for, else the common type of the
+/// bound values (double when nothing is bound).
+template <class Scalar, class... Bs>
+struct scalar_of {
+  using type = Scalar;
+};
+template <class... Bs>
+struct scalar_of<void, Bs...> {
+  using type = double;
+};
+template <class B, class... Bs>
+  requires(is_binding_v<B> && (is_binding_v<Bs> && ...))
+struct scalar_of<void, B, Bs...> {
+  using type = std::common_type_t<decltype(B::value), decltype(Bs::value)...>;
+};
+template <class Scalar, class... Bs>
+using scalar_of_t = typename scalar_of<Scalar, Bs...>::type;
+
+// The value of an operand: a literal from its type, anything else from its slot.
+template <class G, class Operand, class Scalar, std::size_t N>
+constexpr Scalar operand(const std::array<Scalar, N>& v) noexcept {
+  if constexpr (is_constant<Operand>) return Operand::template value<Scalar>();
+  else return v[G::template index<Operand>];
+}
+
+template <class G, class Node, class Scalar, std::size_t N, class Bindings>
+constexpr Scalar evaluate(const std::array<Scalar, N>& v, const Bindings& bindings) noexcept {
+  if constexpr (is_var<Node>) {
+    return static_cast<Scalar>(bound_value<Node::name>(bindings));
+  } else if constexpr (is_unary<Node>) {
+    using s = split_unary<Node>;
+    return s::function::value(operand<G, typename s::argument>(v));
+  } else if constexpr (is_pow<Node>) {
+    using e = typename split_power<Node>::exponent;
+    const Scalar a = operand<G, typename split_power<Node>::base>(v);
+    if constexpr (e::den == 1) return math::ipow(a, e::num);
+    else if constexpr (e::den == 2) return math::ipow(math::sqrt(a), e::num);
+    else return math::pow(a, e::template value<Scalar>());
+  } else {
+    const Scalar a = operand<G, typename operands_of<Node>::first>(v);
+    const Scalar b = operand<G, typename operands_of<Node>::second>(v);
+    if constexpr (is_add<Node>) return a + b;
+    else if constexpr (is_mul<Node>) return a * b;
+    else return a / b;
+  }
+}
+
+/// Evaluate every node of G in topological order.
+template <class G, class Scalar, class Bindings>
+constexpr std::array<Scalar, G::size> run(const Bindings& bindings) noexcept {
+  std::array<Scalar, G::size> v{};
+  // A braced list, not a fold: no nesting limit, and cheaper to compile.
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    [[maybe_unused]] const int sequence[] = {0, (v[I] = evaluate<G, typename G::template node<I>>(v, bindings), 0)...};
+  }(std::make_index_sequence<G::size>{});
+  return v;
+}
+
+template <class G, class Root, class Scalar>
+constexpr Scalar value_of(const std::array<Scalar, G::size>& v) noexcept {
+  return operand<G, Root>(v);
+}
+
+template <class T> using is_var_q = std::bool_constant<is_var<T>>;
+
+template <class... Vs>
+consteval auto names_of(mp::mp_list<Vs...>*) {
+  return std::array<std::string_view, sizeof...(Vs)>{Vs::name.view()...};
+}
+
+template <std::size_t N, std::size_t M>
+constexpr bool contains_name(const std::array<std::string_view, N>& names, std::string_view name, std::size_t end = M) {
+  for (std::size_t i = 0; i != end; ++i)
+    if (names[i] == name) return true;
+  return false;
+}
+
+/// Checks the bindings of a call against the variables of G.  Returns true
+/// when they match; otherwise instantiates one error type naming the
+/// variable, and the caller stops there, so that is the only error.
+template <class G, class... Bs>
+consteval bool check_bindings() {
+  static_assert((is_binding_v<Bs> && ...),
+                "ctgrad::eval / ctgrad::gradient: pass values as bindings, e.g. eval(e, x = 1.0, y = 2.0)");
+  if constexpr (!(is_binding_v<Bs> && ...)) {
+    return false;
+  } else {
+    using bindings = mp::mp_list<Bs...>;
+    constexpr auto vars = names_of(static_cast<mp::mp_copy_if<typename G::nodes, is_var_q>*>(nullptr));
+    constexpr std::array<std::string_view, sizeof...(Bs)> bound{Bs::name.view()...};
+    constexpr std::size_t n = bound.size();
+    constexpr std::size_t twice = [&] {
+      for (std::size_t i = 0; i != n; ++i)
+        if (contains_name<n, n>(bound, bound[i], i)) return i;
+      return n;
+    }();
+    constexpr std::size_t missing = [&] {
+      for (std::size_t i = 0; i != vars.size(); ++i)
+        if (!contains_name<n, n>(bound, vars[i])) return i;
+      return vars.size();
+    }();
+    constexpr std::size_t extra = [&] {
+      for (std::size_t i = 0; i != n; ++i)
+        if (!contains_name<vars.size(), vars.size()>(vars, bound[i])) return i;
+      return n;
+    }();
+    if constexpr (twice != n) {
+      return sizeof(error::variable_bound_twice<decltype(spelled_out<mp::mp_at_c<bindings, twice>::name>())>) == 0;
+    } else if constexpr (missing != vars.size()) {
+      using culprit = mp::mp_at_c<mp::mp_copy_if<typename G::nodes, is_var_q>, missing>;
+      return sizeof(error::no_value_bound_for<decltype(spelled_out<culprit::name>())>) == 0;
+    } else if constexpr (extra != n) {
+      return sizeof(error::bound_variable_does_not_occur<decltype(spelled_out<mp::mp_at_c<bindings, extra>::name>())>) == 0;
+    } else {
+      return true;
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace ctgrad

@@ -1,0 +1,224 @@
+// ctgrad/detail/math.hpp — scalar math that works both at run time and in
+// constant expressions.
+//
+// At run time every function calls <cmath> (exact mode: the platform's libm).
+// In a constant expression <cmath> is not usable on clang, so the `cx::`
+// implementations below take over.  They compute in long double with range
+// reduction and series, and are accurate to <= 2 ulp in double on finite
+// arguments (tests/math_test.cpp checks them against <cmath>).
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <limits>
+#include <type_traits>
+
+namespace ctgrad::detail::cx {
+
+using ld = long double;
+
+inline constexpr ld ln2 = 0.693147180559945309417232121458176568L;
+inline constexpr ld pi = 3.141592653589793238462643383279502884L;
+
+template <class T>
+constexpr bool isnan(T x) noexcept { return x != x; }
+
+template <class T>
+constexpr bool isinf(T x) noexcept {
+  return x == std::numeric_limits<T>::infinity() || x == -std::numeric_limits<T>::infinity();
+}
+
+// 2^k exactly, by binary powering (k may be large and negative).
+constexpr ld pow2(long k) noexcept {
+  ld base = k < 0 ? 0.5L : 2.0L;
+  unsigned long n = k < 0 ? static_cast<unsigned long>(-k) : static_cast<unsigned long>(k);
+  ld r = 1.0L;
+  while (n != 0) {
+    if (n & 1U) r *= base;
+    base *= base;
+    n >>= 1U;
+  }
+  return r;
+}
+
+// Round to nearest integer (half away from zero), for range reduction only.
+constexpr long nearest(ld x) noexcept { return static_cast<long>(x < 0 ? x - 0.5L : x + 0.5L); }
+
+constexpr ld exp(ld x) noexcept {
+  if (isnan(x)) return x;
+  if (x > 11357.0L) return std::numeric_limits<ld>::infinity();
+  if (x < -11400.0L) return 0.0L;
+  const long k = nearest(x / ln2);
+  const ld r = x - static_cast<ld>(k) * ln2;  // |r| <= ln2/2
+  ld term = 1.0L, sum = 1.0L;
+  for (int i = 1; i < 28; ++i) {
+    term *= r / i;
+    sum += term;
+  }
+  return sum * pow2(k);
+}
+
+constexpr ld expm1(ld x) noexcept {
+  if (x > -0.5L && x < 0.5L) {
+    ld term = x, sum = x;
+    for (int i = 2; i < 30; ++i) {
+      term *= x / i;
+      sum += term;
+    }
+    return sum;
+  }
+  return exp(x) - 1.0L;
+}
+
+constexpr ld log(ld x) noexcept {
+  if (isnan(x) || x < 0) return std::numeric_limits<ld>::quiet_NaN();
+  if (x == 0) return -std::numeric_limits<ld>::infinity();
+  if (isinf(x)) return x;
+  // x = m * 2^k with m in [sqrt(1/2), sqrt(2)).
+  long k = 0;
+  while (x >= 0x1p64L) { x *= 0x1p-64L; k += 64; }
+  while (x < 0x1p-64L) { x *= 0x1p64L; k -= 64; }
+  while (x >= 1.41421356237309504880L) { x *= 0.5L; ++k; }
+  while (x < 0.70710678118654752440L) { x *= 2.0L; --k; }
+  // log(m) = 2 atanh(u), u = (m - 1)/(m + 1), |u| < 0.172.
+  const ld u = (x - 1.0L) / (x + 1.0L);
+  const ld u2 = u * u;
+  ld power = u, sum = 0.0L;
+  for (int i = 1; i < 60; i += 2) {
+    sum += power / i;
+    power *= u2;
+  }
+  return 2.0L * sum + static_cast<ld>(k) * ln2;
+}
+
+constexpr ld log1p(ld x) noexcept {
+  // Goldberg's trick: exact enough for tiny x without a separate series.
+  const ld u = 1.0L + x;
+  if (u == 1.0L) return x;
+  return log(u) * x / (u - 1.0L);
+}
+
+constexpr ld sqrt(ld x) noexcept {
+  if (isnan(x) || x < 0) return std::numeric_limits<ld>::quiet_NaN();
+  if (x == 0 || isinf(x)) return x;
+  // Scale into [1, 4) by powers of 4, Newton from a linear first guess.
+  long k = 0;
+  while (x >= 4.0L) { x *= 0.25L; ++k; }
+  while (x < 1.0L) { x *= 4.0L; --k; }
+  ld y = 0.5L + 0.5L * x;
+  for (int i = 0; i < 8; ++i) y = 0.5L * (y + x / y);
+  return y * pow2(k);
+}
+
+constexpr ld sin_reduced(ld r) noexcept {  // |r| <= pi
+  ld term = r, sum = r;
+  const ld r2 = r * r;
+  for (int i = 1; i < 32; ++i) {
+    term *= -r2 / ((2 * i) * (2 * i + 1));
+    sum += term;
+  }
+  return sum;
+}
+
+constexpr ld cos_reduced(ld r) noexcept {  // |r| <= pi
+  ld term = 1.0L, sum = 1.0L;
+  const ld r2 = r * r;
+  for (int i = 1; i < 32; ++i) {
+    term *= -r2 / ((2 * i - 1) * (2 * i));
+    sum += term;
+  }
+  return sum;
+}
+
+constexpr ld reduce_2pi(ld x) noexcept { return x - static_cast<ld>(nearest(x / (2 * pi))) * (2 * pi); }
+
+constexpr ld sin(ld x) noexcept {
+  if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
+  return sin_reduced(reduce_2pi(x));
+}
+
+constexpr ld cos(ld x) noexcept {
+  if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
+  return cos_reduced(reduce_2pi(x));
+}
+
+constexpr ld tanh(ld x) noexcept {
+  if (isnan(x)) return x;
+  if (x > 24.0L) return 1.0L;
+  if (x < -24.0L) return -1.0L;
+  const ld e = expm1(2.0L * x);
+  return e / (e + 2.0L);
+}
+
+constexpr ld pow(ld x, ld y) noexcept { return exp(y * log(x)); }
+
+}  // namespace ctgrad::detail::cx
+
+namespace ctgrad::detail::math {
+
+// Each function: <cmath> at run time, cx:: in constant expressions.
+#define CTGRAD_DETAIL_MATH_FN(NAME)                                      \
+  template <std::floating_point T>                                       \
+  constexpr T NAME(T x) noexcept {                                       \
+    if (std::is_constant_evaluated()) return static_cast<T>(cx::NAME(x)); \
+    return std::NAME(x);                                                 \
+  }
+CTGRAD_DETAIL_MATH_FN(exp)
+CTGRAD_DETAIL_MATH_FN(expm1)
+CTGRAD_DETAIL_MATH_FN(log)
+CTGRAD_DETAIL_MATH_FN(log1p)
+CTGRAD_DETAIL_MATH_FN(sqrt)
+CTGRAD_DETAIL_MATH_FN(sin)
+CTGRAD_DETAIL_MATH_FN(cos)
+CTGRAD_DETAIL_MATH_FN(tanh)
+#undef CTGRAD_DETAIL_MATH_FN
+
+template <std::floating_point T>
+constexpr T pow(T x, T y) noexcept {
+  if (std::is_constant_evaluated()) return static_cast<T>(cx::pow(x, y));
+  return std::pow(x, y);
+}
+
+/// x^n for an integer n, by repeated squaring (exact for small n, and how a
+/// person would hand-write x*x).
+template <class T>
+constexpr T ipow(T x, long n) noexcept {
+  if (n < 0) return T(1) / ipow(x, -n);
+  T r = T(1);
+  while (n != 0) {
+    if (n & 1) r *= x;
+    x *= x;
+    n >>= 1;
+  }
+  return r;
+}
+
+// The activations, in forms that do not overflow for large |x|.
+template <std::floating_point T>
+constexpr T sigmoid(T x) noexcept {
+  if (x >= T(0)) return T(1) / (T(1) + math::exp(-x));
+  const T e = math::exp(x);
+  return e / (T(1) + e);
+}
+
+template <std::floating_point T>
+constexpr T softplus(T x) noexcept {
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
+  const T ax = x < T(0) ? -x : x;
+  return (x > T(0) ? x : T(0)) + math::log1p(math::exp(-ax));
+}
+
+// NaN in, NaN out for every piecewise function (never a silent 0).
+template <std::floating_point T>
+constexpr T relu(T x) noexcept { return x < T(0) ? T(0) : x; }
+
+template <std::floating_point T>
+constexpr T step(T x) noexcept { return x > T(0) ? T(1) : (x <= T(0) ? T(0) : x); }
+
+template <std::floating_point T>
+constexpr T sign(T x) noexcept { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x)); }
+
+template <std::floating_point T>
+constexpr T abs(T x) noexcept { return x < T(0) ? -x : x; }
+
+}  // namespace ctgrad::detail::math

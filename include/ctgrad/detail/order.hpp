@@ -1,0 +1,71 @@
+// ctgrad/detail/order.hpp — a fixed order on expression types, so that
+// commutative operands are stored one way only (`y*x` is `x*y`).
+//
+// Order: constants, then variables (by name), then functions, powers,
+// products/quotients, sums; within a group, by a structural hash.  The hash
+// only decides *which* canonical order we pick; a collision merely keeps the
+// written order (less sharing, never a wrong result).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "../expression.hpp"
+
+namespace ctgrad::detail {
+
+constexpr std::uint64_t hash_mix(std::uint64_t h, std::uint64_t v) noexcept {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 0x100000001b3ULL;
+}
+
+constexpr std::uint64_t hash_text(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (char ch : s) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+  return h;
+}
+
+template <class T> struct structural_hash;
+template <class T> inline constexpr std::uint64_t hash_v = structural_hash<T>::value;
+
+template <std::intmax_t N, std::intmax_t D>
+struct structural_hash<nodes::constant<N, D>> {
+  static constexpr std::uint64_t value = hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D));
+};
+template <fixed_string N>
+struct structural_hash<var<N>> {
+  static constexpr std::uint64_t value = hash_mix(2, hash_text(N.view()));
+};
+template <class A, class B>
+struct structural_hash<nodes::add<A, B>> {
+  static constexpr std::uint64_t value = hash_mix(hash_mix(3, hash_v<A>), hash_v<B>);
+};
+template <class A, class B>
+struct structural_hash<nodes::mul<A, B>> {
+  static constexpr std::uint64_t value = hash_mix(hash_mix(4, hash_v<A>), hash_v<B>);
+};
+template <class A, class B>
+struct structural_hash<nodes::div<A, B>> {
+  static constexpr std::uint64_t value = hash_mix(hash_mix(5, hash_v<A>), hash_v<B>);
+};
+template <class A, class E>
+struct structural_hash<nodes::pow<A, E>> {
+  static constexpr std::uint64_t value = hash_mix(hash_mix(6, hash_v<A>), hash_v<E>);
+};
+template <class F, class A>
+struct structural_hash<nodes::unary<F, A>> {
+  static constexpr std::uint64_t value = hash_mix(hash_text(F::name), hash_v<A>);
+};
+
+template <class T>
+inline constexpr int group = is_constant<T> ? 0 : is_var<T> ? 1 : is_unary<T> ? 2 : is_pow<T> ? 3 : is_add<T> ? 5 : 4;
+
+/// True when A is stored before B in a commutative node.
+template <class A, class B>
+consteval bool before() {
+  if constexpr (group<A> != group<B>) return group<A> < group<B>;
+  else if constexpr (is_var<A>) return A::name.view() < B::name.view();
+  else return hash_v<A> < hash_v<B>;
+}
+
+}  // namespace ctgrad::detail

@@ -1,0 +1,85 @@
+// ctgrad/gradient.hpp — `gradient(e, x, y, ...)`: a compiled kernel that
+// returns the value of e and every requested partial in one straight-line
+// pass.
+//
+// The kernel evaluates the DAG of {e, d(e, x), d(e, y), ...}.  The
+// derivatives come from reverse accumulation (derivative.hpp) and refer to
+// e's own nodes, so the pass is exactly forward + backward propagation:
+// each forward value is computed once and reused by the backward part, and
+// each shared adjoint is computed once for all the partials that need it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include "derivative.hpp"
+#include "detail/kernel.hpp"
+
+namespace ctgrad {
+
+/// What a gradient kernel returns: the value and one partial per variable,
+/// in the order the variables were given; `result[w1]` reads one by name.
+template <class Scalar, class... Vars>
+struct gradient_result {
+  Scalar value;
+  std::array<Scalar, sizeof...(Vars)> partials;
+
+  template <fixed_string Name>
+  constexpr Scalar operator[](var<Name>) const noexcept {
+    constexpr std::size_t i = [] {
+      constexpr std::array<std::string_view, sizeof...(Vars)> names{Vars::name.view()...};
+      std::size_t k = 0;
+      while (k != names.size() && names[k] != Name.view()) ++k;
+      return k;
+    }();
+    static_assert(i < sizeof...(Vars),
+                  "ctgrad::gradient_result[x]: x is not one of the variables the kernel differentiates by; "
+                  "list it in gradient(e, ..., x)");
+    if constexpr (i < sizeof...(Vars)) return partials[i];
+    else return Scalar{};
+  }
+};
+
+/// The kernel made by `gradient(e, xs...)`.  An empty object: call it with
+/// bindings for every variable of e.
+template <Expression E, class... Vars>
+struct gradient_kernel {
+  /// The distinct non-constant nodes the kernel evaluates, forward and
+  /// backward together, and the bytes of its one workspace.
+  using graph = detail::graph_of<E, decltype(detail::derivative(E{}, Vars{}))...>;
+  static constexpr std::size_t node_count = graph::size;
+  template <class Scalar>
+  static constexpr std::size_t workspace_bytes = node_count * sizeof(Scalar);
+
+  /// The derivative the kernel computes for x, as an expression (== d(e, x)).
+  template <fixed_string Name>
+  static constexpr auto derivative(var<Name> x) noexcept { return d(E{}, x); }
+
+  template <class Scalar = void, class... Bs>
+  constexpr auto operator()(Bs... bindings) const noexcept {
+    using scalar = detail::scalar_of_t<Scalar, Bs...>;
+    using result = gradient_result<scalar, Vars...>;
+    if constexpr (!detail::check_bindings<graph, Bs...>()) {
+      return result{};
+    } else {
+      const detail::binding_set<Bs...> set{bindings...};
+      const auto v = detail::run<graph, scalar>(set);
+      return result{detail::value_of<graph, E>(v),
+                    {detail::value_of<graph, decltype(detail::derivative(E{}, Vars{}))>(v)...}};
+    }
+  }
+};
+
+/// A kernel computing e and its partials by xs in one pass:
+///   constexpr auto g = gradient(E, w1, w2);
+///   auto r = g(w1 = 0.15, w2 = 0.2, ...);   // r.value, r[w1], r[w2]
+template <Expression E, class... Xs>
+constexpr auto gradient(E, Xs...) noexcept {
+  static_assert((detail::is_var<Xs> && ...),
+                "ctgrad::gradient(e, x, ...): differentiate with respect to variables (ctgrad::var<\"name\">)");
+  if constexpr ((detail::is_var<Xs> && ...)) return gradient_kernel<E, Xs...>{};
+  else return gradient_kernel<E>{};
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,36 @@
+// ctgrad/var.hpp — named variables and the bindings that give them values.
+#pragma once
+
+#include <concepts>
+#include <type_traits>
+
+#include "expression.hpp"
+
+namespace ctgrad {
+
+/// `x = 1.5` makes one of these: a value for the variable named Name.
+template <fixed_string Name, std::floating_point T>
+struct binding {
+  static constexpr auto name = Name;
+  T value;
+};
+
+template <class T> inline constexpr bool is_binding_v = false;
+template <fixed_string N, class T> inline constexpr bool is_binding_v<binding<N, T>> = true;
+
+/// A named scalar variable: `constexpr ctgrad::var<"x"> x;`.
+template <fixed_string Name>
+struct var : expression_base {
+  static constexpr auto name = Name;
+
+  /// Bind a value: `eval(e, x = 1.5)`.  Floating-point values keep their
+  /// type (float, double, long double); integers become double.
+  template <class T>
+    requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
+  constexpr auto operator=(T value) const noexcept {
+    using scalar = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+    return binding<Name, scalar>{static_cast<scalar>(value)};
+  }
+};
+
+}  // namespace ctgrad
