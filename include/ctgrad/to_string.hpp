@@ -15,13 +15,16 @@
 
 #include "arithmetic.hpp"
 #include "expression.hpp"
+#include "detail/graph.hpp"
 #include "fixed_string.hpp"
 
 namespace ctgrad {
 namespace detail {
 
-struct text_style {};
-struct latex_style {};
+template <class... Labels> struct text_style { using labels = mp::mp_list<Labels...>; };
+template <class... Labels> struct latex_style { using labels = mp::mp_list<Labels...>; };
+template <class Style> inline constexpr bool is_latex = false;
+template <class... Labels> inline constexpr bool is_latex<latex_style<Labels...>> = true;
 
 struct length_sink {
   std::size_t size = 0;
@@ -78,18 +81,28 @@ constexpr int precedence() noexcept {
   else if constexpr (is_var<T> || is_unary<T>) return 5;
   else if constexpr (is_pow<T>) return 4;
   else if constexpr (is_add<T>) return 1;
-  else if constexpr (is_div<T> && std::is_same_v<Style, latex_style>) return 3;  // \frac is a block
-  else if constexpr (is_mul<T> && std::is_same_v<Style, latex_style>)  // (1/2)*x prints as \frac{x}{2}
+  else if constexpr (is_div<T> && is_latex<Style>) return 3;  // \frac is a block
+  else if constexpr (is_mul<T> && is_latex<Style>)  // (1/2)*x prints as \frac{x}{2}
     return split_coefficient<T>::coefficient::den != 1 ? 3 : 2;
   else return 2;
 }
 
 template <class Style, class T, class Sink> constexpr void print_node(Sink& sink) noexcept;
 
+template <class Expr> struct labelled_as {
+  template <class Label> using fn = std::is_same<typename Label::expression, Expr>;
+};
+
 template <class Style, class T, class Sink>
 constexpr void print(Sink& sink, int min_precedence) noexcept {
-  constexpr bool latex = std::is_same_v<Style, latex_style>;
-  if (precedence<Style, T>() < min_precedence) {
+  constexpr bool latex = is_latex<Style>;
+  using labels = typename Style::labels;
+  constexpr std::size_t label = mp::mp_find_if_q<labels, labelled_as<T>>::value;
+  if constexpr (label != mp::mp_size<labels>::value) {
+    constexpr auto name = mp::mp_at_c<labels, label>::name;
+    if constexpr (latex) put_latex_name(sink, name.view());
+    else sink.put(name.view());
+  } else if (precedence<Style, T>() < min_precedence) {
     sink.put(latex ? "\\left(" : "(");
     print_node<Style, T>(sink);
     sink.put(latex ? "\\right)" : ")");
@@ -102,7 +115,7 @@ template <class Style, class C, class Sink>
 constexpr void print_constant(Sink& sink) noexcept {
   if constexpr (C::den == 1) {
     put_integer(sink, C::num);
-  } else if constexpr (std::is_same_v<Style, latex_style>) {
+  } else if constexpr (is_latex<Style>) {
     if (C::num < 0) sink.put("-");
     sink.put("\\frac{");
     put_integer(sink, C::num < 0 ? -C::num : C::num);
@@ -118,7 +131,7 @@ constexpr void print_constant(Sink& sink) noexcept {
 
 template <class Style, class T, class Sink>
 constexpr void print_node(Sink& sink) noexcept {
-  constexpr bool latex = std::is_same_v<Style, latex_style>;
+  constexpr bool latex = is_latex<Style>;
   if constexpr (is_constant<T>) {
     print_constant<Style, T>(sink);
   } else if constexpr (is_var<T>) {
@@ -225,17 +238,37 @@ constexpr auto print_to_string() noexcept {
 
 }  // namespace detail
 
+/// A name for a subexpression, used by the printers: wherever the labelled
+/// expression occurs, its name is printed instead.  Make one with
+/// `label<"out_h1">(sigmoid(w1*i1 + w2*i2 + b1))`.
+template <fixed_string Name, Expression E>
+struct expression_label {
+  using expression = E;
+  static constexpr auto name = Name;
+};
+
+template <fixed_string Name, Expression E>
+constexpr expression_label<Name, E> label(E) noexcept { return {}; }
+
+namespace detail {
+template <class T> inline constexpr bool is_label = false;
+template <fixed_string N, class E> inline constexpr bool is_label<expression_label<N, E>> = true;
+}  // namespace detail
+
 /// The expression as a person writes it: `sigmoid(x)*(1 - sigmoid(x))`.
-/// `constexpr`: compare it in a `static_assert`.
-template <Expression E>
-constexpr auto to_string(E) noexcept {
-  return detail::print_to_string<detail::text_style, E>();
+/// `constexpr`: compare it in a `static_assert`.  Labels name
+/// subexpressions: `to_string(d(E, w5), label<"out_o1">(out_o1))`.
+template <Expression E, class... Labels>
+  requires(detail::is_label<Labels> && ...)
+constexpr auto to_string(E, Labels...) noexcept {
+  return detail::print_to_string<detail::text_style<Labels...>, E>();
 }
 
 /// The expression as LaTeX maths: `\sigma\left(x\right) \cdot ...`.
-template <Expression E>
-constexpr auto to_latex(E) noexcept {
-  return detail::print_to_string<detail::latex_style, E>();
+template <Expression E, class... Labels>
+  requires(detail::is_label<Labels> && ...)
+constexpr auto to_latex(E, Labels...) noexcept {
+  return detail::print_to_string<detail::latex_style<Labels...>, E>();
 }
 
 }  // namespace ctgrad
