@@ -23,9 +23,15 @@ struct no_fold {};
 
 template <class F, class A>
 constexpr auto make_unary(A) noexcept {
-  if constexpr (is_constant<A> && requires { F::fold(A{}); }) {
-    if constexpr (!std::is_same_v<decltype(F::fold(A{})), no_fold>) return F::fold(A{});
-    else return nodes::unary<F, A>{};
+  // Only a literal argument is offered to fold(), so fold's body may use
+  // C::num and C::den freely.
+  if constexpr (is_constant<A>) {
+    if constexpr (requires { F::fold(A{}); }) {
+      if constexpr (!std::is_same_v<decltype(F::fold(A{})), no_fold>) return F::fold(A{});
+      else return nodes::unary<F, A>{};
+    } else {
+      return nodes::unary<F, A>{};
+    }
   } else {
     return nodes::unary<F, A>{};
   }

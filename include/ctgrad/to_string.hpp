@@ -140,7 +140,11 @@ constexpr void print_node(Sink& sink) noexcept {
   } else if constexpr (is_add<T>) {
     using a = typename operands_of<T>::first;
     using b = typename operands_of<T>::second;
-    if constexpr (is_negative<b>) {  // a - |b|
+    if constexpr (is_negative<a> && is_negative<b> && before<decltype(make_neg(b{})), decltype(make_neg(a{}))>()) {
+      print<Style, b>(sink, 1);  // -|b| - |a|, in reading order
+      sink.put(" - ");
+      print<Style, decltype(make_neg(a{}))>(sink, 2);
+    } else if constexpr (is_negative<b>) {  // a - |b|
       print<Style, a>(sink, 1);
       sink.put(" - ");
       print<Style, decltype(make_neg(b{}))>(sink, 2);
