@@ -25,13 +25,13 @@ void check_unary(E e, long double lo, long double hi, long double gap = 0) {
   for (long double p : test::random_points(lo, hi)) {
     if (std::fabs(p) < gap) continue;
     const auto f = [&](long double v) { return eval(e, x = v); };
-    const auto df = [&](long double v) { return eval(d(e, x), x = v); };
+    const auto df = [&](long double v) { return eval(d(e, x), point(x = v)); };
     const long double exact = df(p);
     const long double numeric = test::central_difference(f, p);
     BOOST_TEST(test::close(exact, numeric, tolerance), to_string(e).view() << " at x = " << static_cast<double>(p)
                                                            << ": d() gives " << static_cast<double>(exact)
                                                            << ", finite difference " << static_cast<double>(numeric));
-    const long double exact2 = eval(d(d(e, x), x), x = p);
+    const long double exact2 = eval(d(d(e, x), x), point(x = p));
     const long double numeric2 = test::central_difference(df, p);
     BOOST_TEST(test::close(exact2, numeric2, 1e-7L), to_string(e).view() << " second derivative at x = "
                                                         << static_cast<double>(p) << ": " << static_cast<double>(exact2)
@@ -50,8 +50,8 @@ void check_binary(E e, long double lo, long double hi, long double gap = 0) {
   for (std::size_t i = 0; i != xs.size(); ++i) {
     const long double px = xs[i], py = ys[i];
     if (std::fabs(px) < gap || std::fabs(py) < gap) continue;
-    const long double dx = eval(d(e, x), x = px, y = py);
-    const long double dy = eval(d(e, y), x = px, y = py);
+    const long double dx = eval(d(e, x), point(x = px, y = py));
+    const long double dy = eval(d(e, y), point(x = px, y = py));
     const long double nx = test::central_difference([&](long double v) { return eval(e, x = v, y = py); }, px);
     const long double ny = test::central_difference([&](long double v) { return eval(e, x = px, y = v); }, py);
     BOOST_TEST(test::close(dx, nx, tolerance), to_string(e).view() << " d/dx at (" << static_cast<double>(px) << ", "

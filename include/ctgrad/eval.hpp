@@ -4,22 +4,41 @@
 #include "detail/kernel.hpp"
 
 namespace ctgrad {
+namespace detail {
 
-/// The value of e with every variable bound: `eval(x*y, x = 2.0, y = 3.0)`.
-/// The scalar type is the common type of the bound values, or Scalar when
-/// given: `eval<float>(e, x = 1)`.  Each distinct subexpression is computed
-/// once.  constexpr, noexcept, no allocation.  Non-finite inputs and domain
-/// errors (log of a negative) follow IEEE: NaN or infinity propagates.
-template <class Scalar = void, Expression E, class... Bs>
-constexpr auto eval(E, Bs... bindings) noexcept {
-  using scalar = detail::scalar_of_t<Scalar, Bs...>;
-  using graph = detail::graph_of<E>;
-  if constexpr (!detail::check_bindings<graph, Bs...>()) {
+template <class Scalar, bool AllowUnused, class E, class... Bs>
+constexpr auto eval_at(const point<Bs...>& values) noexcept {
+  using scalar = scalar_of_t<Scalar, Bs...>;
+  using graph = graph_of<E>;
+  if constexpr (!find_binding_problems<graph, AllowUnused, Bs...>().ok()) {
+    report_binding_problem<graph, AllowUnused, Bs...>();
     return scalar{};
   } else {
-    const detail::binding_set<Bs...> set{bindings...};
-    return detail::value_of<graph, E>(detail::run<graph, scalar>(set));
+    return value_of<graph, E>(run<graph, scalar>(values));
   }
+}
+
+}  // namespace detail
+
+/// The value of e with every variable bound: `eval(x*y, x = 2.0, y = 3.0)`.
+/// Each variable of e needs exactly one binding, and each binding must name
+/// a variable of e (pass a `point` to allow unused ones).  The scalar type
+/// is the common type of the bound values, or Scalar when given:
+/// `eval<float>(e, x = 1)`.  Each distinct subexpression is computed once.
+/// constexpr, noexcept, no allocation.  Non-finite inputs and domain errors
+/// (log of a negative) follow IEEE: NaN or infinity propagates.
+template <class Scalar = void, Expression E, class... Bs>
+constexpr auto eval(E, Bs... bindings) noexcept {
+  static_assert((is_binding_v<Bs> && ...), "ctgrad::eval(e, ...): pass values as bindings, e.g. eval(e, x = 1.0, y = 2.0)");
+  if constexpr ((is_binding_v<Bs> && ...)) return detail::eval_at<Scalar, false, E>(point<Bs...>(bindings...));
+  else return 0.0;
+}
+
+/// The value of e at a point that may bind more variables than e uses:
+/// `eval(d(e, x), point(x = 1.0, y = 2.0))`.
+template <class Scalar = void, Expression E, class... Bs>
+constexpr auto eval(E, const point<Bs...>& at) noexcept {
+  return detail::eval_at<Scalar, true, E>(at);
 }
 
 }  // namespace ctgrad

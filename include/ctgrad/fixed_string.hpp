@@ -40,7 +40,9 @@ struct static_string {
   static constexpr std::size_t size() noexcept { return N; }
   constexpr const char* c_str() const noexcept { return data; }
   constexpr std::string_view view() const noexcept { return {data, N}; }
-  constexpr operator std::string_view() const noexcept { return view(); }
+  constexpr operator std::string_view() const& noexcept { return view(); }
+  // `std::string_view s = to_string(e);` would dangle: keep the result first.
+  operator std::string_view() const&& = delete;
 
   friend constexpr bool operator==(const static_string& a, std::string_view b) noexcept {
     return a.view() == b;

@@ -56,15 +56,31 @@ struct gradient_kernel {
   template <fixed_string Name>
   static constexpr auto derivative(var<Name> x) noexcept { return d(E{}, x); }
 
+  /// Value and partials with every variable of e bound exactly once.
   template <class Scalar = void, class... Bs>
   constexpr auto operator()(Bs... bindings) const noexcept {
+    static_assert((is_binding_v<Bs> && ...),
+                  "ctgrad::gradient kernel: pass values as bindings, e.g. kernel(x = 1.0, y = 2.0)");
+    if constexpr ((is_binding_v<Bs> && ...)) return run<Scalar, false>(point<Bs...>(bindings...));
+    else return gradient_result<double, Vars...>{};
+  }
+
+  /// Value and partials at a point that may bind more variables than e uses.
+  template <class Scalar = void, class... Bs>
+  constexpr auto operator()(const point<Bs...>& at) const noexcept {
+    return run<Scalar, true>(at);
+  }
+
+ private:
+  template <class Scalar, bool AllowUnused, class... Bs>
+  static constexpr auto run(const point<Bs...>& at) noexcept {
     using scalar = detail::scalar_of_t<Scalar, Bs...>;
     using result = gradient_result<scalar, Vars...>;
-    if constexpr (!detail::check_bindings<graph, Bs...>()) {
+    if constexpr (!detail::find_binding_problems<graph, AllowUnused, Bs...>().ok()) {
+      detail::report_binding_problem<graph, AllowUnused, Bs...>();
       return result{};
     } else {
-      const detail::binding_set<Bs...> set{bindings...};
-      const auto v = detail::run<graph, scalar>(set);
+      const auto v = detail::run<graph, scalar>(at);
       return result{detail::value_of<graph, E>(v),
                     {detail::value_of<graph, decltype(detail::derivative(E{}, Vars{}))>(v)...}};
     }

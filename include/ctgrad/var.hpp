@@ -18,6 +18,20 @@ struct binding {
 template <class T> inline constexpr bool is_binding_v = false;
 template <fixed_string N, class T> inline constexpr bool is_binding_v<binding<N, T>> = true;
 
+/// Values for several variables at once: a point of the space the
+/// expressions live in.  Unlike separate bindings, a point may hold values
+/// for variables an expression does not use, which is what evaluating
+/// derivatives needs (`d(x + y, x)` is 1: no x left in it):
+///   const auto p = ctgrad::point(x = 1.0, y = 2.0);
+///   eval(e, p); eval(d(e, x), p);
+template <class... Bindings>
+struct point : Bindings... {
+  static_assert((is_binding_v<Bindings> && ...), "ctgrad::point(...): pass bindings, e.g. point(x = 1.0, y = 2.0)");
+  constexpr explicit point(Bindings... bindings) noexcept : Bindings(bindings)... {}
+};
+template <class... Bindings>
+point(Bindings...) -> point<Bindings...>;
+
 /// A named scalar variable: `constexpr ctgrad::var<"x"> x;`.
 template <fixed_string Name>
 struct var : expression_base {

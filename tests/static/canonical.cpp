@@ -48,6 +48,7 @@ static_assert(x * x * x == pow(x, 3_c));
 static_assert(pow(x, 2_c) * pow(x, 3_c) == pow(x, 5_c));
 static_assert(pow(pow(x, 2_c), 3_c) == pow(x, 6_c));
 static_assert(pow(2_c * x, 2_c) == 4_c * pow(x, 2_c));
+static_assert(pow(3_c * x, 2_c) - x * x * 9_c == 0_c);
 static_assert(2_c * (3_c * x) == 6_c * x);
 static_assert(x / 2_c == c<1, 2> * x);
 

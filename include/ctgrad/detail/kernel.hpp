@@ -38,7 +38,8 @@ template <class Variable>
 struct bound_variable_does_not_occur {
   static_assert(detail::always_false<Variable>,
                 "ctgrad::eval / ctgrad::gradient: a binding names a variable that does not occur in the "
-                "expression; remove it. Its name is spelled out in error::variable<...> above");
+                "expression; remove it, or pass the values as ctgrad::point(...) to allow unused ones. "
+                "Its name is spelled out in error::variable<...> above");
 };
 template <class Variable>
 struct variable_bound_twice {
@@ -57,9 +58,6 @@ constexpr auto spelled_out() noexcept {
   }(std::make_index_sequence<Name.size()>{});
 }
 
-/// All bindings of one call, found by name through base-class deduction.
-template <class... Bs>
-struct binding_set : Bs... {};
 
 template <fixed_string Name, class T>
 constexpr T bound_value(const binding<Name, T>& b) noexcept { return b.value; }
@@ -141,45 +139,52 @@ constexpr bool contains_name(const std::array<std::string_view, N>& names, std::
   return false;
 }
 
-/// Checks the bindings of a call against the variables of G.  Returns true
-/// when they match; otherwise instantiates one error type naming the
-/// variable, and the caller stops there, so that is the only error.
-template <class G, class... Bs>
-consteval bool check_bindings() {
-  static_assert((is_binding_v<Bs> && ...),
-                "ctgrad::eval / ctgrad::gradient: pass values as bindings, e.g. eval(e, x = 1.0, y = 2.0)");
+/// What is wrong with the bindings of a call, found without instantiating
+/// anything that fails: which binding is doubled, which variable has no
+/// value, which binding names no variable of the expression.
+struct binding_problems {
+  bool all_bindings;
+  std::size_t twice, missing, extra;  // an index, or the end when none
+  std::size_t bound_count, variable_count;
+  constexpr bool ok() const noexcept {
+    return all_bindings && twice == bound_count && missing == variable_count && extra == bound_count;
+  }
+};
+
+template <class G> using variables_of = mp::mp_copy_if<typename G::nodes, is_var_q>;
+
+template <class G, bool AllowUnused, class... Bs>
+consteval binding_problems find_binding_problems() {
   if constexpr (!(is_binding_v<Bs> && ...)) {
-    return false;
+    return {false, 0, 0, 0, 0, 0};
   } else {
-    using bindings = mp::mp_list<Bs...>;
-    constexpr auto vars = names_of(static_cast<mp::mp_copy_if<typename G::nodes, is_var_q>*>(nullptr));
+    constexpr auto vars = names_of(static_cast<variables_of<G>*>(nullptr));
     constexpr std::array<std::string_view, sizeof...(Bs)> bound{Bs::name.view()...};
     constexpr std::size_t n = bound.size();
-    constexpr std::size_t twice = [&] {
-      for (std::size_t i = 0; i != n; ++i)
-        if (contains_name<n, n>(bound, bound[i], i)) return i;
-      return n;
-    }();
-    constexpr std::size_t missing = [&] {
-      for (std::size_t i = 0; i != vars.size(); ++i)
-        if (!contains_name<n, n>(bound, vars[i])) return i;
-      return vars.size();
-    }();
-    constexpr std::size_t extra = [&] {
-      for (std::size_t i = 0; i != n; ++i)
-        if (!contains_name<vars.size(), vars.size()>(vars, bound[i])) return i;
-      return n;
-    }();
-    if constexpr (twice != n) {
-      return sizeof(error::variable_bound_twice<decltype(spelled_out<mp::mp_at_c<bindings, twice>::name>())>) == 0;
-    } else if constexpr (missing != vars.size()) {
-      using culprit = mp::mp_at_c<mp::mp_copy_if<typename G::nodes, is_var_q>, missing>;
-      return sizeof(error::no_value_bound_for<decltype(spelled_out<culprit::name>())>) == 0;
-    } else if constexpr (extra != n) {
-      return sizeof(error::bound_variable_does_not_occur<decltype(spelled_out<mp::mp_at_c<bindings, extra>::name>())>) == 0;
-    } else {
-      return true;
+    binding_problems p{true, n, vars.size(), n, n, vars.size()};
+    for (std::size_t i = n; i-- != 0;) {
+      if (contains_name<n, n>(bound, bound[i], i)) p.twice = i;
+      if (!AllowUnused && !contains_name<vars.size(), vars.size()>(vars, bound[i])) p.extra = i;
     }
+    for (std::size_t i = vars.size(); i-- != 0;)
+      if (!contains_name<n, n>(bound, vars[i])) p.missing = i;
+    return p;
+  }
+}
+
+/// Instantiated only when find_binding_problems is not ok(): one error,
+/// naming the variable.
+template <class G, bool AllowUnused, class... Bs>
+constexpr void report_binding_problem() noexcept {
+  if constexpr ((is_binding_v<Bs> && ...)) {
+    constexpr binding_problems p = find_binding_problems<G, AllowUnused, Bs...>();
+    using bindings = mp::mp_list<Bs...>;
+    if constexpr (p.twice != p.bound_count)
+      (void)error::variable_bound_twice<decltype(spelled_out<mp::mp_at_c<bindings, p.twice>::name>())>{};
+    else if constexpr (p.missing != p.variable_count)
+      (void)error::no_value_bound_for<decltype(spelled_out<mp::mp_at_c<variables_of<G>, p.missing>::name>())>{};
+    else if constexpr (p.extra != p.bound_count)
+      (void)error::bound_variable_does_not_occur<decltype(spelled_out<mp::mp_at_c<bindings, p.extra>::name>())>{};
   }
 }
 

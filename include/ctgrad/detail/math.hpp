@@ -5,7 +5,8 @@
 // In a constant expression <cmath> is not usable on clang, so the `cx::`
 // implementations below take over.  They compute in long double with range
 // reduction and series, and are accurate to <= 2 ulp in double on finite
-// arguments (tests/math_test.cpp checks them against <cmath>).
+// arguments (sin and cos for |x| < 2^30; tests/math_test.cpp checks them
+// against <cmath>).
 #pragma once
 
 #include <cmath>
@@ -110,36 +111,64 @@ constexpr ld sqrt(ld x) noexcept {
   return y * pow2(k);
 }
 
-constexpr ld sin_reduced(ld r) noexcept {  // |r| <= pi
+constexpr ld sin_reduced(ld r) noexcept {  // |r| <= pi/4
   ld term = r, sum = r;
   const ld r2 = r * r;
-  for (int i = 1; i < 32; ++i) {
+  for (int i = 1; i < 14; ++i) {
     term *= -r2 / ((2 * i) * (2 * i + 1));
     sum += term;
   }
   return sum;
 }
 
-constexpr ld cos_reduced(ld r) noexcept {  // |r| <= pi
+constexpr ld cos_reduced(ld r) noexcept {  // |r| <= pi/4
   ld term = 1.0L, sum = 1.0L;
   const ld r2 = r * r;
-  for (int i = 1; i < 32; ++i) {
+  for (int i = 1; i < 14; ++i) {
     term *= -r2 / ((2 * i - 1) * (2 * i));
     sum += term;
   }
   return sum;
 }
 
-constexpr ld reduce_2pi(ld x) noexcept { return x - static_cast<ld>(nearest(x / (2 * pi))) * (2 * pi); }
+// x = k*pi/2 + r, |r| <= pi/4 (Cody-Waite): pi/2 in three 33-bit pieces, so
+// each k*piece is exact in long double for |k| < 2^31 and r keeps its
+// relative accuracy near the zeros of sin and cos.
+struct quadrant_reduction {
+  long quadrant;  // k mod 4
+  ld r;
+};
+constexpr quadrant_reduction reduce_half_pi(ld x) noexcept {
+  constexpr ld p1 = 1.57079632673412561417e+00L;
+  constexpr ld p2 = 6.07710050630396597660e-11L;
+  constexpr ld p3 = 2.02226624871116645580e-21L;
+  constexpr ld p3_tail = 8.47842766036889956997e-32L;
+  const long k = nearest(x / (pi / 2));
+  const ld kk = static_cast<ld>(k);
+  const ld r = (((x - kk * p1) - kk * p2) - kk * p3) - kk * p3_tail;
+  return {((k % 4) + 4) % 4, r};
+}
 
 constexpr ld sin(ld x) noexcept {
   if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
-  return sin_reduced(reduce_2pi(x));
+  const auto [q, r] = reduce_half_pi(x);
+  switch (q) {
+    case 0: return sin_reduced(r);
+    case 1: return cos_reduced(r);
+    case 2: return -sin_reduced(r);
+    default: return -cos_reduced(r);
+  }
 }
 
 constexpr ld cos(ld x) noexcept {
   if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
-  return cos_reduced(reduce_2pi(x));
+  const auto [q, r] = reduce_half_pi(x);
+  switch (q) {
+    case 0: return cos_reduced(r);
+    case 1: return -sin_reduced(r);
+    case 2: return -cos_reduced(r);
+    default: return sin_reduced(r);
+  }
 }
 
 constexpr ld tanh(ld x) noexcept {
