@@ -7,14 +7,14 @@ namespace ctgrad {
 namespace detail {
 
 template <class Scalar, bool AllowUnused, class E, class... Bs>
-constexpr auto eval_at(const point<Bs...>& values) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto eval_at(const Bs&... bindings) noexcept {
   using scalar = scalar_of_t<Scalar, Bs...>;
   using graph = graph_of<E>;
   if constexpr (!find_binding_problems<graph, AllowUnused, Bs...>().ok()) {
     report_binding_problem<graph, AllowUnused, Bs...>();
     return scalar{};
   } else {
-    return value_of<graph, E>(run<graph, scalar>(values));
+    return value_of<graph, E>(run<graph, scalar>(point<Bs...>(bindings...)));
   }
 }
 
@@ -30,7 +30,7 @@ constexpr auto eval_at(const point<Bs...>& values) noexcept {
 template <class Scalar = void, Expression E, class... Bs>
 constexpr auto eval(E, Bs... bindings) noexcept {
   static_assert((is_binding_v<Bs> && ...), "ctgrad::eval(e, ...): pass values as bindings, e.g. eval(e, x = 1.0, y = 2.0)");
-  if constexpr ((is_binding_v<Bs> && ...)) return detail::eval_at<Scalar, false, E>(point<Bs...>(bindings...));
+  if constexpr ((is_binding_v<Bs> && ...)) return detail::eval_at<Scalar, false, E>(bindings...);
   else return 0.0;
 }
 
@@ -38,7 +38,7 @@ constexpr auto eval(E, Bs... bindings) noexcept {
 /// `eval(d(e, x), point(x = 1.0, y = 2.0))`.
 template <class Scalar = void, Expression E, class... Bs>
 constexpr auto eval(E, const point<Bs...>& at) noexcept {
-  return detail::eval_at<Scalar, true, E>(at);
+  return detail::eval_at<Scalar, true, E>(static_cast<const Bs&>(at)...);
 }
 
 }  // namespace ctgrad

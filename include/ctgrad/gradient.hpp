@@ -58,29 +58,29 @@ struct gradient_kernel {
 
   /// Value and partials with every variable of e bound exactly once.
   template <class Scalar = void, class... Bs>
-  constexpr auto operator()(Bs... bindings) const noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto operator()(Bs... bindings) const noexcept {
     static_assert((is_binding_v<Bs> && ...),
                   "ctgrad::gradient kernel: pass values as bindings, e.g. kernel(x = 1.0, y = 2.0)");
-    if constexpr ((is_binding_v<Bs> && ...)) return run<Scalar, false>(point<Bs...>(bindings...));
+    if constexpr ((is_binding_v<Bs> && ...)) return run<Scalar, false>(bindings...);
     else return gradient_result<double, Vars...>{};
   }
 
   /// Value and partials at a point that may bind more variables than e uses.
   template <class Scalar = void, class... Bs>
-  constexpr auto operator()(const point<Bs...>& at) const noexcept {
-    return run<Scalar, true>(at);
+  CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto operator()(const point<Bs...>& at) const noexcept {
+    return run<Scalar, true>(static_cast<const Bs&>(at)...);
   }
 
  private:
   template <class Scalar, bool AllowUnused, class... Bs>
-  static constexpr auto run(const point<Bs...>& at) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr auto run(const Bs&... bindings) noexcept {
     using scalar = detail::scalar_of_t<Scalar, Bs...>;
     using result = gradient_result<scalar, Vars...>;
     if constexpr (!detail::find_binding_problems<graph, AllowUnused, Bs...>().ok()) {
       detail::report_binding_problem<graph, AllowUnused, Bs...>();
       return result{};
     } else {
-      const auto v = detail::run<graph, scalar>(at);
+      const auto v = detail::run<graph, scalar>(point<Bs...>(bindings...));
       return result{detail::value_of<graph, E>(v),
                     {detail::value_of<graph, decltype(detail::derivative(E{}, Vars{}))>(v)...}};
     }
