@@ -1,20 +1,24 @@
 # Checks that each snippet in docs/*.md is the marked region of a compiled
 # source.  A snippet is written as
-#   <!-- snippet: examples/file.cpp#name -->
+#   <!-- snippet: examples/file.cpp#name -->   (path relative to docs/)
 #   ```cpp
 #   ...
 #   ```
 # and the source marks the region with lines `// [name]` before and after.
-file(GLOB pages ${DOCS}/*.md)
+file(GLOB_RECURSE pages ${DOCS}/*.md)
+list(APPEND pages ${DOCS}/../README.md)  # its snippets name paths relative to docs/ too
 set(count 0)
 foreach(page IN LISTS pages)
   file(READ ${page} text)
+  # CMake lists split on ';': encode it in pages and sources alike.
+  string(REPLACE ";" "@semicolon@" text "${text}")
   string(REGEX MATCHALL "<!-- snippet: [^ ]+ -->\n```cpp\n[^`]*```" blocks "${text}")
   foreach(block IN LISTS blocks)
     string(REGEX REPLACE "^<!-- snippet: ([^#]+)#([^ ]+) -->.*" "\\1" file "${block}")
     string(REGEX REPLACE "^<!-- snippet: ([^#]+)#([^ ]+) -->.*" "\\2" name "${block}")
     string(REGEX REPLACE "^<!-- snippet: [^\n]*\n```cpp\n(.*)```$" "\\1" shown "${block}")
     file(READ ${DOCS}/${file} source)
+    string(REPLACE ";" "@semicolon@" source "${source}")
     set(marker "// [${name}]\n")
     string(FIND "${source}" "${marker}" begin)
     if(begin EQUAL -1)
@@ -26,11 +30,19 @@ foreach(page IN LISTS pages)
     string(FIND "${rest}" "// [${name}]" end)
     string(SUBSTRING "${rest}" 0 ${end} region)
     # The region may be indented in its source; the page shows it dedented.
-    string(REGEX MATCH "^ *" indent "${region}")
+    string(REGEX MATCH "^ +" indent "${region}")
     string(LENGTH "${indent}" indent_length)
     if(indent_length GREATER 0)
-      string(REGEX REPLACE "(^|\n)${indent}" "\\1" region "${region}")
-      string(REGEX REPLACE "\n *$" "\n" region "${region}")
+      string(REGEX REPLACE "\n *$" "" region "${region}")
+      string(REPLACE "\n" ";" lines "${region}")
+      set(region "")
+      foreach(line IN LISTS lines)
+        string(FIND "${line}" "${indent}" at)
+        if(at EQUAL 0)
+          string(SUBSTRING "${line}" ${indent_length} -1 line)
+        endif()
+        string(APPEND region "${line}\n")
+      endforeach()
     endif()
     if(NOT region STREQUAL shown)
       message(FATAL_ERROR "${page}: the snippet ${file}#${name} differs from its source.\n--- page:\n${shown}--- source:\n${region}")

@@ -45,12 +45,27 @@ int main() {
     // [d]
   }
   {
+    using namespace ctgrad::literals;
+    // [functions]
+    // A new activation, written as a formula: its derivative is derived for you.
+    constexpr auto swish = x * sigmoid(x);
+    static_assert(ctgrad::to_string(ctgrad::d(swish, x)) == "sigmoid(x) + x*sigmoid(x)*(1 - sigmoid(x))");
+    // [functions]
+  }
+  {
     // [eval]
     const double v = ctgrad::eval(x * y + exp(x), x = 1.0, y = 2.0);  // 2 + e
     constexpr float f = ctgrad::eval<float>(x / y, x = 1, y = 4);     // 0.25f, at compile time
     // [eval]
     CHECK(std::fabs(v - (2.0 + std::exp(1.0))) < 1e-15);
     static_assert(f == 0.25f);
+  }
+  {
+    // [point]
+    const auto at = ctgrad::point(x = 2.0, y = 3.0);
+    const double slope = ctgrad::eval(ctgrad::d(x + y, x), at);  // d(x + y, x) = 1: uses neither variable
+    // [point]
+    CHECK(slope == 1.0);
   }
   {
     using namespace ctgrad::literals;
