@@ -28,14 +28,15 @@ void check_unary(E e, long double lo, long double hi, long double gap = 0) {
     const auto df = [&](long double v) { return eval(d(e, x), point(x = v)); };
     const long double exact = df(p);
     const long double numeric = test::central_difference(f, p);
-    BOOST_TEST(test::close(exact, numeric, tolerance), to_string(e).view() << " at x = " << static_cast<double>(p)
-                                                           << ": d() gives " << static_cast<double>(exact)
-                                                           << ", finite difference " << static_cast<double>(numeric));
+    BOOST_TEST(test::close(exact, numeric, tolerance), to_string(e).view()
+                                                           << " at x = " << static_cast<double>(p) << ": d() gives "
+                                                           << static_cast<double>(exact) << ", finite difference "
+                                                           << static_cast<double>(numeric));
     const long double exact2 = eval(d(d(e, x), x), point(x = p));
     const long double numeric2 = test::central_difference(df, p);
-    BOOST_TEST(test::close(exact2, numeric2, 1e-7L), to_string(e).view() << " second derivative at x = "
-                                                        << static_cast<double>(p) << ": " << static_cast<double>(exact2)
-                                                        << " vs " << static_cast<double>(numeric2));
+    BOOST_TEST(test::close(exact2, numeric2, 1e-7L),
+               to_string(e).view() << " second derivative at x = " << static_cast<double>(p) << ": "
+                                   << static_cast<double>(exact2) << " vs " << static_cast<double>(numeric2));
     ++checked;
   }
   BOOST_TEST(checked >= 100);
@@ -55,9 +56,9 @@ void check_binary(E e, long double lo, long double hi, long double gap = 0) {
     const long double nx = test::central_difference([&](long double v) { return eval(e, x = v, y = py); }, px);
     const long double ny = test::central_difference([&](long double v) { return eval(e, x = px, y = v); }, py);
     BOOST_TEST(test::close(dx, nx, tolerance), to_string(e).view() << " d/dx at (" << static_cast<double>(px) << ", "
-                                                   << static_cast<double>(py) << ")");
+                                                                   << static_cast<double>(py) << ")");
     BOOST_TEST(test::close(dy, ny, tolerance), to_string(e).view() << " d/dy at (" << static_cast<double>(px) << ", "
-                                                   << static_cast<double>(py) << ")");
+                                                                   << static_cast<double>(py) << ")");
     ++checked;
   }
   BOOST_TEST(checked >= 100);

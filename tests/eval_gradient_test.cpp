@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(scalar_types) {
   static_assert(std::is_same_v<decltype(eval(x, x = 1.0f)), float>);
   static_assert(std::is_same_v<decltype(eval(x, x = 1.0)), double>);
   static_assert(std::is_same_v<decltype(eval(x, x = 1.0L)), long double>);
-  static_assert(std::is_same_v<decltype(eval(x, x = 1)), double>);            // integers bind as double
+  static_assert(std::is_same_v<decltype(eval(x, x = 1)), double>);                  // integers bind as double
   static_assert(std::is_same_v<decltype(eval(x * y, x = 1.0f, y = 2.0)), double>);  // common type
   static_assert(std::is_same_v<decltype(eval<float>(x * y, x = 1.0, y = 2.0)), float>);
   static_assert(std::is_same_v<decltype(gradient(x * y, x)(x = 1.0f, y = 2.0f).value), float>);
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(non_finite_input_follows_ieee) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   BOOST_TEST(std::isnan(eval(x * y, x = nan, y = 1.0)));
-  BOOST_TEST(std::isnan(eval(log(x), x = -1.0)));   // domain error: NaN, no trap
+  BOOST_TEST(std::isnan(eval(log(x), x = -1.0)));  // domain error: NaN, no trap
   BOOST_TEST(std::isnan(eval(sqrt(x), x = -1.0)));
   BOOST_TEST(eval(log(x), x = 0.0) == -inf);
   BOOST_TEST(eval(1_c / x, x = 0.0) == inf);

@@ -40,21 +40,34 @@ BOOST_AUTO_TEST_SUITE(constexpr_math)
 
 BOOST_AUTO_TEST_CASE(within_two_ulp_of_cmath) {
   const auto e = [](long double v) { return cx::exp(v); };
-  BOOST_TEST(max_ulp(e, [](double v) { return std::exp(v); }, -700, 700) <= bound);
-  BOOST_TEST(max_ulp(e, [](double v) { return std::exp(v); }, -1, 1) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::expm1(v); }, [](double v) { return std::expm1(v); }, -1, 1) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::log(v); }, [](double v) { return std::log(v); }, 1e-300, 1e300) <= bound);
+  BOOST_TEST(max_ulp(
+                 e, [](double v) { return std::exp(v); }, -700, 700) <= bound);
+  BOOST_TEST(max_ulp(
+                 e, [](double v) { return std::exp(v); }, -1, 1) <= bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::expm1(v); }, [](double v) { return std::expm1(v); }, -1, 1) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::log(v); }, [](double v) { return std::log(v); }, 1e-300, 1e300) <=
+             bound);
   BOOST_TEST(max_ulp([](long double v) { return cx::log(v); }, [](double v) { return std::log(v); }, 0.5, 2) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::log1p(v); }, [](double v) { return std::log1p(v); }, -0.5, 1) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::log1p(v); }, [](double v) { return std::log1p(v); }, -1e-10, 1e-10) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::sqrt(v); }, [](double v) { return std::sqrt(v); }, 0, 1e300) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, -100, 100) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::cos(v); }, [](double v) { return std::cos(v); }, -100, 100) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, -1e6, 1e6) <= bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::log1p(v); }, [](double v) { return std::log1p(v); }, -0.5, 1) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::log1p(v); }, [](double v) { return std::log1p(v); }, -1e-10,
+                     1e-10) <= bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::sqrt(v); }, [](double v) { return std::sqrt(v); }, 0, 1e300) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, -100, 100) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::cos(v); }, [](double v) { return std::cos(v); }, -100, 100) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, -1e6, 1e6) <=
+             bound);
   // Near a zero of sin, where a sloppy reduction loses all relative accuracy.
-  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, 31.41592, 31.41593) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::tanh(v); }, [](double v) { return std::tanh(v); }, -20, 20) <= bound);
-  BOOST_TEST(max_ulp([](long double v) { return cx::tanh(v); }, [](double v) { return std::tanh(v); }, -1e-3, 1e-3) <= bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::sin(v); }, [](double v) { return std::sin(v); }, 31.41592,
+                     31.41593) <= bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::tanh(v); }, [](double v) { return std::tanh(v); }, -20, 20) <=
+             bound);
+  BOOST_TEST(max_ulp([](long double v) { return cx::tanh(v); }, [](double v) { return std::tanh(v); }, -1e-3, 1e-3) <=
+             bound);
 }
 
 BOOST_AUTO_TEST_CASE(special_values) {

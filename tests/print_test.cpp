@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(streams_and_string_views) {
   const auto latex = to_latex(x / y);
   const std::string_view v = latex;
   BOOST_TEST(v == "\\frac{x}{y}");
-  static_assert(!std::is_convertible_v<decltype(to_latex(x / y)) &&, std::string_view>);  // would dangle
+  static_assert(!std::is_convertible_v<decltype(to_latex(x / y))&&, std::string_view>);  // would dangle
   BOOST_TEST(to_string(x).size() == 1u);
 }
 

@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(forward_pass) {
 BOOST_AUTO_TEST_CASE(initial_error_and_partials) {
   const auto r = initial_gradient();
   BOOST_TEST(std::fabs(r.value - 0.298371109) < table_tolerance);
-  const double expected[10] = {0.000438568, 0.000877135, 0.000497713, 0.000995425, 0.082167041,
+  const double expected[10] = {0.000438568, 0.000877135,  0.000497713,  0.000995425, 0.082167041,
                                0.082667628, -0.022602540, -0.022740242, 0.018725609, 0.100400325};
   for (int k = 0; k != 10; ++k)
     BOOST_TEST(std::fabs(r.partials[k] - expected[k]) < table_tolerance, "partial " << k << ": " << r.partials[k]);
@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(one_sgd_step) {
   BOOST_TEST(std::fabs(before - 0.298371109) < table_tolerance);
   const double expected[8] = {0.149780716, 0.199561432, 0.249751144, 0.299502287,
                               0.358916480, 0.408666186, 0.511301270, 0.561370121};
-  for (int k = 0; k != 8; ++k) BOOST_TEST(std::fabs(w[k] - expected[k]) < table_tolerance, "w" << k + 1 << " = " << w[k]);
+  for (int k = 0; k != 8; ++k)
+    BOOST_TEST(std::fabs(w[k] - expected[k]) < table_tolerance, "w" << k + 1 << " = " << w[k]);
   BOOST_TEST(std::fabs(loss(w) - 0.291027774) < table_tolerance);
 }
 
@@ -86,8 +87,10 @@ BOOST_AUTO_TEST_CASE(derivatives_print_as_the_textbook_writes_them) {
 }
 
 namespace {
-template <class T> struct factors;
-template <class A, class B> struct factors<ctgrad::nodes::mul<A, B>> {
+template <class T>
+struct factors;
+template <class A, class B>
+struct factors<ctgrad::nodes::mul<A, B>> {
   using first = A;
   using second = B;
 };

@@ -8,8 +8,11 @@
 #include <cstdlib>
 #include <string_view>
 
-#define CHECK(...) \
-  if (!(__VA_ARGS__)) { std::printf("docs example failed: %s (line %d)\n", #__VA_ARGS__, __LINE__); std::exit(1); }
+#define CHECK(...)                                                              \
+  if (!(__VA_ARGS__)) {                                                         \
+    std::printf("docs example failed: %s (line %d)\n", #__VA_ARGS__, __LINE__); \
+    std::exit(1);                                                               \
+  }
 
 // [var]
 constexpr ctgrad::var<"x"> x;  // a named scalar variable; the name is part of its type
@@ -31,7 +34,7 @@ int main() {
     // [arithmetic]
     constexpr auto e = 3_c * x * y - pow(x, 2_c) / 2_c + sigmoid(y);
     static_assert(ctgrad::to_string(e) == "sigmoid(y) + 3*x*y - x^2/2");  // canonical order
-    static_assert(x * 2_c == 2_c * x && x + x == 2_c * x);  // one canonical type
+    static_assert(x * 2_c == 2_c * x && x + x == 2_c * x);                // one canonical type
     // [arithmetic]
     (void)e;
   }
@@ -72,7 +75,7 @@ int main() {
     // [gradient]
     constexpr auto loss = ctgrad::c<1, 2> * pow(sigmoid(x * y) - 1_c, 2_c);
     constexpr auto kernel = ctgrad::gradient(loss, x, y);  // compiled once, at compile time
-    const auto r = kernel(x = 0.5, y = -1.0);               // one pass: value and both partials
+    const auto r = kernel(x = 0.5, y = -1.0);              // one pass: value and both partials
     std::printf("loss %.6f  dloss/dx %.6f  dloss/dy %.6f\n", r.value, r[x], r[y]);
     std::printf("%zu distinct nodes, %zu bytes of workspace\n", kernel.node_count, kernel.workspace_bytes<double>);
     // [gradient]

@@ -12,15 +12,16 @@ int main() {
   // [print]
   // Print derivatives with the walk-through's names for the activations.
   constexpr auto show = [](auto expression) {
-    return ctgrad::to_string(expression, label<"out_h1">(out_h1), label<"out_h2">(out_h2),
-                             label<"out_o1">(out_o1), label<"out_o2">(out_o2));
+    return ctgrad::to_string(expression, label<"out_h1">(out_h1), label<"out_h2">(out_h2), label<"out_o1">(out_o1),
+                             label<"out_o2">(out_o2));
   };
   std::printf("dE/dw5 = %s\n", show(ctgrad::d(E, w5)).c_str());
   std::printf("dE/dw1 = %s\n", show(ctgrad::d(E, w1)).c_str());
   // [print]
-  std::printf("\nThe kernel computes E and all 8 partials in one pass over %zu distinct nodes "
-              "(workspace: %zu bytes for double).\n\n",
-              dE.node_count, dE.workspace_bytes<double>);
+  std::printf(
+      "\nThe kernel computes E and all 8 partials in one pass over %zu distinct nodes "
+      "(workspace: %zu bytes for double).\n\n",
+      dE.node_count, dE.workspace_bytes<double>);
 
   double w[8];
   for (int k = 0; k != 8; ++k) w[k] = initial_weights[k];
@@ -31,9 +32,9 @@ int main() {
   }
   std::printf("%8d  %.9f\n", 10000, loss(w));
 
-  const double o1 = ctgrad::eval(out_o1, w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5],
-                                 i1 = 0.05, i2 = 0.10, b1 = 0.35, b2 = 0.60);
-  const double o2 = ctgrad::eval(out_o2, w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w7 = w[6], w8 = w[7],
-                                 i1 = 0.05, i2 = 0.10, b1 = 0.35, b2 = 0.60);
+  const double o1 = ctgrad::eval(out_o1, w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], i1 = 0.05,
+                                 i2 = 0.10, b1 = 0.35, b2 = 0.60);
+  const double o2 = ctgrad::eval(out_o2, w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w7 = w[6], w8 = w[7], i1 = 0.05,
+                                 i2 = 0.10, b1 = 0.35, b2 = 0.60);
   std::printf("\nafter 10000 updates the outputs are %.6f and %.6f (targets 0.01 and 0.99)\n", o1, o2);
 }

@@ -1,12 +1,12 @@
 // ctgrad/ctgrad.hpp — everything: `#include <ctgrad/ctgrad.hpp>`.
 #pragma once
 
-#include "arithmetic.hpp"   // + - * / pow, canonical forms, ==
-#include "constant.hpp"     // c<N, D>, _c
-#include "derivative.hpp"   // d(e, x)
-#include "eval.hpp"         // eval(e, x = ...)
-#include "expression.hpp"   // Expression, nodes::
-#include "functions.hpp"    // exp log sqrt sin cos tanh sigmoid relu softplus abs
-#include "gradient.hpp"     // gradient(e, x, ...)
-#include "to_string.hpp"    // to_string, to_latex
-#include "var.hpp"          // var<"x">, bindings
+#include "arithmetic.hpp"  // + - * / pow, canonical forms, ==
+#include "constant.hpp"    // c<N, D>, _c
+#include "derivative.hpp"  // d(e, x)
+#include "eval.hpp"        // eval(e, x = ...)
+#include "expression.hpp"  // Expression, nodes::
+#include "functions.hpp"   // exp log sqrt sin cos tanh sigmoid relu softplus abs
+#include "gradient.hpp"    // gradient(e, x, ...)
+#include "to_string.hpp"   // to_string, to_latex
+#include "var.hpp"         // var<"x">, bindings

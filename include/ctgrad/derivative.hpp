@@ -21,7 +21,8 @@ namespace detail {
 
 /// d(node)/d(operand k): the local partial, an expression ("one derivative
 /// rule per operation"; elementwise functions carry theirs in fn::).
-template <class Node, std::size_t K> struct local_partial;
+template <class Node, std::size_t K>
+struct local_partial;
 
 template <class A, class B, std::size_t K>
 struct local_partial<nodes::add<A, B>, K> {
@@ -61,9 +62,14 @@ constexpr auto contribution() noexcept {
   return make_mul(adjoint<G, user>(), local_partial<typename G::template node<user>, Edge % 2>::value);
 }
 
-template <class T> constexpr auto add_all(T t) noexcept { return t; }
+template <class T>
+constexpr auto add_all(T t) noexcept {
+  return t;
+}
 template <class T, class U, class... Rest>
-constexpr auto add_all(T t, U u, Rest... rest) noexcept { return add_all(make_add(t, u), rest...); }
+constexpr auto add_all(T t, U u, Rest... rest) noexcept {
+  return add_all(make_add(t, u), rest...);
+}
 
 template <class G, std::size_t I>
 constexpr auto adjoint() noexcept {
@@ -71,18 +77,21 @@ constexpr auto adjoint() noexcept {
     return nodes::constant<1>{};
   } else {
     constexpr auto& edges = G::template user_edges<I>;
-    if constexpr (edges.size() == 0) return nodes::constant<0>{};
-    else return [&]<std::size_t... Js>(std::index_sequence<Js...>) {
-      return add_all(contribution<G, edges[Js]>()...);
-    }(std::make_index_sequence<edges.size()>{});
+    if constexpr (edges.size() == 0)
+      return nodes::constant<0>{};
+    else
+      return [&]<std::size_t... Js>(std::index_sequence<Js...>) { return add_all(contribution<G, edges[Js]>()...); }
+    (std::make_index_sequence<edges.size()>{});
   }
 }
 
 template <class E, class X>
 constexpr auto derivative(E, X) noexcept {
   using G = graph_of<E>;
-  if constexpr (!G::template contains<X>) return nodes::constant<0>{};
-  else return adjoint<G, G::template index<X>>();
+  if constexpr (!G::template contains<X>)
+    return nodes::constant<0>{};
+  else
+    return adjoint<G, G::template index<X>>();
 }
 
 }  // namespace detail

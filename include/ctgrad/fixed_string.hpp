@@ -44,12 +44,8 @@ struct static_string {
   // `std::string_view s = to_string(e);` would dangle: keep the result first.
   operator std::string_view() const&& = delete;
 
-  friend constexpr bool operator==(const static_string& a, std::string_view b) noexcept {
-    return a.view() == b;
-  }
-  friend std::ostream& operator<<(std::ostream& os, const static_string& s) {
-    return os << s.view();
-  }
+  friend constexpr bool operator==(const static_string& a, std::string_view b) noexcept { return a.view() == b; }
+  friend std::ostream& operator<<(std::ostream& os, const static_string& s) { return os << s.view(); }
 };
 
 }  // namespace ctgrad

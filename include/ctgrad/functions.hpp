@@ -27,8 +27,10 @@ constexpr auto make_unary(A) noexcept {
   // C::num and C::den freely.
   if constexpr (is_constant<A>) {
     if constexpr (requires { F::fold(A{}); }) {
-      if constexpr (!std::is_same_v<decltype(F::fold(A{})), no_fold>) return F::fold(A{});
-      else return nodes::unary<F, A>{};
+      if constexpr (!std::is_same_v<decltype(F::fold(A{})), no_fold>)
+        return F::fold(A{});
+      else
+        return nodes::unary<F, A>{};
     } else {
       return nodes::unary<F, A>{};
     }
@@ -42,33 +44,58 @@ namespace fn {
 
 struct exp {
   static constexpr std::string_view name = "exp", latex_open = "e^{", latex_close = "}";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::exp(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self self) noexcept { return self; }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>) return nodes::constant<1>{};
-    else return detail::no_fold{};
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::exp(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self self) noexcept {
+    return self;
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0>)
+      return nodes::constant<1>{};
+    else
+      return detail::no_fold{};
   }
 };
 
 struct log {
   static constexpr std::string_view name = "log", latex_open = "\\log\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::log(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return nodes::constant<1>{} / a; }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 1>) return nodes::constant<0>{};
-    else return detail::no_fold{};
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::log(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return nodes::constant<1>{} / a;
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 1>)
+      return nodes::constant<0>{};
+    else
+      return detail::no_fold{};
   }
 };
 
 struct sqrt {
   static constexpr std::string_view name = "sqrt", latex_open = "\\sqrt{", latex_close = "}";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::sqrt(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self self) noexcept {
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::sqrt(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self self) noexcept {
     return nodes::constant<1>{} / (nodes::constant<2>{} * self);
   }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0> || detail::is_constant_equal_to<C, 1>) return C{};
-    else return detail::no_fold{};
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0> || detail::is_constant_equal_to<C, 1>)
+      return C{};
+    else
+      return detail::no_fold{};
   }
 };
 
@@ -77,72 +104,131 @@ struct cos;
 
 struct sin {
   static constexpr std::string_view name = "sin", latex_open = "\\sin\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::sin(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return detail::make_unary<cos>(a); }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>) return C{};
-    else return detail::no_fold{};
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::sin(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return detail::make_unary<cos>(a);
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0>)
+      return C{};
+    else
+      return detail::no_fold{};
   }
 };
 
 struct cos {
   static constexpr std::string_view name = "cos", latex_open = "\\cos\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::cos(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return -detail::make_unary<sin>(a); }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>) return nodes::constant<1>{};
-    else return detail::no_fold{};
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::cos(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return -detail::make_unary<sin>(a);
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0>)
+      return nodes::constant<1>{};
+    else
+      return detail::no_fold{};
   }
 };
 
 struct tanh {
   static constexpr std::string_view name = "tanh", latex_open = "\\tanh\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::tanh(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self self) noexcept {
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::tanh(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self self) noexcept {
     return nodes::constant<1>{} - pow(self, nodes::constant<2>{});
   }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>) return C{};
-    else return detail::no_fold{};
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0>)
+      return C{};
+    else
+      return detail::no_fold{};
   }
 };
 
 struct sigmoid {
   static constexpr std::string_view name = "sigmoid", latex_open = "\\sigma\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::sigmoid(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self self) noexcept {
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::sigmoid(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self self) noexcept {
     return self * (nodes::constant<1>{} - self);
   }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>) return nodes::constant<1, 2>{};
-    else return detail::no_fold{};
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (detail::is_constant_equal_to<C, 0>)
+      return nodes::constant<1, 2>{};
+    else
+      return detail::no_fold{};
   }
 };
 
 /// The Heaviside step, relu's derivative: 1 for x > 0, 0 for x <= 0.
 struct step {
   static constexpr std::string_view name = "step", latex_open = "\\operatorname{step}\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::step(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self) noexcept { return nodes::constant<0>{}; }
-  template <class C> static constexpr auto fold(C) noexcept { return nodes::constant<(C::num > 0 ? 1 : 0)>{}; }
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::step(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self) noexcept {
+    return nodes::constant<0>{};
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    return nodes::constant<(C::num > 0 ? 1 : 0)>{};
+  }
 };
 
 /// The sign function, abs's derivative: -1, 0 or 1.
 struct sign {
   static constexpr std::string_view name = "sign", latex_open = "\\operatorname{sgn}\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::sign(x); }
-  template <class A, class Self> static constexpr auto derivative(A, Self) noexcept { return nodes::constant<0>{}; }
-  template <class C> static constexpr auto fold(C) noexcept { return nodes::constant<(C::num > 0) - (C::num < 0)>{}; }
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::sign(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A, Self) noexcept {
+    return nodes::constant<0>{};
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    return nodes::constant<(C::num > 0) - (C::num < 0)>{};
+  }
 };
 
 /// max(x, 0).  Its derivative at 0 is taken as 0 (the usual convention).
 struct relu {
   static constexpr std::string_view name = "relu", latex_open = "\\operatorname{relu}\\left(", latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::relu(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return detail::make_unary<step>(a); }
-  template <class C> static constexpr auto fold(C) noexcept {
-    if constexpr (C::num > 0) return C{};
-    else return nodes::constant<0>{};
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::relu(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return detail::make_unary<step>(a);
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    if constexpr (C::num > 0)
+      return C{};
+    else
+      return nodes::constant<0>{};
   }
 };
 
@@ -150,46 +236,109 @@ struct relu {
 struct softplus {
   static constexpr std::string_view name = "softplus", latex_open = "\\operatorname{softplus}\\left(",
                                     latex_close = "\\right)";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::softplus(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return detail::make_unary<sigmoid>(a); }
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::softplus(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return detail::make_unary<sigmoid>(a);
+  }
 };
 
 /// |x|.  Its derivative at 0 is taken as 0 (sign(0) = 0).
 struct abs {
   static constexpr std::string_view name = "abs", latex_open = "\\left|", latex_close = "\\right|";
-  template <class T> static constexpr T value(T x) noexcept { return detail::math::abs(x); }
-  template <class A, class Self> static constexpr auto derivative(A a, Self) noexcept { return detail::make_unary<sign>(a); }
-  template <class C> static constexpr auto fold(C) noexcept { return nodes::constant<(C::num < 0 ? -C::num : C::num), C::den>{}; }
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::abs(x);
+  }
+  template <class A, class Self>
+  static constexpr auto derivative(A a, Self) noexcept {
+    return detail::make_unary<sign>(a);
+  }
+  template <class C>
+  static constexpr auto fold(C) noexcept {
+    return nodes::constant<(C::num < 0 ? -C::num : C::num), C::den>{};
+  }
 };
 
 }  // namespace fn
 
 namespace nodes {
-template <class A> using exp = unary<fn::exp, A>;
-template <class A> using log = unary<fn::log, A>;
-template <class A> using sqrt = unary<fn::sqrt, A>;
-template <class A> using sin = unary<fn::sin, A>;
-template <class A> using cos = unary<fn::cos, A>;
-template <class A> using tanh = unary<fn::tanh, A>;
-template <class A> using sigmoid = unary<fn::sigmoid, A>;
-template <class A> using relu = unary<fn::relu, A>;
-template <class A> using softplus = unary<fn::softplus, A>;
-template <class A> using abs = unary<fn::abs, A>;
-template <class A> using step = unary<fn::step, A>;
-template <class A> using sign = unary<fn::sign, A>;
+template <class A>
+using exp = unary<fn::exp, A>;
+template <class A>
+using log = unary<fn::log, A>;
+template <class A>
+using sqrt = unary<fn::sqrt, A>;
+template <class A>
+using sin = unary<fn::sin, A>;
+template <class A>
+using cos = unary<fn::cos, A>;
+template <class A>
+using tanh = unary<fn::tanh, A>;
+template <class A>
+using sigmoid = unary<fn::sigmoid, A>;
+template <class A>
+using relu = unary<fn::relu, A>;
+template <class A>
+using softplus = unary<fn::softplus, A>;
+template <class A>
+using abs = unary<fn::abs, A>;
+template <class A>
+using step = unary<fn::step, A>;
+template <class A>
+using sign = unary<fn::sign, A>;
 }  // namespace nodes
 
-template <Expression A> constexpr auto exp(A a) noexcept { return detail::make_unary<fn::exp>(a); }
-template <Expression A> constexpr auto log(A a) noexcept { return detail::make_unary<fn::log>(a); }
-template <Expression A> constexpr auto sqrt(A a) noexcept { return detail::make_unary<fn::sqrt>(a); }
-template <Expression A> constexpr auto sin(A a) noexcept { return detail::make_unary<fn::sin>(a); }
-template <Expression A> constexpr auto cos(A a) noexcept { return detail::make_unary<fn::cos>(a); }
-template <Expression A> constexpr auto tanh(A a) noexcept { return detail::make_unary<fn::tanh>(a); }
-template <Expression A> constexpr auto sigmoid(A a) noexcept { return detail::make_unary<fn::sigmoid>(a); }
-template <Expression A> constexpr auto relu(A a) noexcept { return detail::make_unary<fn::relu>(a); }
-template <Expression A> constexpr auto softplus(A a) noexcept { return detail::make_unary<fn::softplus>(a); }
-template <Expression A> constexpr auto abs(A a) noexcept { return detail::make_unary<fn::abs>(a); }
-template <Expression A> constexpr auto step(A a) noexcept { return detail::make_unary<fn::step>(a); }
-template <Expression A> constexpr auto sign(A a) noexcept { return detail::make_unary<fn::sign>(a); }
+template <Expression A>
+constexpr auto exp(A a) noexcept {
+  return detail::make_unary<fn::exp>(a);
+}
+template <Expression A>
+constexpr auto log(A a) noexcept {
+  return detail::make_unary<fn::log>(a);
+}
+template <Expression A>
+constexpr auto sqrt(A a) noexcept {
+  return detail::make_unary<fn::sqrt>(a);
+}
+template <Expression A>
+constexpr auto sin(A a) noexcept {
+  return detail::make_unary<fn::sin>(a);
+}
+template <Expression A>
+constexpr auto cos(A a) noexcept {
+  return detail::make_unary<fn::cos>(a);
+}
+template <Expression A>
+constexpr auto tanh(A a) noexcept {
+  return detail::make_unary<fn::tanh>(a);
+}
+template <Expression A>
+constexpr auto sigmoid(A a) noexcept {
+  return detail::make_unary<fn::sigmoid>(a);
+}
+template <Expression A>
+constexpr auto relu(A a) noexcept {
+  return detail::make_unary<fn::relu>(a);
+}
+template <Expression A>
+constexpr auto softplus(A a) noexcept {
+  return detail::make_unary<fn::softplus>(a);
+}
+template <Expression A>
+constexpr auto abs(A a) noexcept {
+  return detail::make_unary<fn::abs>(a);
+}
+template <Expression A>
+constexpr auto step(A a) noexcept {
+  return detail::make_unary<fn::step>(a);
+}
+template <Expression A>
+constexpr auto sign(A a) noexcept {
+  return detail::make_unary<fn::sign>(a);
+}
 
 }  // namespace ctgrad

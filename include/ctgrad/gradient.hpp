@@ -36,8 +36,10 @@ struct gradient_result {
     static_assert(i < sizeof...(Vars),
                   "ctgrad::gradient_result[x]: x is not one of the variables the kernel differentiates by; "
                   "list it in gradient(e, ..., x)");
-    if constexpr (i < sizeof...(Vars)) return partials[i];
-    else return Scalar{};
+    if constexpr (i < sizeof...(Vars))
+      return partials[i];
+    else
+      return Scalar{};
   }
 };
 
@@ -54,15 +56,19 @@ struct gradient_kernel {
 
   /// The derivative the kernel computes for x, as an expression (== d(e, x)).
   template <fixed_string Name>
-  static constexpr auto derivative(var<Name> x) noexcept { return d(E{}, x); }
+  static constexpr auto derivative(var<Name> x) noexcept {
+    return d(E{}, x);
+  }
 
   /// Value and partials with every variable of e bound exactly once.
   template <class Scalar = void, class... Bs>
   CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto operator()(Bs... bindings) const noexcept {
     static_assert((is_binding_v<Bs> && ...),
                   "ctgrad::gradient kernel: pass values as bindings, e.g. kernel(x = 1.0, y = 2.0)");
-    if constexpr ((is_binding_v<Bs> && ...)) return run<Scalar, false>(bindings...);
-    else return gradient_result<double, Vars...>{};
+    if constexpr ((is_binding_v<Bs> && ...))
+      return run<Scalar, false>(bindings...);
+    else
+      return gradient_result<double, Vars...>{};
   }
 
   /// Value and partials at a point that may bind more variables than e uses.
@@ -94,8 +100,10 @@ template <Expression E, class... Xs>
 constexpr auto gradient(E, Xs...) noexcept {
   static_assert((detail::is_var<Xs> && ...),
                 "ctgrad::gradient(e, x, ...): differentiate with respect to variables (ctgrad::var<\"name\">)");
-  if constexpr ((detail::is_var<Xs> && ...)) return gradient_kernel<E, Xs...>{};
-  else return gradient_kernel<E>{};
+  if constexpr ((detail::is_var<Xs> && ...))
+    return gradient_kernel<E, Xs...>{};
+  else
+    return gradient_kernel<E>{};
 }
 
 }  // namespace ctgrad

@@ -14,17 +14,25 @@
 #include <string_view>
 
 #include "arithmetic.hpp"
-#include "expression.hpp"
 #include "detail/graph.hpp"
+#include "expression.hpp"
 #include "fixed_string.hpp"
 
 namespace ctgrad {
 namespace detail {
 
-template <class... Labels> struct text_style { using labels = mp::mp_list<Labels...>; };
-template <class... Labels> struct latex_style { using labels = mp::mp_list<Labels...>; };
-template <class Style> inline constexpr bool is_latex = false;
-template <class... Labels> inline constexpr bool is_latex<latex_style<Labels...>> = true;
+template <class... Labels>
+struct text_style {
+  using labels = mp::mp_list<Labels...>;
+};
+template <class... Labels>
+struct latex_style {
+  using labels = mp::mp_list<Labels...>;
+};
+template <class Style>
+inline constexpr bool is_latex = false;
+template <class... Labels>
+inline constexpr bool is_latex<latex_style<Labels...>> = true;
 
 struct length_sink {
   std::size_t size = 0;
@@ -71,26 +79,37 @@ constexpr void put_latex_name(Sink& sink, std::string_view name) noexcept {
   sink.put("}");
 }
 
-template <class T> inline constexpr bool is_fraction = false;
-template <std::intmax_t N, std::intmax_t D> inline constexpr bool is_fraction<nodes::constant<N, D>> = (D != 1);
+template <class T>
+inline constexpr bool is_fraction = false;
+template <std::intmax_t N, std::intmax_t D>
+inline constexpr bool is_fraction<nodes::constant<N, D>> = (D != 1);
 
 // Binding strength: 1 sums, 2 products/quotients/negatives, 4 powers, 5 atoms.
 template <class Style, class T>
 constexpr int precedence() noexcept {
-  if constexpr (is_constant<T>) return (T::den == 1 && T::num >= 0) ? 5 : 2;
-  else if constexpr (is_var<T> || is_unary<T>) return 5;
-  else if constexpr (is_pow<T>) return 4;
-  else if constexpr (is_add<T>) return 1;
-  else if constexpr (is_div<T> && is_latex<Style>) return 3;  // \frac is a block
+  if constexpr (is_constant<T>)
+    return (T::den == 1 && T::num >= 0) ? 5 : 2;
+  else if constexpr (is_var<T> || is_unary<T>)
+    return 5;
+  else if constexpr (is_pow<T>)
+    return 4;
+  else if constexpr (is_add<T>)
+    return 1;
+  else if constexpr (is_div<T> && is_latex<Style>)
+    return 3;                                       // \frac is a block
   else if constexpr (is_mul<T> && is_latex<Style>)  // (1/2)*x prints as \frac{x}{2}
     return split_coefficient<T>::coefficient::den != 1 ? 3 : 2;
-  else return 2;
+  else
+    return 2;
 }
 
-template <class Style, class T, class Sink> constexpr void print_node(Sink& sink) noexcept;
+template <class Style, class T, class Sink>
+constexpr void print_node(Sink& sink) noexcept;
 
-template <class Expr> struct labelled_as {
-  template <class Label> using fn = std::is_same<typename Label::expression, Expr>;
+template <class Expr>
+struct labelled_as {
+  template <class Label>
+  using fn = std::is_same<typename Label::expression, Expr>;
 };
 
 template <class Style, class T, class Sink>
@@ -100,8 +119,10 @@ constexpr void print(Sink& sink, int min_precedence) noexcept {
   constexpr std::size_t label = mp::mp_find_if_q<labels, labelled_as<T>>::value;
   if constexpr (label != mp::mp_size<labels>::value) {
     constexpr auto name = mp::mp_at_c<labels, label>::name;
-    if constexpr (latex) put_latex_name(sink, name.view());
-    else sink.put(name.view());
+    if constexpr (latex)
+      put_latex_name(sink, name.view());
+    else
+      sink.put(name.view());
   } else if (precedence<Style, T>() < min_precedence) {
     sink.put(latex ? "\\left(" : "(");
     print_node<Style, T>(sink);
@@ -135,8 +156,10 @@ constexpr void print_node(Sink& sink) noexcept {
   if constexpr (is_constant<T>) {
     print_constant<Style, T>(sink);
   } else if constexpr (is_var<T>) {
-    if constexpr (latex) put_latex_name(sink, T::name.view());
-    else sink.put(T::name.view());
+    if constexpr (latex)
+      put_latex_name(sink, T::name.view());
+    else
+      sink.put(T::name.view());
   } else if constexpr (is_add<T>) {
     using a = typename operands_of<T>::first;
     using b = typename operands_of<T>::second;
@@ -162,7 +185,8 @@ constexpr void print_node(Sink& sink) noexcept {
     using b = typename operands_of<T>::second;
     if constexpr (is_constant<a>) {  // a coefficient: -x, 2*x, x/2, 3*x/2
       if constexpr (a::den != 1 && latex) sink.put("\\frac{");
-      if constexpr (a::num == -1) sink.put("-");
+      if constexpr (a::num == -1)
+        sink.put("-");
       else if constexpr (a::num != 1) {
         put_integer(sink, a::num);
         sink.put(latex ? " " : "*");
@@ -252,26 +276,28 @@ struct expression_label {
 };
 
 template <fixed_string Name, Expression E>
-constexpr expression_label<Name, E> label(E) noexcept { return {}; }
+constexpr expression_label<Name, E> label(E) noexcept {
+  return {};
+}
 
 namespace detail {
-template <class T> inline constexpr bool is_label = false;
-template <fixed_string N, class E> inline constexpr bool is_label<expression_label<N, E>> = true;
+template <class T>
+inline constexpr bool is_label = false;
+template <fixed_string N, class E>
+inline constexpr bool is_label<expression_label<N, E>> = true;
 }  // namespace detail
 
 /// The expression as a person writes it: `sigmoid(x)*(1 - sigmoid(x))`.
 /// `constexpr`: compare it in a `static_assert`.  Labels name
 /// subexpressions: `to_string(d(E, w5), label<"out_o1">(out_o1))`.
 template <Expression E, class... Labels>
-  requires(detail::is_label<Labels> && ...)
-constexpr auto to_string(E, Labels...) noexcept {
+requires(detail::is_label<Labels>&&...) constexpr auto to_string(E, Labels...) noexcept {
   return detail::print_to_string<detail::text_style<Labels...>, E>();
 }
 
 /// The expression as LaTeX maths: `\sigma\left(x\right) \cdot ...`.
 template <Expression E, class... Labels>
-  requires(detail::is_label<Labels> && ...)
-constexpr auto to_latex(E, Labels...) noexcept {
+requires(detail::is_label<Labels>&&...) constexpr auto to_latex(E, Labels...) noexcept {
   return detail::print_to_string<detail::latex_style<Labels...>, E>();
 }
 

@@ -15,8 +15,10 @@ struct binding {
   T value;
 };
 
-template <class T> inline constexpr bool is_binding_v = false;
-template <fixed_string N, class T> inline constexpr bool is_binding_v<binding<N, T>> = true;
+template <class T>
+inline constexpr bool is_binding_v = false;
+template <fixed_string N, class T>
+inline constexpr bool is_binding_v<binding<N, T>> = true;
 
 /// Values for several variables at once: a point of the space the
 /// expressions live in.  Unlike separate bindings, a point may hold values
@@ -40,8 +42,7 @@ struct var : expression_base {
   /// Bind a value: `eval(e, x = 1.5)`.  Floating-point values keep their
   /// type (float, double, long double); integers become double.
   template <class T>
-    requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
-  constexpr auto operator=(T value) const noexcept {
+  requires std::is_arithmetic_v<T> &&(!std::is_same_v<T, bool>)constexpr auto operator=(T value) const noexcept {
     using scalar = std::conditional_t<std::is_floating_point_v<T>, T, double>;
     return binding<Name, scalar>{static_cast<scalar>(value)};
   }

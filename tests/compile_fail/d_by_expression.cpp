@@ -2,7 +2,7 @@
 #include <ctgrad/ctgrad.hpp>
 [[maybe_unused]] constexpr ctgrad::var<"x"> x;
 #ifdef CTGRAD_SHOULD_FAIL
-[[maybe_unused]] constexpr auto e = ctgrad::d(sin(x * x), x * x);
+[[maybe_unused]] constexpr auto e = ctgrad::d(sin(x * x), x* x);
 #else
 [[maybe_unused]] constexpr auto e = ctgrad::d(sin(x * x), x);
 #endif

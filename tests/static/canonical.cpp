@@ -39,7 +39,6 @@ static_assert(x * y == y * x);
 static_assert(x * 2_c == 2_c * x);
 static_assert(sin(x) * y == y * sin(x));
 
-
 // Like terms and powers.
 static_assert(x + x == 2_c * x);
 static_assert(2_c * x + 3_c * x == 5_c * x);

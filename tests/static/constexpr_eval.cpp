@@ -20,8 +20,8 @@ static_assert(near(eval(exp(x), x = 1.0), 2.718281828459045, 1e-15));
 static_assert(near(eval(log(x), x = 10.0), 2.302585092994046, 1e-15));
 static_assert(near(eval(sin(x) + cos(x), x = 1.0), 1.3817732906760363, 1e-15));
 static_assert(near(eval(sigmoid(x), x = 0.5), 0.6224593312018546, 1e-15));
-static_assert(near(eval(tanh(x) + sqrt(x) + softplus(x), x = 2.0), 0.9640275800758169 + 1.4142135623730951 +
-                                                                     2.1269280110429727, 1e-14));
+static_assert(near(eval(tanh(x) + sqrt(x) + softplus(x), x = 2.0),
+                   0.9640275800758169 + 1.4142135623730951 + 2.1269280110429727, 1e-14));
 
 constexpr auto g = gradient(x * sin(y), x, y)(x = 2.0, y = 0.0);
 static_assert(g.value == 0.0 && g[x] == 0.0 && g[y] == 2.0);

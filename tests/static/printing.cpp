@@ -32,9 +32,10 @@ static_assert(to_string(d(log(x), x)) == "1/x");
 static_assert(to_string(d(relu(x * y), x)) == "y*step(x*y)");
 
 // Labels print a name for a subexpression.
-static_assert(to_string(d(sigmoid(x * y), x), label<"s">(sigmoid(x * y))) == "y*s*(1 - s)");
+static_assert(to_string(d(sigmoid(x * y), x), label<"s">(sigmoid(x* y))) == "y*s*(1 - s)");
 
-static_assert(to_latex(d(sigmoid(x), x)) == "\\sigma\\left(x\\right) \\cdot \\left(1 - \\sigma\\left(x\\right)\\right)");
+static_assert(to_latex(d(sigmoid(x), x)) ==
+              "\\sigma\\left(x\\right) \\cdot \\left(1 - \\sigma\\left(x\\right)\\right)");
 static_assert(to_latex(w1 * x / 2_c) == "\\frac{w_{1} \\cdot x}{2}");
 static_assert(to_latex(sqrt(x) / (x + y)) == "\\frac{\\sqrt{x}}{x + y}");
 static_assert(to_latex(exp(-x)) == "e^{-x}");

@@ -25,20 +25,46 @@ namespace mp = boost::mp11;
 
 /// The operands of a node that get slots (a power's exponent is part of its
 /// type, not an operand).
-template <class T> struct operands { using type = mp::mp_list<>; };
-template <class A, class B> struct operands<nodes::add<A, B>> { using type = mp::mp_list<A, B>; };
-template <class A, class B> struct operands<nodes::mul<A, B>> { using type = mp::mp_list<A, B>; };
-template <class A, class B> struct operands<nodes::div<A, B>> { using type = mp::mp_list<A, B>; };
-template <class A, class E> struct operands<nodes::pow<A, E>> { using type = mp::mp_list<A>; };
-template <class F, class A> struct operands<nodes::unary<F, A>> { using type = mp::mp_list<A>; };
-template <class T> using operands_t = typename operands<T>::type;
+template <class T>
+struct operands {
+  using type = mp::mp_list<>;
+};
+template <class A, class B>
+struct operands<nodes::add<A, B>> {
+  using type = mp::mp_list<A, B>;
+};
+template <class A, class B>
+struct operands<nodes::mul<A, B>> {
+  using type = mp::mp_list<A, B>;
+};
+template <class A, class B>
+struct operands<nodes::div<A, B>> {
+  using type = mp::mp_list<A, B>;
+};
+template <class A, class E>
+struct operands<nodes::pow<A, E>> {
+  using type = mp::mp_list<A>;
+};
+template <class F, class A>
+struct operands<nodes::unary<F, A>> {
+  using type = mp::mp_list<A>;
+};
+template <class T>
+using operands_t = typename operands<T>::type;
 
 // Post-order walk.  Constants are not nodes: their value is in their type.
-template <class Seen, class T> struct visit;
-template <class Seen, class T> using visit_t = typename visit<Seen, T>::type;
-template <class Seen, class T, bool Skip> struct visit_impl { using type = Seen; };
 template <class Seen, class T>
-struct visit_impl<Seen, T, false> { using type = mp::mp_push_back<mp::mp_fold<operands_t<T>, Seen, visit_t>, T>; };
+struct visit;
+template <class Seen, class T>
+using visit_t = typename visit<Seen, T>::type;
+template <class Seen, class T, bool Skip>
+struct visit_impl {
+  using type = Seen;
+};
+template <class Seen, class T>
+struct visit_impl<Seen, T, false> {
+  using type = mp::mp_push_back<mp::mp_fold<operands_t<T>, Seen, visit_t>, T>;
+};
 template <class Seen, class T>
 struct visit : visit_impl<Seen, T, is_constant<T> || mp::mp_set_contains<Seen, T>::value> {};
 
@@ -46,9 +72,12 @@ struct visit : visit_impl<Seen, T, is_constant<T> || mp::mp_set_contains<Seen, T
 template <class... Roots>
 using topological_order = mp::mp_fold<mp::mp_list<Roots...>, mp::mp_list<>, visit_t>;
 
-template <class T, std::size_t I> struct slot {};
 template <class T, std::size_t I>
-constexpr std::size_t slot_index(const slot<T, I>*) noexcept { return I; }
+struct slot {};
+template <class T, std::size_t I>
+constexpr std::size_t slot_index(const slot<T, I>*) noexcept {
+  return I;
+}
 
 inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
@@ -61,10 +90,13 @@ struct graph<mp::mp_list<Ts...>, std::index_sequence<Is...>> : slot<Ts, Is>... {
   using nodes = mp::mp_list<Ts...>;
   static constexpr std::size_t size = sizeof...(Ts);
 
-  template <std::size_t I> using node = mp::mp_at_c<nodes, I>;
+  template <std::size_t I>
+  using node = mp::mp_at_c<nodes, I>;
 
   template <class T>
-  static constexpr bool contains = requires { slot_index<T>(static_cast<const graph*>(nullptr)); };
+  static constexpr bool contains = requires {
+    slot_index<T>(static_cast<const graph*>(nullptr));
+  };
 
   template <class T>
   static constexpr std::size_t index = slot_index<T>(static_cast<const graph*>(nullptr));

@@ -26,7 +26,8 @@ namespace ctgrad {
 /// compiler's diagnostics (`variable<'w', '5'>`), unlike a string template
 /// argument.
 namespace error {
-template <char... Name> struct variable {};
+template <char... Name>
+struct variable {};
 
 template <class Variable>
 struct no_value_bound_for {
@@ -59,14 +60,14 @@ namespace detail {
 
 template <fixed_string Name>
 constexpr auto spelled_out() noexcept {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    return error::variable<Name.data[I]...>{};
-  }(std::make_index_sequence<Name.size()>{});
+  return []<std::size_t... I>(std::index_sequence<I...>) { return error::variable<Name.data[I]...>{}; }
+  (std::make_index_sequence<Name.size()>{});
 }
 
-
 template <fixed_string Name, class T>
-constexpr T bound_value(const binding<Name, T>& b) noexcept { return b.value; }
+constexpr T bound_value(const binding<Name, T>& b) noexcept {
+  return b.value;
+}
 
 /// The scalar type of a call: the one asked for, else the common type of the
 /// bound values (double when nothing is bound).
@@ -79,8 +80,7 @@ struct scalar_of<void, Bs...> {
   using type = double;
 };
 template <class B, class... Bs>
-  requires(is_binding_v<B> && (is_binding_v<Bs> && ...))
-struct scalar_of<void, B, Bs...> {
+requires(is_binding_v<B> && (is_binding_v<Bs> && ...)) struct scalar_of<void, B, Bs...> {
   using type = std::common_type_t<decltype(B::value), decltype(Bs::value)...>;
 };
 template <class Scalar, class... Bs>
@@ -89,12 +89,15 @@ using scalar_of_t = typename scalar_of<Scalar, Bs...>::type;
 // The value of an operand: a literal from its type, anything else from its slot.
 template <class G, class Operand, class Scalar, std::size_t N>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar operand(const std::array<Scalar, N>& v) noexcept {
-  if constexpr (is_constant<Operand>) return Operand::template value<Scalar>();
-  else return v[G::template index<Operand>];
+  if constexpr (is_constant<Operand>)
+    return Operand::template value<Scalar>();
+  else
+    return v[G::template index<Operand>];
 }
 
 template <class G, class Node, class Scalar, std::size_t N, class Bindings>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar evaluate(const std::array<Scalar, N>& v, const Bindings& bindings) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar evaluate(const std::array<Scalar, N>& v,
+                                                      const Bindings& bindings) noexcept {
   if constexpr (is_var<Node>) {
     return static_cast<Scalar>(bound_value<Node::name>(bindings));
   } else if constexpr (is_unary<Node>) {
@@ -103,20 +106,27 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar evaluate(const std::array<Scalar, N
   } else if constexpr (is_pow<Node>) {
     using e = typename split_power<Node>::exponent;
     const Scalar a = operand<G, typename split_power<Node>::base>(v);
-    if constexpr (e::den == 1) return math::ipow(a, e::num);
-    else if constexpr (e::den == 2) return math::ipow(math::sqrt(a), e::num);
-    else return math::pow(a, e::template value<Scalar>());
+    if constexpr (e::den == 1)
+      return math::ipow(a, e::num);
+    else if constexpr (e::den == 2)
+      return math::ipow(math::sqrt(a), e::num);
+    else
+      return math::pow(a, e::template value<Scalar>());
   } else {
     const Scalar a = operand<G, typename operands_of<Node>::first>(v);
     const Scalar b = operand<G, typename operands_of<Node>::second>(v);
-    if constexpr (is_add<Node>) return a + b;
-    else if constexpr (is_mul<Node>) return a * b;
-    else return a / b;
+    if constexpr (is_add<Node>)
+      return a + b;
+    else if constexpr (is_mul<Node>)
+      return a * b;
+    else
+      return a / b;
   }
 }
 
 template <class G, class Scalar, class Bindings, std::size_t... I>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr void evaluate_all(std::array<Scalar, G::size>& v, const Bindings& bindings, std::index_sequence<I...>) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr void evaluate_all(std::array<Scalar, G::size>& v, const Bindings& bindings,
+                                                        std::index_sequence<I...>) noexcept {
   // A braced list, not a fold: no nesting limit, cheaper to compile.  And no
   // lambda capturing v: that stopped clang from keeping v in registers.
   [[maybe_unused]] const int sequence[] = {0, (v[I] = evaluate<G, typename G::template node<I>>(v, bindings), 0)...};
@@ -135,7 +145,8 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar value_of(const std::array<Scalar, G
   return operand<G, Root>(v);
 }
 
-template <class T> using is_var_q = std::bool_constant<is_var<T>>;
+template <class T>
+using is_var_q = std::bool_constant<is_var<T>>;
 
 template <class... Vs>
 consteval auto names_of(mp::mp_list<Vs...>*) {
@@ -161,7 +172,8 @@ struct binding_problems {
   }
 };
 
-template <class G> using variables_of = mp::mp_copy_if<typename G::nodes, is_var_q>;
+template <class G>
+using variables_of = mp::mp_copy_if<typename G::nodes, is_var_q>;
 
 template <class G, bool AllowUnused, class... Bs>
 consteval binding_problems find_binding_problems() {

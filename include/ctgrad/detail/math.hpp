@@ -22,7 +22,9 @@ inline constexpr ld ln2 = 0.693147180559945309417232121458176568L;
 inline constexpr ld pi = 3.141592653589793238462643383279502884L;
 
 template <class T>
-constexpr bool isnan(T x) noexcept { return x != x; }
+constexpr bool isnan(T x) noexcept {
+  return x != x;
+}
 
 template <class T>
 constexpr bool isinf(T x) noexcept {
@@ -77,10 +79,22 @@ constexpr ld log(ld x) noexcept {
   if (isinf(x)) return x;
   // x = m * 2^k with m in [sqrt(1/2), sqrt(2)).
   long k = 0;
-  while (x >= 0x1p64L) { x *= 0x1p-64L; k += 64; }
-  while (x < 0x1p-64L) { x *= 0x1p64L; k -= 64; }
-  while (x >= 1.41421356237309504880L) { x *= 0.5L; ++k; }
-  while (x < 0.70710678118654752440L) { x *= 2.0L; --k; }
+  while (x >= 0x1p64L) {
+    x *= 0x1p-64L;
+    k += 64;
+  }
+  while (x < 0x1p-64L) {
+    x *= 0x1p64L;
+    k -= 64;
+  }
+  while (x >= 1.41421356237309504880L) {
+    x *= 0.5L;
+    ++k;
+  }
+  while (x < 0.70710678118654752440L) {
+    x *= 2.0L;
+    --k;
+  }
   // log(m) = 2 atanh(u), u = (m - 1)/(m + 1), |u| < 0.172.
   const ld u = (x - 1.0L) / (x + 1.0L);
   const ld u2 = u * u;
@@ -104,8 +118,14 @@ constexpr ld sqrt(ld x) noexcept {
   if (x == 0 || isinf(x)) return x;
   // Scale into [1, 4) by powers of 4, Newton from a linear first guess.
   long k = 0;
-  while (x >= 4.0L) { x *= 0.25L; ++k; }
-  while (x < 1.0L) { x *= 4.0L; --k; }
+  while (x >= 4.0L) {
+    x *= 0.25L;
+    ++k;
+  }
+  while (x < 1.0L) {
+    x *= 4.0L;
+    --k;
+  }
   ld y = 0.5L + 0.5L * x;
   for (int i = 0; i < 8; ++i) y = 0.5L * (y + x / y);
   return y * pow2(k);
@@ -153,10 +173,14 @@ constexpr ld sin(ld x) noexcept {
   if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
   const auto [q, r] = reduce_half_pi(x);
   switch (q) {
-    case 0: return sin_reduced(r);
-    case 1: return cos_reduced(r);
-    case 2: return -sin_reduced(r);
-    default: return -cos_reduced(r);
+    case 0:
+      return sin_reduced(r);
+    case 1:
+      return cos_reduced(r);
+    case 2:
+      return -sin_reduced(r);
+    default:
+      return -cos_reduced(r);
   }
 }
 
@@ -164,10 +188,14 @@ constexpr ld cos(ld x) noexcept {
   if (isnan(x) || isinf(x)) return std::numeric_limits<ld>::quiet_NaN();
   const auto [q, r] = reduce_half_pi(x);
   switch (q) {
-    case 0: return cos_reduced(r);
-    case 1: return -sin_reduced(r);
-    case 2: return -cos_reduced(r);
-    default: return sin_reduced(r);
+    case 0:
+      return cos_reduced(r);
+    case 1:
+      return -sin_reduced(r);
+    case 2:
+      return -cos_reduced(r);
+    default:
+      return sin_reduced(r);
   }
 }
 
@@ -186,11 +214,11 @@ constexpr ld pow(ld x, ld y) noexcept { return exp(y * log(x)); }
 namespace ctgrad::detail::math {
 
 // Each function: <cmath> at run time, cx:: in constant expressions.
-#define CTGRAD_DETAIL_MATH_FN(NAME)                                      \
-  template <std::floating_point T>                                       \
-  constexpr T NAME(T x) noexcept {                                       \
+#define CTGRAD_DETAIL_MATH_FN(NAME)                                       \
+  template <std::floating_point T>                                        \
+  constexpr T NAME(T x) noexcept {                                        \
     if (std::is_constant_evaluated()) return static_cast<T>(cx::NAME(x)); \
-    return std::NAME(x);                                                 \
+    return std::NAME(x);                                                  \
   }
 CTGRAD_DETAIL_MATH_FN(exp)
 CTGRAD_DETAIL_MATH_FN(expm1)
@@ -239,15 +267,23 @@ constexpr T softplus(T x) noexcept {
 
 // NaN in, NaN out for every piecewise function (never a silent 0).
 template <std::floating_point T>
-constexpr T relu(T x) noexcept { return x < T(0) ? T(0) : x; }
+constexpr T relu(T x) noexcept {
+  return x < T(0) ? T(0) : x;
+}
 
 template <std::floating_point T>
-constexpr T step(T x) noexcept { return x > T(0) ? T(1) : (x <= T(0) ? T(0) : x); }
+constexpr T step(T x) noexcept {
+  return x > T(0) ? T(1) : (x <= T(0) ? T(0) : x);
+}
 
 template <std::floating_point T>
-constexpr T sign(T x) noexcept { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x)); }
+constexpr T sign(T x) noexcept {
+  return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));
+}
 
 template <std::floating_point T>
-constexpr T abs(T x) noexcept { return x < T(0) ? -x : x; }
+constexpr T abs(T x) noexcept {
+  return x < T(0) ? -x : x;
+}
 
 }  // namespace ctgrad::detail::math

@@ -25,12 +25,15 @@ constexpr std::uint64_t hash_text(std::string_view s) noexcept {
   return h;
 }
 
-template <class T> struct structural_hash;
-template <class T> inline constexpr std::uint64_t hash_v = structural_hash<T>::value;
+template <class T>
+struct structural_hash;
+template <class T>
+inline constexpr std::uint64_t hash_v = structural_hash<T>::value;
 
 template <std::intmax_t N, std::intmax_t D>
 struct structural_hash<nodes::constant<N, D>> {
-  static constexpr std::uint64_t value = hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D));
+  static constexpr std::uint64_t value =
+      hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D));
 };
 template <fixed_string N>
 struct structural_hash<var<N>> {
@@ -58,12 +61,23 @@ struct structural_hash<nodes::unary<F, A>> {
 };
 
 template <class T>
-inline constexpr int group = is_constant<T> ? 0 : is_var<T> ? 1 : is_unary<T> ? 2 : is_pow<T> ? 3 : is_add<T> ? 5 : 4;
+inline constexpr int group = is_constant<T> ? 0
+                             : is_var<T>    ? 1
+                             : is_unary<T>  ? 2
+                             : is_pow<T>    ? 3
+                             : is_add<T>    ? 5
+                                            : 4;
 
 /// The name of the variable a term starts with (`i1` for `i1*w1`), so that
 /// sums and products read in alphabetical order; empty if none.
-template <class T> struct leading_name { static constexpr std::string_view value{}; };
-template <fixed_string N> struct leading_name<var<N>> { static constexpr std::string_view value = N.view(); };
+template <class T>
+struct leading_name {
+  static constexpr std::string_view value{};
+};
+template <fixed_string N>
+struct leading_name<var<N>> {
+  static constexpr std::string_view value = N.view();
+};
 template <template <class, class> class Node, class A, class B>
 struct leading_name<Node<A, B>> : leading_name<A> {};
 template <std::intmax_t N, std::intmax_t D, class B>  // skip a coefficient: 2*x starts with x
@@ -73,9 +87,12 @@ struct leading_name<nodes::mul<nodes::constant<N, D>, B>> : leading_name<B> {};
 /// leading variable name, then structural hash.
 template <class A, class B>
 consteval bool before() {
-  if constexpr (group<A> != group<B>) return group<A> < group<B>;
-  else if constexpr (leading_name<A>::value != leading_name<B>::value) return leading_name<A>::value < leading_name<B>::value;
-  else return hash_v<A> < hash_v<B>;
+  if constexpr (group<A> != group<B>)
+    return group<A> < group<B>;
+  else if constexpr (leading_name<A>::value != leading_name<B>::value)
+    return leading_name<A>::value < leading_name<B>::value;
+  else
+    return hash_v<A> < hash_v<B>;
 }
 
 }  // namespace ctgrad::detail
