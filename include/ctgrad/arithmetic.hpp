@@ -142,8 +142,7 @@ constexpr auto make_mul(A, B) noexcept {
   else if constexpr (is_constant<B>)
     return make_mul(B{}, A{});
   else if constexpr (is_constant<A>) {
-    if constexpr (is_constant<typename split_coefficient<B>::coefficient> &&
-                  !is_constant_equal_to<typename split_coefficient<B>::coefficient, 1>)
+    if constexpr (!is_constant_equal_to<typename split_coefficient<B>::coefficient, 1>)  // c*(k*x) -> (c*k)*x
       return make_mul(constant_product<A, typename split_coefficient<B>::coefficient>(),
                       typename split_coefficient<B>::term{});
     else if constexpr (is_div<B>)  // c*(x/y) -> (c*x)/y

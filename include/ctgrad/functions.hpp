@@ -21,6 +21,15 @@ namespace ctgrad {
 namespace detail {
 struct no_fold {};
 
+/// For fold(): Result when the literal argument C is At, else no folding.
+template <class C, class At, class Result>
+constexpr auto exact_at(Result result) noexcept {
+  if constexpr (std::is_same_v<C, At>)
+    return result;
+  else
+    return no_fold{};
+}
+
 template <class F, class A>
 constexpr auto make_unary(A) noexcept {
   // Only a literal argument is offered to fold(), so fold's body may use
@@ -54,10 +63,7 @@ struct exp {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>)
-      return nodes::constant<1>{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1>{});
   }
 };
 
@@ -73,10 +79,7 @@ struct log {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 1>)
-      return nodes::constant<0>{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<1>>(nodes::constant<0>{});
   }
 };
 
@@ -114,10 +117,7 @@ struct sin {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>)
-      return C{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<0>>(C{});
   }
 };
 
@@ -133,10 +133,7 @@ struct cos {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>)
-      return nodes::constant<1>{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1>{});
   }
 };
 
@@ -152,10 +149,7 @@ struct tanh {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>)
-      return C{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<0>>(C{});
   }
 };
 
@@ -171,10 +165,7 @@ struct sigmoid {
   }
   template <class C>
   static constexpr auto fold(C) noexcept {
-    if constexpr (detail::is_constant_equal_to<C, 0>)
-      return nodes::constant<1, 2>{};
-    else
-      return detail::no_fold{};
+    return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1, 2>{});
   }
 };
 

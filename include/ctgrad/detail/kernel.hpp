@@ -153,8 +153,9 @@ consteval auto names_of(mp::mp_list<Vs...>*) {
   return std::array<std::string_view, sizeof...(Vs)>{Vs::name.view()...};
 }
 
-template <std::size_t N, std::size_t M>
-constexpr bool contains_name(const std::array<std::string_view, N>& names, std::string_view name, std::size_t end = M) {
+/// Whether name is among the first `end` names.
+template <std::size_t N>
+constexpr bool contains_name(const std::array<std::string_view, N>& names, std::string_view name, std::size_t end = N) {
   for (std::size_t i = 0; i != end; ++i)
     if (names[i] == name) return true;
   return false;
@@ -185,11 +186,11 @@ consteval binding_problems find_binding_problems() {
     constexpr std::size_t n = bound.size();
     binding_problems p{true, n, vars.size(), n, n, vars.size()};
     for (std::size_t i = n; i-- != 0;) {
-      if (contains_name<n, n>(bound, bound[i], i)) p.twice = i;
-      if (!AllowUnused && !contains_name<vars.size(), vars.size()>(vars, bound[i])) p.extra = i;
+      if (contains_name(bound, bound[i], i)) p.twice = i;
+      if (!AllowUnused && !contains_name(vars, bound[i])) p.extra = i;
     }
     for (std::size_t i = vars.size(); i-- != 0;)
-      if (!contains_name<n, n>(bound, vars[i])) p.missing = i;
+      if (!contains_name(bound, vars[i])) p.missing = i;
     return p;
   }
 }
