@@ -89,20 +89,20 @@ consteval auto constant_power() {
 }
 
 template <class A, class B>
-constexpr auto make_add(A, B) noexcept;
+consteval auto make_add(A, B) noexcept;
 template <class A, class B>
-constexpr auto make_mul(A, B) noexcept;
+consteval auto make_mul(A, B) noexcept;
 template <class A, class B>
-constexpr auto make_div(A, B) noexcept;
+consteval auto make_div(A, B) noexcept;
 template <class A, class E>
-constexpr auto make_pow(A, E) noexcept;
+consteval auto make_pow(A, E) noexcept;
 template <class A>
-constexpr auto make_neg(A a) noexcept {
+consteval auto make_neg(A a) noexcept {
   return make_mul(nodes::constant<-1>{}, a);
 }
 
 template <class A, class B>
-constexpr auto make_add(A, B) noexcept {
+consteval auto make_add(A, B) noexcept {
   using ca = typename split_coefficient<A>::coefficient;
   using cb = typename split_coefficient<B>::coefficient;
   using ta = typename split_coefficient<A>::term;
@@ -130,7 +130,7 @@ constexpr auto make_add(A, B) noexcept {
 }
 
 template <class A, class B>
-constexpr auto make_mul(A, B) noexcept {
+consteval auto make_mul(A, B) noexcept {
   if constexpr (is_constant<A> && is_constant<B>)
     return constant_product<A, B>();
   else if constexpr (is_constant_equal_to<A, 0> || is_constant_equal_to<B, 0>)
@@ -174,7 +174,7 @@ constexpr auto make_mul(A, B) noexcept {
 }
 
 template <class A, class B>
-constexpr auto make_div(A, B) noexcept {
+consteval auto make_div(A, B) noexcept {
   // Division by the literal 0 is a compile error (it cannot be meant).
   static_assert(!is_constant_equal_to<B, 0>, "ctgrad: division by the literal constant 0");
   if constexpr (is_constant_equal_to<B, 0>)
@@ -201,7 +201,7 @@ constexpr auto make_div(A, B) noexcept {
 }
 
 template <class A, class E>
-constexpr auto make_pow(A, E) noexcept {
+consteval auto make_pow(A, E) noexcept {
   constexpr bool integral_exponent = E::den == 1;
   if constexpr (is_constant_equal_to<E, 0>)
     return nodes::constant<1>{};

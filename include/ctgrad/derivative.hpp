@@ -54,44 +54,48 @@ struct local_partial<nodes::unary<F, A>, 0> {
 };
 
 template <class G, std::size_t I>
-constexpr auto adjoint() noexcept;
+consteval auto adjoint() noexcept;
 
 template <class G, std::size_t Edge>
-constexpr auto contribution() noexcept {
+consteval auto contribution() noexcept {
   constexpr std::size_t user = Edge / 2;
   return make_mul(adjoint<G, user>(), local_partial<typename G::template node<user>, Edge % 2>::value);
 }
 
 template <class T>
-constexpr auto add_all(T t) noexcept {
+consteval auto add_all(T t) noexcept {
   return t;
 }
 template <class T, class U, class... Rest>
-constexpr auto add_all(T t, U u, Rest... rest) noexcept {
+consteval auto add_all(T t, U u, Rest... rest) noexcept {
   return add_all(make_add(t, u), rest...);
 }
 
 template <class G, std::size_t I>
-constexpr auto adjoint() noexcept {
+consteval auto adjoint() noexcept {
   if constexpr (I + 1 == G::size) {  // the root is last in topological order
     return nodes::constant<1>{};
   } else {
-    constexpr auto& edges = G::template user_edges<I>;
-    if constexpr (edges.size() == 0)
+    using tables = graph_tables<G>;
+    constexpr std::size_t first = tables::user_offsets[I];
+    constexpr std::size_t count = tables::user_offsets[I + 1] - first;
+    if constexpr (count == 0)
       return nodes::constant<0>{};
     else
-      return [&]<std::size_t... Js>(std::index_sequence<Js...>) { return add_all(contribution<G, edges[Js]>()...); }
-    (std::make_index_sequence<edges.size()>{});
+      return []<std::size_t... Js>(std::index_sequence<Js...>) {
+        return add_all(contribution<G, tables::user_edges[first + Js]>()...);
+      }
+    (std::make_index_sequence<count>{});
   }
 }
 
 template <class E, class X>
-constexpr auto derivative(E, X) noexcept {
+consteval auto derivative(E, X) noexcept {
   using G = graph_of<E>;
-  if constexpr (!G::template contains<X>)
+  if constexpr (!graph_contains<G, X>)
     return nodes::constant<0>{};
   else
-    return adjoint<G, G::template index<X>>();
+    return adjoint<G, slot_t<G, X>::value>();
 }
 
 }  // namespace detail

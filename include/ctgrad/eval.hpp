@@ -9,12 +9,12 @@ namespace detail {
 template <class Scalar, bool AllowUnused, class E, class... Bs>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto eval_at(const Bs&... bindings) noexcept {
   using scalar = scalar_of_t<Scalar, Bs...>;
-  using graph = graph_of<E>;
-  if constexpr (!find_binding_problems<graph, AllowUnused, Bs...>().ok()) {
-    report_binding_problem<graph, AllowUnused, Bs...>();
+  using key = eval_key<E>;
+  if constexpr (!find_binding_problems<typename key::graph, AllowUnused, Bs...>().ok()) {
+    report_binding_problem<typename key::graph, AllowUnused, Bs...>();
     return scalar{};
   } else {
-    return value_of<graph, E>(run<graph, scalar>(point<Bs...>(bindings...)));
+    return root_value<key, 0>(run<key, scalar>(point<Bs...>(bindings...)));
   }
 }
 

@@ -23,7 +23,7 @@ struct no_fold {};
 
 /// For fold(): Result when the literal argument C is At, else no folding.
 template <class C, class At, class Result>
-constexpr auto exact_at(Result result) noexcept {
+consteval auto exact_at(Result result) noexcept {
   if constexpr (std::is_same_v<C, At>)
     return result;
   else
@@ -31,7 +31,7 @@ constexpr auto exact_at(Result result) noexcept {
 }
 
 template <class F, class A>
-constexpr auto make_unary(A) noexcept {
+consteval auto make_unary(A) noexcept {
   // Only a literal argument is offered to fold(), so fold's body may use
   // C::num and C::den freely.
   if constexpr (is_constant<A>) {
@@ -58,11 +58,11 @@ struct exp {
     return detail::math::exp(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self self) noexcept {
+  static consteval auto derivative(A, Self self) noexcept {
     return self;
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1>{});
   }
 };
@@ -74,11 +74,11 @@ struct log {
     return detail::math::log(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return nodes::constant<1>{} / a;
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<1>>(nodes::constant<0>{});
   }
 };
@@ -90,11 +90,11 @@ struct sqrt {
     return detail::math::sqrt(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self self) noexcept {
+  static consteval auto derivative(A, Self self) noexcept {
     return nodes::constant<1>{} / (nodes::constant<2>{} * self);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     if constexpr (detail::is_constant_equal_to<C, 0> || detail::is_constant_equal_to<C, 1>)
       return C{};
     else
@@ -112,11 +112,11 @@ struct sin {
     return detail::math::sin(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return detail::make_unary<cos>(a);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<0>>(C{});
   }
 };
@@ -128,11 +128,11 @@ struct cos {
     return detail::math::cos(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return -detail::make_unary<sin>(a);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1>{});
   }
 };
@@ -144,11 +144,11 @@ struct tanh {
     return detail::math::tanh(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self self) noexcept {
+  static consteval auto derivative(A, Self self) noexcept {
     return nodes::constant<1>{} - pow(self, nodes::constant<2>{});
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<0>>(C{});
   }
 };
@@ -160,11 +160,11 @@ struct sigmoid {
     return detail::math::sigmoid(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self self) noexcept {
+  static consteval auto derivative(A, Self self) noexcept {
     return self * (nodes::constant<1>{} - self);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1, 2>{});
   }
 };
@@ -177,11 +177,11 @@ struct step {
     return detail::math::step(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self) noexcept {
+  static consteval auto derivative(A, Self) noexcept {
     return nodes::constant<0>{};
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return nodes::constant<(C::num > 0 ? 1 : 0)>{};
   }
 };
@@ -194,11 +194,11 @@ struct sign {
     return detail::math::sign(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A, Self) noexcept {
+  static consteval auto derivative(A, Self) noexcept {
     return nodes::constant<0>{};
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return nodes::constant<(C::num > 0) - (C::num < 0)>{};
   }
 };
@@ -211,11 +211,11 @@ struct relu {
     return detail::math::relu(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return detail::make_unary<step>(a);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     if constexpr (C::num > 0)
       return C{};
     else
@@ -232,7 +232,7 @@ struct softplus {
     return detail::math::softplus(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return detail::make_unary<sigmoid>(a);
   }
 };
@@ -245,11 +245,11 @@ struct abs {
     return detail::math::abs(x);
   }
   template <class A, class Self>
-  static constexpr auto derivative(A a, Self) noexcept {
+  static consteval auto derivative(A a, Self) noexcept {
     return detail::make_unary<sign>(a);
   }
   template <class C>
-  static constexpr auto fold(C) noexcept {
+  static consteval auto fold(C) noexcept {
     return nodes::constant<(C::num < 0 ? -C::num : C::num), C::den>{};
   }
 };

@@ -49,10 +49,17 @@ template <Expression E, class... Vars>
 struct gradient_kernel {
   /// The distinct non-constant nodes the kernel evaluates, forward and
   /// backward together, and the bytes of its one workspace.
-  using graph = detail::graph_of<E, decltype(detail::derivative(E{}, Vars{}))...>;
+  using roots = detail::mp::mp_list<E, decltype(detail::derivative(E{}, Vars{}))...>;
+  using graph = detail::mp::mp_apply<detail::graph_of, roots>;
   static constexpr std::size_t node_count = graph::size;
   template <class Scalar>
   static constexpr std::size_t workspace_bytes = node_count * sizeof(Scalar);
+
+  /// Whether the kernel's pass evaluates subexpression t (once: shared).
+  template <Expression T>
+  static constexpr bool contains(T) noexcept {
+    return detail::graph_contains<graph, T>;
+  }
 
   /// The derivative the kernel computes for x, as an expression (== d(e, x)).
   template <fixed_string Name>
@@ -78,6 +85,12 @@ struct gradient_kernel {
   }
 
  private:
+  template <class Result, class Scalar, std::size_t N, std::size_t... J>
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr Result collect(const std::array<Scalar, N>& v,
+                                                              std::index_sequence<J...>) noexcept {
+    return Result{detail::root_value<gradient_kernel, 0>(v), {detail::root_value<gradient_kernel, 1 + J>(v)...}};
+  }
+
   template <class Scalar, bool AllowUnused, class... Bs>
   CTGRAD_DETAIL_ALWAYS_INLINE static constexpr auto run(const Bs&... bindings) noexcept {
     using scalar = detail::scalar_of_t<Scalar, Bs...>;
@@ -86,9 +99,8 @@ struct gradient_kernel {
       detail::report_binding_problem<graph, AllowUnused, Bs...>();
       return result{};
     } else {
-      const auto v = detail::run<graph, scalar>(point<Bs...>(bindings...));
-      return result{detail::value_of<graph, E>(v),
-                    {detail::value_of<graph, decltype(detail::derivative(E{}, Vars{}))>(v)...}};
+      const auto v = detail::run<gradient_kernel, scalar>(point<Bs...>(bindings...));
+      return collect<result>(v, std::index_sequence_for<Vars...>{});
     }
   }
 };

@@ -253,7 +253,7 @@ constexpr void print_node(Sink& sink) noexcept {
 }
 
 template <class Style, class E>
-constexpr auto print_to_string() noexcept {
+consteval auto print_to_string() noexcept {
   constexpr std::size_t n = [] {
     length_sink s;
     print<Style, E>(s, 0);

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include <boost/mp11/algorithm.hpp>
@@ -72,19 +73,25 @@ struct visit : visit_impl<Seen, T, is_constant<T> || mp::mp_set_contains<Seen, T
 template <class... Roots>
 using topological_order = mp::mp_fold<mp::mp_list<Roots...>, mp::mp_list<>, visit_t>;
 
+// Compile-time cost note: every *variable* and *function* instantiated with a
+// node or graph type in its template arguments is a symbol whose mangled name
+// spells out that type, and g++ builds every such name.  So lookups here are
+// types (`integral_constant`s found through decltype), and the tables are a
+// constant number of variables per graph, not one per node.
+
 template <class T, std::size_t I>
 struct slot {};
+
+// Declared, never defined: used only inside decltype.
 template <class T, std::size_t I>
-constexpr std::size_t slot_index(const slot<T, I>*) noexcept {
-  return I;
-}
+std::integral_constant<std::size_t, I> slot_index(const slot<T, I>*) noexcept;
 
 inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
 template <class Nodes, class = std::make_index_sequence<mp::mp_size<Nodes>::value>>
 struct graph;
 
-/// The DAG of `Nodes` (a topological order): slots, operands and users.
+/// The distinct nodes `Nodes` (a topological order), each in a slot.
 template <class... Ts, std::size_t... Is>
 struct graph<mp::mp_list<Ts...>, std::index_sequence<Is...>> : slot<Ts, Is>... {
   using nodes = mp::mp_list<Ts...>;
@@ -92,50 +99,79 @@ struct graph<mp::mp_list<Ts...>, std::index_sequence<Is...>> : slot<Ts, Is>... {
 
   template <std::size_t I>
   using node = mp::mp_at_c<nodes, I>;
+};
 
-  template <class T>
-  static constexpr bool contains = requires {
-    slot_index<T>(static_cast<const graph*>(nullptr));
-  };
+/// The slot of node T in graph G, as an integral_constant.
+template <class G, class T>
+using slot_t = decltype(slot_index<T>(static_cast<const G*>(nullptr)));
 
-  template <class T>
-  static constexpr std::size_t index = slot_index<T>(static_cast<const graph*>(nullptr));
+template <class G, class T>
+concept graph_contains = requires {
+  slot_index<T>(static_cast<const G*>(nullptr));
+};
 
- private:
-  template <class T>
-  static consteval std::array<std::size_t, 2> operand_slots_of() {
-    std::array<std::size_t, 2> slots{no_slot, no_slot};
-    std::size_t k = 0;
-    mp::mp_for_each<mp::mp_transform<mp::mp_identity, operands_t<T>>>([&](auto op) {
-      using operand = typename decltype(op)::type;
-      if constexpr (!is_constant<operand>) slots[k] = index<operand>;
-      ++k;
-    });
-    return slots;
-  }
+/// Operand K of node T (void if it has none), numbered as in `operands`.
+template <class T, std::size_t K>
+using operand_at = mp::mp_eval_if_c<(K >= mp::mp_size<operands_t<T>>::value), void, mp::mp_at, operands_t<T>,
+                                    std::integral_constant<std::size_t, K>>;
 
- public:
+template <class G, class T, bool = std::is_void<T>::value || is_constant<T>>
+struct slot_or_none : std::integral_constant<std::size_t, no_slot> {};
+template <class G, class T>
+struct slot_or_none<G, T, false> : slot_t<G, T> {};
+
+/// The integer tables of a graph, computed once.
+template <class G, class = typename G::nodes>
+struct graph_tables;
+
+template <class G, class... Ts>
+struct graph_tables<G, mp::mp_list<Ts...>> {
+  static constexpr std::size_t size = sizeof...(Ts);
+
   /// operand_slots[i][k]: the slot of node i's k-th operand (no_slot for a
   /// literal constant or a missing operand).
-  static constexpr std::array<std::array<std::size_t, 2>, size> operand_slots{operand_slots_of<Ts>()...};
+  static constexpr std::array<std::array<std::size_t, 2>, size> operand_slots{
+      {{slot_or_none<G, operand_at<Ts, 0>>::value, slot_or_none<G, operand_at<Ts, 1>>::value}...}};
 
-  template <std::size_t I>
-  static constexpr std::size_t user_count = [] {
-    std::size_t n = 0;
-    for (const auto& ops : operand_slots) n += (ops[0] == I) + (ops[1] == I);
-    return n;
+  /// The users of every node, as edges `user * 2 + operand position`, in
+  /// topological order of the users (so adjoint sums have one fixed order):
+  /// node i's are user_edges[user_offsets[i] .. user_offsets[i + 1]).
+  static constexpr auto user_offsets = [] {
+    std::array<std::size_t, size + 1> offsets{};
+    for (const auto& ops : operand_slots)
+      for (std::size_t s : ops)
+        if (s != no_slot) ++offsets[s + 1];
+    for (std::size_t i = 0; i != size; ++i) offsets[i + 1] += offsets[i];
+    return offsets;
   }();
-
-  /// The edges into node I as `user * 2 + operand position`, users in
-  /// topological order (so adjoint sums have one fixed order).
-  template <std::size_t I>
-  static constexpr std::array<std::size_t, user_count<I>> user_edges = [] {
-    std::array<std::size_t, user_count<I>> edges{};
-    std::size_t n = 0;
+  static constexpr auto user_edges = [] {
+    std::array<std::size_t, user_offsets[size]> edges{};
+    auto next = user_offsets;
     for (std::size_t u = 0; u != size; ++u)
       for (std::size_t k = 0; k != 2; ++k)
-        if (operand_slots[u][k] == I) edges[n++] = 2 * u + k;
+        if (operand_slots[u][k] != no_slot) edges[next[operand_slots[u][k]]++] = 2 * u + k;
     return edges;
+  }();
+
+  /// Slots of the variables (loaded from bindings) and of the computed
+  /// nodes (in topological order).
+  static constexpr std::array<bool, size> is_variable{is_var<Ts>...};
+  static constexpr std::size_t variable_count = [] {  // a loop: folds stop at 256 (clang)
+    std::size_t n = 0;
+    for (bool v : is_variable) n += v;
+    return n;
+  }();
+  static constexpr auto variable_slots = [] {
+    std::array<std::size_t, variable_count> slots{};
+    for (std::size_t i = 0, n = 0; i != size; ++i)
+      if (is_variable[i]) slots[n++] = i;
+    return slots;
+  }();
+  static constexpr auto computed_slots = [] {
+    std::array<std::size_t, size - variable_count> slots{};
+    for (std::size_t i = 0, n = 0; i != size; ++i)
+      if (!is_variable[i]) slots[n++] = i;
+    return slots;
   }();
 };
 

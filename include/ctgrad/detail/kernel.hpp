@@ -86,64 +86,170 @@ requires(is_binding_v<B> && (is_binding_v<Bs> && ...)) struct scalar_of<void, B,
 template <class Scalar, class... Bs>
 using scalar_of_t = typename scalar_of<Scalar, Bs...>::type;
 
-// The value of an operand: a literal from its type, anything else from its slot.
-template <class G, class Operand, class Scalar, std::size_t N>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar operand(const std::array<Scalar, N>& v) noexcept {
-  if constexpr (is_constant<Operand>)
-    return Operand::template value<Scalar>();
+// Kernel code.  Each node becomes one `step<Op, A, B>`: Op a tiny tag for the
+// operation, A and B its operands as slot numbers or literal constants.  No
+// node type appears in the name of an emitted function: when they did, every
+// helper's symbol spelled out large parts of the DAG and g++ spent most of a
+// large kernel's compile time building those names.  Only the two functions
+// that expand the steps are named after the kernel (Key: `Key::graph` is the
+// DAG, `Key::roots` the expressions returned).
+
+namespace op {
+struct add {};
+struct mul {};
+struct div {};
+template <class F>
+struct unary {};
+template <std::intmax_t N, std::intmax_t D>
+struct pow {};
+}  // namespace op
+
+/// An operand in slot S (a literal operand is its own constant type).
+template <std::size_t S>
+struct in_slot {};
+template <class Ref>
+inline constexpr std::size_t slot_of = 0;
+template <std::size_t S>
+inline constexpr std::size_t slot_of<in_slot<S>> = S;
+
+template <class Op>
+inline constexpr bool is_unary_op = false;
+template <class F>
+inline constexpr bool is_unary_op<op::unary<F>> = true;
+template <class Op>
+struct unary_function_of;
+template <class F>
+struct unary_function_of<op::unary<F>> : F {};
+template <class Op>
+struct pow_exponent;
+template <std::intmax_t N, std::intmax_t D>
+struct pow_exponent<op::pow<N, D>> {
+  static constexpr std::intmax_t num = N, den = D;
+};
+
+template <class G, class T, bool = is_constant<T>>
+struct operand_ref {
+  using type = T;
+};
+template <class G, class T>
+struct operand_ref<G, T, false> {
+  using type = in_slot<slot_t<G, T>::value>;
+};
+template <class G, class T>
+using operand_ref_t = typename operand_ref<G, T>::type;
+
+/// How node type Node is computed in graph G: an op and operand references.
+template <class G, class Node>
+struct step_of;
+template <class G, class A, class B>
+struct step_of<G, nodes::add<A, B>> {
+  using op = op::add;
+  using a = operand_ref_t<G, A>;
+  using b = operand_ref_t<G, B>;
+};
+template <class G, class A, class B>
+struct step_of<G, nodes::mul<A, B>> {
+  using op = op::mul;
+  using a = operand_ref_t<G, A>;
+  using b = operand_ref_t<G, B>;
+};
+template <class G, class A, class B>
+struct step_of<G, nodes::div<A, B>> {
+  using op = op::div;
+  using a = operand_ref_t<G, A>;
+  using b = operand_ref_t<G, B>;
+};
+template <class G, class A, std::intmax_t N, std::intmax_t D>
+struct step_of<G, nodes::pow<A, nodes::constant<N, D>>> {
+  using op = op::pow<N, D>;
+  using a = operand_ref_t<G, A>;
+  using b = void;
+};
+template <class G, class F, class A>
+struct step_of<G, nodes::unary<F, A>> {
+  using op = op::unary<F>;
+  using a = operand_ref_t<G, A>;
+  using b = void;
+};
+
+template <class Ref, class Scalar, std::size_t N>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar read(const std::array<Scalar, N>& v) noexcept {
+  if constexpr (is_constant<Ref>)
+    return Ref::template value<Scalar>();
   else
-    return v[G::template index<Operand>];
+    return v[slot_of<Ref>];
 }
 
-template <class G, class Node, class Scalar, std::size_t N, class Bindings>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar evaluate(const std::array<Scalar, N>& v,
-                                                      const Bindings& bindings) noexcept {
-  if constexpr (is_var<Node>) {
-    return static_cast<Scalar>(bound_value<Node::name>(bindings));
-  } else if constexpr (is_unary<Node>) {
-    using s = split_unary<Node>;
-    return s::function::value(operand<G, typename s::argument>(v));
-  } else if constexpr (is_pow<Node>) {
-    using e = typename split_power<Node>::exponent;
-    const Scalar a = operand<G, typename split_power<Node>::base>(v);
-    if constexpr (e::den == 1)
-      return math::ipow(a, e::num);
-    else if constexpr (e::den == 2)
-      return math::ipow(math::sqrt(a), e::num);
+template <class Op, class A, class B, class Scalar, std::size_t N>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar step(const std::array<Scalar, N>& v) noexcept {
+  const Scalar a = read<A>(v);
+  if constexpr (std::is_same_v<Op, op::add>) {
+    return a + read<B>(v);
+  } else if constexpr (std::is_same_v<Op, op::mul>) {
+    return a * read<B>(v);
+  } else if constexpr (std::is_same_v<Op, op::div>) {
+    return a / read<B>(v);
+  } else if constexpr (is_unary_op<Op>) {
+    return unary_function_of<Op>::value(a);
+  } else {  // op::pow<N, D>
+    constexpr std::intmax_t n = pow_exponent<Op>::num, d = pow_exponent<Op>::den;
+    if constexpr (d == 1)
+      return math::ipow(a, n);
+    else if constexpr (d == 2)
+      return math::ipow(math::sqrt(a), n);
     else
-      return math::pow(a, e::template value<Scalar>());
-  } else {
-    const Scalar a = operand<G, typename operands_of<Node>::first>(v);
-    const Scalar b = operand<G, typename operands_of<Node>::second>(v);
-    if constexpr (is_add<Node>)
-      return a + b;
-    else if constexpr (is_mul<Node>)
-      return a * b;
-    else
-      return a / b;
+      return math::pow(a, static_cast<Scalar>(n) / static_cast<Scalar>(d));
   }
 }
 
-template <class G, class Scalar, class Bindings, std::size_t... I>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr void evaluate_all(std::array<Scalar, G::size>& v, const Bindings& bindings,
-                                                        std::index_sequence<I...>) noexcept {
+template <class Key, class Scalar, std::size_t N, class Bindings, std::size_t... J>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr void load_variables(std::array<Scalar, N>& v, const Bindings& bindings,
+                                                          std::index_sequence<J...>) noexcept {
+  using G = typename Key::graph;
+  using tables = graph_tables<G>;
   // A braced list, not a fold: no nesting limit, cheaper to compile.  And no
   // lambda capturing v: that stopped clang from keeping v in registers.
-  [[maybe_unused]] const int sequence[] = {0, (v[I] = evaluate<G, typename G::template node<I>>(v, bindings), 0)...};
+  [[maybe_unused]] const int sequence[] = {
+      0, (v[tables::variable_slots[J]] =
+              static_cast<Scalar>(bound_value<G::template node<tables::variable_slots[J]>::name>(bindings)),
+          0)...};
 }
 
-/// Evaluate every node of G in topological order.
-template <class G, class Scalar, class Bindings>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr std::array<Scalar, G::size> run(const Bindings& bindings) noexcept {
+template <class Key, class Scalar, std::size_t N, std::size_t... J>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr void compute_nodes(std::array<Scalar, N>& v, std::index_sequence<J...>) noexcept {
+  using G = typename Key::graph;
+  using tables = graph_tables<G>;
+  [[maybe_unused]] const int sequence[] = {
+      0, (v[tables::computed_slots[J]] =
+              step<typename step_of<G, typename G::template node<tables::computed_slots[J]>>::op,
+                   typename step_of<G, typename G::template node<tables::computed_slots[J]>>::a,
+                   typename step_of<G, typename G::template node<tables::computed_slots[J]>>::b>(v),
+          0)...};
+}
+
+/// Evaluate every node of Key's graph: variables from the bindings, then the
+/// rest in topological order.
+template <class Key, class Scalar, class Bindings>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto run(const Bindings& bindings) noexcept {
+  using G = typename Key::graph;
   std::array<Scalar, G::size> v;  // every slot is written before it is read
-  evaluate_all<G>(v, bindings, std::make_index_sequence<G::size>{});
+  load_variables<Key>(v, bindings, std::make_index_sequence<graph_tables<G>::variable_count>{});
+  compute_nodes<Key>(v, std::make_index_sequence<G::size - graph_tables<G>::variable_count>{});
   return v;
 }
 
-template <class G, class Root, class Scalar>
-CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar value_of(const std::array<Scalar, G::size>& v) noexcept {
-  return operand<G, Root>(v);
+/// The value of root R of Key, after run.
+template <class Key, std::size_t R, class Scalar, std::size_t N>
+CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar root_value(const std::array<Scalar, N>& v) noexcept {
+  return read<operand_ref_t<typename Key::graph, mp::mp_at_c<typename Key::roots, R>>>(v);
 }
+
+/// The key of eval(E): one root.
+template <class E>
+struct eval_key {
+  using roots = mp::mp_list<E>;
+  using graph = graph_of<E>;
+};
 
 template <class T>
 using is_var_q = std::bool_constant<is_var<T>>;
