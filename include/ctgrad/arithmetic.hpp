@@ -121,7 +121,7 @@ consteval auto make_add(A, B) noexcept {
       return make_add(constant_sum<A, b0>(), typename operands_of<B>::second{});
     else
       return nodes::add<A, B>{};
-  } else if constexpr (std::is_same_v<ta, tb>)
+  } else if constexpr (detail::same_as<ta, tb>)
     return make_mul(constant_sum<ca, cb>(), ta{});
   else if constexpr (before<B, A>())
     return nodes::add<B, A>{};
@@ -164,7 +164,7 @@ consteval auto make_mul(A, B) noexcept {
       return make_div(make_mul(typename operands_of<A>::first{}, B{}), typename operands_of<A>::second{});
     else if constexpr (is_div<B>)
       return make_div(make_mul(A{}, typename operands_of<B>::first{}), typename operands_of<B>::second{});
-    else if constexpr (std::is_same_v<typename pa::base, typename pb::base>)  // x^a * x^b -> x^(a+b)
+    else if constexpr (detail::same_as<typename pa::base, typename pb::base>)  // x^a * x^b -> x^(a+b)
       return make_pow(typename pa::base{}, constant_sum<typename pa::exponent, typename pb::exponent>());
     else if constexpr (before<B, A>())
       return nodes::mul<B, A>{};
@@ -187,7 +187,7 @@ consteval auto make_div(A, B) noexcept {
     return A{};
   else if constexpr (is_constant<B>)
     return make_mul(constant_reciprocal<B>(), A{});
-  else if constexpr (std::is_same_v<A, B>)
+  else if constexpr (detail::same_as<A, B>)
     return nodes::constant<1>{};
   else if constexpr (is_div<A>)  // (x/y)/z -> x/(y*z)
     return make_div(typename operands_of<A>::first{}, make_mul(typename operands_of<A>::second{}, B{}));
@@ -255,7 +255,7 @@ constexpr auto operator+(A a) noexcept {
 /// canonical form.  `static_assert(d(x*x, x) == 2_c*x);`
 template <Expression A, Expression B>
 constexpr bool operator==(A, B) noexcept {
-  return std::is_same_v<A, B>;
+  return detail::same_as<A, B>;
 }
 
 /// A^E for a literal exponent: `pow(x, 2_c)`, `pow(x, c<1, 2>)`.

@@ -26,68 +26,68 @@ struct local_partial;
 
 template <class A, class B, std::size_t K>
 struct local_partial<nodes::add<A, B>, K> {
-  static constexpr auto value = nodes::constant<1>{};
+  using type = decltype(nodes::constant<1>{});
 };
 template <class A, class B>
 struct local_partial<nodes::mul<A, B>, 0> {
-  static constexpr auto value = B{};
+  using type = decltype(B{});
 };
 template <class A, class B>
 struct local_partial<nodes::mul<A, B>, 1> {
-  static constexpr auto value = A{};
+  using type = decltype(A{});
 };
 template <class A, class B>
 struct local_partial<nodes::div<A, B>, 0> {  // d(a/b)/da = 1/b
-  static constexpr auto value = nodes::constant<1>{} / B{};
+  using type = decltype(nodes::constant<1>{} / B{});
 };
 template <class A, class B>
 struct local_partial<nodes::div<A, B>, 1> {  // d(a/b)/db = -a/b^2
-  static constexpr auto value = -(A{} / pow(B{}, nodes::constant<2>{}));
+  using type = decltype(-(A{} / pow(B{}, nodes::constant<2>{})));
 };
 template <class A, class E>
 struct local_partial<nodes::pow<A, E>, 0> {  // d(a^e)/da = e*a^(e-1)
-  static constexpr auto value = E{} * pow(A{}, make_add(E{}, nodes::constant<-1>{}));
+  using type = decltype(E{} * pow(A{}, make_add(E{}, nodes::constant<-1>{})));
 };
 template <class F, class A>
 struct local_partial<nodes::unary<F, A>, 0> {
-  static constexpr auto value = F::derivative(A{}, nodes::unary<F, A>{});
+  using type = decltype(F::derivative(A{}, nodes::unary<F, A>{}));
+};
+
+// Adjoints are class templates: instantiating them creates no symbol (a
+// function per adjoint would be named after the whole graph).
+template <class G, std::size_t I>
+struct adjoint;
+
+/// What node I receives from one of its users: (user's adjoint) * (local partial).
+template <class G, std::size_t Edge>
+struct contribution {
+  static constexpr std::size_t user = Edge / 2;
+  using type = decltype(make_mul(typename adjoint<G, user>::type{},
+                                 typename local_partial<typename G::template node<user>, Edge % 2>::type{}));
+};
+
+template <class Acc, class T>
+using add_t = decltype(make_add(Acc{}, T{}));
+
+template <class G, std::size_t I, class Edges>
+struct adjoint_sum;
+template <class G, std::size_t I, std::size_t... Js>
+struct adjoint_sum<G, I, std::index_sequence<Js...>> {
+  using tables = graph_tables<G>;
+  // Summed in topological order of the users: one fixed order.
+  using type =
+      mp::mp_fold<mp::mp_list<typename contribution<G, tables::user_edges[tables::user_offsets[I] + Js]>::type...>,
+                  nodes::constant<0>, add_t>;
 };
 
 template <class G, std::size_t I>
-consteval auto adjoint() noexcept;
-
-template <class G, std::size_t Edge>
-consteval auto contribution() noexcept {
-  constexpr std::size_t user = Edge / 2;
-  return make_mul(adjoint<G, user>(), local_partial<typename G::template node<user>, Edge % 2>::value);
-}
-
-template <class T>
-consteval auto add_all(T t) noexcept {
-  return t;
-}
-template <class T, class U, class... Rest>
-consteval auto add_all(T t, U u, Rest... rest) noexcept {
-  return add_all(make_add(t, u), rest...);
-}
-
-template <class G, std::size_t I>
-consteval auto adjoint() noexcept {
-  if constexpr (I + 1 == G::size) {  // the root is last in topological order
-    return nodes::constant<1>{};
-  } else {
-    using tables = graph_tables<G>;
-    constexpr std::size_t first = tables::user_offsets[I];
-    constexpr std::size_t count = tables::user_offsets[I + 1] - first;
-    if constexpr (count == 0)
-      return nodes::constant<0>{};
-    else
-      return []<std::size_t... Js>(std::index_sequence<Js...>) {
-        return add_all(contribution<G, tables::user_edges[first + Js]>()...);
-      }
-    (std::make_index_sequence<count>{});
-  }
-}
+struct adjoint {
+  using tables = graph_tables<G>;
+  using type = typename mp::mp_if_c<
+      I + 1 == G::size,  // the root is last in topological order
+      mp::mp_identity<nodes::constant<1>>,
+      adjoint_sum<G, I, std::make_index_sequence<tables::user_offsets[I + 1] - tables::user_offsets[I]>>>::type;
+};
 
 template <class E, class X>
 consteval auto derivative(E, X) noexcept {
@@ -95,7 +95,7 @@ consteval auto derivative(E, X) noexcept {
   if constexpr (!graph_contains<G, X>)
     return nodes::constant<0>{};
   else
-    return adjoint<G, slot_t<G, X>::value>();
+    return typename adjoint<G, slot_t<G, X>::value>::type{};
 }
 
 }  // namespace detail

@@ -29,9 +29,9 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto eval_at(const Bs&... bindings) noexce
 /// (log of a negative) follow IEEE: NaN or infinity propagates.
 template <class Scalar = void, Expression E, class... Bs>
 constexpr auto eval(E, Bs... bindings) noexcept {
-  static_assert((is_binding_v<Bs> && ...),
+  static_assert(detail::all_of<is_binding_v<Bs>...>,
                 "ctgrad::eval(e, ...): pass values as bindings, e.g. eval(e, x = 1.0, y = 2.0)");
-  if constexpr ((is_binding_v<Bs> && ...))
+  if constexpr (detail::all_of<is_binding_v<Bs>...>)
     return detail::eval_at<Scalar, false, E>(bindings...);
   else
     return 0.0;

@@ -10,6 +10,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <numeric>
 #include <type_traits>
 
@@ -63,51 +64,88 @@ struct var;
 
 namespace detail {
 
+// Node predicates are concepts over class templates that inherit their
+// answer: neither is a variable, so asking about a node type creates no
+// symbol named after it (see graph.hpp on why that matters).
 template <class T>
-inline constexpr bool is_constant = false;
+struct is_constant_s : std::false_type {};
 template <std::intmax_t N, std::intmax_t D>
-inline constexpr bool is_constant<nodes::constant<N, D>> = true;
+struct is_constant_s<nodes::constant<N, D>> : std::true_type {};
+template <class T>
+concept is_constant = is_constant_s<T>::value;
 
 template <class T>
-inline constexpr bool is_var = false;
+struct is_var_s : std::false_type {};
 template <fixed_string N>
-inline constexpr bool is_var<var<N>> = true;
+struct is_var_s<var<N>> : std::true_type {};
+template <class T>
+concept is_var = is_var_s<T>::value;
 
 template <class T>
-inline constexpr bool is_add = false;
+struct is_add_s : std::false_type {};
 template <class A, class B>
-inline constexpr bool is_add<nodes::add<A, B>> = true;
+struct is_add_s<nodes::add<A, B>> : std::true_type {};
 template <class T>
-inline constexpr bool is_mul = false;
+concept is_add = is_add_s<T>::value;
+
+template <class T>
+struct is_mul_s : std::false_type {};
 template <class A, class B>
-inline constexpr bool is_mul<nodes::mul<A, B>> = true;
+struct is_mul_s<nodes::mul<A, B>> : std::true_type {};
 template <class T>
-inline constexpr bool is_div = false;
+concept is_mul = is_mul_s<T>::value;
+
+template <class T>
+struct is_div_s : std::false_type {};
 template <class A, class B>
-inline constexpr bool is_div<nodes::div<A, B>> = true;
+struct is_div_s<nodes::div<A, B>> : std::true_type {};
 template <class T>
-inline constexpr bool is_pow = false;
+concept is_div = is_div_s<T>::value;
+
+template <class T>
+struct is_pow_s : std::false_type {};
 template <class A, class E>
-inline constexpr bool is_pow<nodes::pow<A, E>> = true;
+struct is_pow_s<nodes::pow<A, E>> : std::true_type {};
 template <class T>
-inline constexpr bool is_unary = false;
+concept is_pow = is_pow_s<T>::value;
+
+template <class T>
+struct is_unary_s : std::false_type {};
 template <class F, class A>
-inline constexpr bool is_unary<nodes::unary<F, A>> = true;
+struct is_unary_s<nodes::unary<F, A>> : std::true_type {};
+template <class T>
+concept is_unary = is_unary_s<T>::value;
 
 template <class T, std::intmax_t N, std::intmax_t D = 1>
-inline constexpr bool is_constant_equal_to = std::is_same_v<T, nodes::constant<N, D>>;
+concept is_constant_equal_to = std::is_same<T, nodes::constant<N, D>>::value;
+
+/// All of a pack of conditions, without a fold expression: clang 14 stops
+/// folds at 256 operands, and a kernel may well have more variables.
+template <bool... Bs>
+inline constexpr bool all_of = [] {
+  for (bool b : std::initializer_list<bool>{true, Bs...})
+    if (!b) return false;
+  return true;
+}();
+
+/// Whether A and B are one type (the std::is_same_v variable would be a
+/// symbol per pair of node types).
+template <class A, class B>
+concept same_as = std::is_same<A, B>::value;
 
 /// A product `c * X` whose coefficient is a negative literal (or a negative
 /// literal itself, or a quotient whose numerator is one): printed with a
 /// minus sign, e.g. `a + (-1)*b` prints as `a - b`.
 template <class T>
-inline constexpr bool is_negative = false;
+struct is_negative_s : std::false_type {};
 template <std::intmax_t N, std::intmax_t D>
-inline constexpr bool is_negative<nodes::constant<N, D>> = (N < 0);
+struct is_negative_s<nodes::constant<N, D>> : std::bool_constant<(N < 0)> {};
 template <std::intmax_t N, std::intmax_t D, class X>
-inline constexpr bool is_negative<nodes::mul<nodes::constant<N, D>, X>> = (N < 0);
+struct is_negative_s<nodes::mul<nodes::constant<N, D>, X>> : std::bool_constant<(N < 0)> {};
 template <class A, class B>
-inline constexpr bool is_negative<nodes::div<A, B>> = is_negative<A>;
+struct is_negative_s<nodes::div<A, B>> : is_negative_s<A> {};
+template <class T>
+concept is_negative = is_negative_s<T>::value;
 
 }  // namespace detail
 }  // namespace ctgrad

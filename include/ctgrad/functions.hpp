@@ -24,7 +24,7 @@ struct no_fold {};
 /// For fold(): Result when the literal argument C is At, else no folding.
 template <class C, class At, class Result>
 consteval auto exact_at(Result result) noexcept {
-  if constexpr (std::is_same_v<C, At>)
+  if constexpr (detail::same_as<C, At>)
     return result;
   else
     return no_fold{};
@@ -36,7 +36,7 @@ consteval auto make_unary(A) noexcept {
   // C::num and C::den freely.
   if constexpr (is_constant<A>) {
     if constexpr (requires { F::fold(A{}); }) {
-      if constexpr (!std::is_same_v<decltype(F::fold(A{})), no_fold>)
+      if constexpr (!detail::same_as<decltype(F::fold(A{})), no_fold>)
         return F::fold(A{});
       else
         return nodes::unary<F, A>{};

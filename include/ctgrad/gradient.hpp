@@ -70,9 +70,9 @@ struct gradient_kernel {
   /// Value and partials with every variable of e bound exactly once.
   template <class Scalar = void, class... Bs>
   CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto operator()(Bs... bindings) const noexcept {
-    static_assert((is_binding_v<Bs> && ...),
+    static_assert(detail::all_of<is_binding_v<Bs>...>,
                   "ctgrad::gradient kernel: pass values as bindings, e.g. kernel(x = 1.0, y = 2.0)");
-    if constexpr ((is_binding_v<Bs> && ...))
+    if constexpr (detail::all_of<is_binding_v<Bs>...>)
       return run<Scalar, false>(bindings...);
     else
       return gradient_result<double, Vars...>{};
@@ -110,9 +110,9 @@ struct gradient_kernel {
 ///   auto r = g(w1 = 0.15, w2 = 0.2, ...);   // r.value, r[w1], r[w2]
 template <Expression E, class... Xs>
 constexpr auto gradient(E, Xs...) noexcept {
-  static_assert((detail::is_var<Xs> && ...),
+  static_assert(detail::all_of<detail::is_var<Xs>...>,
                 "ctgrad::gradient(e, x, ...): differentiate with respect to variables (ctgrad::var<\"name\">)");
-  if constexpr ((detail::is_var<Xs> && ...))
+  if constexpr (detail::all_of<detail::is_var<Xs>...>)
     return gradient_kernel<E, Xs...>{};
   else
     return gradient_kernel<E>{};

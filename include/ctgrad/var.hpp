@@ -28,7 +28,8 @@ inline constexpr bool is_binding_v<binding<N, T>> = true;
 ///   eval(e, p); eval(d(e, x), p);
 template <class... Bindings>
 struct point : Bindings... {
-  static_assert((is_binding_v<Bindings> && ...), "ctgrad::point(...): pass bindings, e.g. point(x = 1.0, y = 2.0)");
+  static_assert(detail::all_of<is_binding_v<Bindings>...>,
+                "ctgrad::point(...): pass bindings, e.g. point(x = 1.0, y = 2.0)");
   constexpr explicit point(Bindings... bindings) noexcept : Bindings(bindings)... {}
 };
 template <class... Bindings>
@@ -42,7 +43,7 @@ struct var : expression_base {
   /// Bind a value: `eval(e, x = 1.5)`.  Floating-point values keep their
   /// type (float, double, long double); integers become double.
   template <class T>
-  requires std::is_arithmetic_v<T> &&(!std::is_same_v<T, bool>)constexpr auto operator=(T value) const noexcept {
+  requires std::is_arithmetic_v<T> &&(!detail::same_as<T, bool>)constexpr auto operator=(T value) const noexcept {
     using scalar = std::conditional_t<std::is_floating_point_v<T>, T, double>;
     return binding<Name, scalar>{static_cast<scalar>(value)};
   }

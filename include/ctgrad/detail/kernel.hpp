@@ -80,7 +80,7 @@ struct scalar_of<void, Bs...> {
   using type = double;
 };
 template <class B, class... Bs>
-requires(is_binding_v<B> && (is_binding_v<Bs> && ...)) struct scalar_of<void, B, Bs...> {
+requires(is_binding_v<B>&& detail::all_of<is_binding_v<Bs>...>) struct scalar_of<void, B, Bs...> {
   using type = std::common_type_t<decltype(B::value), decltype(Bs::value)...>;
 };
 template <class Scalar, class... Bs>
@@ -183,11 +183,11 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar read(const std::array<Scalar, N>& v
 template <class Op, class A, class B, class Scalar, std::size_t N>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar step(const std::array<Scalar, N>& v) noexcept {
   const Scalar a = read<A>(v);
-  if constexpr (std::is_same_v<Op, op::add>) {
+  if constexpr (detail::same_as<Op, op::add>) {
     return a + read<B>(v);
-  } else if constexpr (std::is_same_v<Op, op::mul>) {
+  } else if constexpr (detail::same_as<Op, op::mul>) {
     return a * read<B>(v);
-  } else if constexpr (std::is_same_v<Op, op::div>) {
+  } else if constexpr (detail::same_as<Op, op::div>) {
     return a / read<B>(v);
   } else if constexpr (is_unary_op<Op>) {
     return unary_function_of<Op>::value(a);
@@ -254,50 +254,68 @@ struct eval_key {
 template <class T>
 using is_var_q = std::bool_constant<is_var<T>>;
 
-template <class... Vs>
-consteval auto names_of(mp::mp_list<Vs...>*) {
-  return std::array<std::string_view, sizeof...(Vs)>{Vs::name.view()...};
-}
+// Checking bindings by name without comparing strings (O(n^2) string
+// compares exceed clang's constexpr step limit at a few hundred bindings):
+// each binding sits in an index-tagged base, and a name is looked up by
+// deduction, which fails when the name is absent or held twice.
+template <std::size_t I, class B>
+struct indexed : B {};
 
-/// Whether name is among the first `end` names.
-template <std::size_t N>
-constexpr bool contains_name(const std::array<std::string_view, N>& names, std::string_view name, std::size_t end = N) {
-  for (std::size_t i = 0; i != end; ++i)
-    if (names[i] == name) return true;
-  return false;
-}
+template <class Seq, class... Bs>
+struct indexed_bindings;
+template <std::size_t... Is, class... Bs>
+struct indexed_bindings<std::index_sequence<Is...>, Bs...> : indexed<Is, Bs>... {};
+
+// Declared only: used in requires-expressions.
+template <fixed_string Name, std::size_t I, class T>
+void look_up(const indexed<I, binding<Name, T>>&) noexcept;
+
+template <fixed_string Name, class Holder>
+concept finds_exactly_one = requires(const Holder& h) {
+  look_up<Name>(h);
+};
+
+/// Index of the first false, or the size.
+template <bool... Bs>
+inline constexpr std::size_t first_false = [] {
+  std::size_t i = 0;
+  for (bool b : std::initializer_list<bool>{Bs...}) {
+    if (!b) return i;
+    ++i;
+  }
+  return i;
+}();
 
 /// What is wrong with the bindings of a call, found without instantiating
 /// anything that fails: which binding is doubled, which variable has no
 /// value, which binding names no variable of the expression.
 struct binding_problems {
-  bool all_bindings;
   std::size_t twice, missing, extra;  // an index, or the end when none
   std::size_t bound_count, variable_count;
   constexpr bool ok() const noexcept {
-    return all_bindings && twice == bound_count && missing == variable_count && extra == bound_count;
+    return twice == bound_count && missing == variable_count && extra == bound_count;
   }
 };
 
 template <class G>
 using variables_of = mp::mp_copy_if<typename G::nodes, is_var_q>;
 
+template <class G, bool AllowUnused, class Holder, class... Vs, class... Bs>
+consteval binding_problems find_binding_problems(mp::mp_list<Vs...>*, mp::mp_list<Bs...>*) {
+  constexpr std::size_t twice = first_false<finds_exactly_one<Bs::name, Holder>...>;
+  constexpr std::size_t missing = first_false<finds_exactly_one<Vs::name, Holder>...>;
+  constexpr std::size_t extra = AllowUnused ? sizeof...(Bs) : first_false<graph_contains<G, var<Bs::name>>...>;
+  return {twice, missing, extra, sizeof...(Bs), sizeof...(Vs)};
+}
+
 template <class G, bool AllowUnused, class... Bs>
 consteval binding_problems find_binding_problems() {
-  if constexpr (!(is_binding_v<Bs> && ...)) {
-    return {false, 0, 0, 0, 0, 0};
+  if constexpr (!detail::all_of<is_binding_v<Bs>...>) {
+    return {0, 0, 0, 1, 1};
   } else {
-    constexpr auto vars = names_of(static_cast<variables_of<G>*>(nullptr));
-    constexpr std::array<std::string_view, sizeof...(Bs)> bound{Bs::name.view()...};
-    constexpr std::size_t n = bound.size();
-    binding_problems p{true, n, vars.size(), n, n, vars.size()};
-    for (std::size_t i = n; i-- != 0;) {
-      if (contains_name(bound, bound[i], i)) p.twice = i;
-      if (!AllowUnused && !contains_name(vars, bound[i])) p.extra = i;
-    }
-    for (std::size_t i = vars.size(); i-- != 0;)
-      if (!contains_name(bound, vars[i])) p.missing = i;
-    return p;
+    using holder = indexed_bindings<std::index_sequence_for<Bs...>, Bs...>;
+    return find_binding_problems<G, AllowUnused, holder>(static_cast<variables_of<G>*>(nullptr),
+                                                         static_cast<mp::mp_list<Bs...>*>(nullptr));
   }
 }
 
@@ -305,7 +323,7 @@ consteval binding_problems find_binding_problems() {
 /// naming the variable.
 template <class G, bool AllowUnused, class... Bs>
 constexpr void report_binding_problem() noexcept {
-  if constexpr ((is_binding_v<Bs> && ...)) {
+  if constexpr (detail::all_of<is_binding_v<Bs>...>) {
     constexpr binding_problems p = find_binding_problems<G, AllowUnused, Bs...>();
     using bindings = mp::mp_list<Bs...>;
     if constexpr (p.twice != p.bound_count)
