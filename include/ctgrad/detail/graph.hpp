@@ -54,24 +54,47 @@ template <class T>
 using operands_t = typename operands<T>::type;
 
 // Post-order walk.  Constants are not nodes: their value is in their type.
-template <class Seen, class T>
+// The state is the nodes met so far twice over: as a list (the order) and as
+// an inheritance chain seen<...> (membership: one is_base_of query).  Each
+// step adds one class, where a set rebuilt as a class inheriting from every
+// node met so far made the walk quadratic in instantiated bases.
+struct nothing_seen {};
+template <class Prev, class T>
+struct seen : Prev, mp::mp_identity<T> {};
+
+template <class Seen, class List>
+struct walk_state {
+  using set = Seen;
+  using list = List;
+};
+
+template <class State, class T>
 struct visit;
-template <class Seen, class T>
-using visit_t = typename visit<Seen, T>::type;
-template <class Seen, class T, bool Skip>
-struct visit_impl {
-  using type = Seen;
+template <class State, class T>
+using visit_t = typename visit<State, T>::type;
+
+template <class State, class T, class Operands = operands_t<T>>
+struct visit_new;
+template <class State, class T>
+struct visit_new<State, T, mp::mp_list<>> {
+  using type = walk_state<seen<typename State::set, T>, mp::mp_push_back<typename State::list, T>>;
 };
-template <class Seen, class T>
-struct visit_impl<Seen, T, false> {
-  using type = mp::mp_push_back<mp::mp_fold<operands_t<T>, Seen, visit_t>, T>;
-};
-template <class Seen, class T>
-struct visit : visit_impl<Seen, T, is_constant<T> || mp::mp_set_contains<Seen, T>::value> {};
+template <class State, class T, class A>
+struct visit_new<State, T, mp::mp_list<A>> : visit_new<visit_t<State, A>, T, mp::mp_list<>> {};
+template <class State, class T, class A, class B>
+struct visit_new<State, T, mp::mp_list<A, B>> : visit_new<visit_t<visit_t<State, A>, B>, T, mp::mp_list<>> {};
+
+template <class State, class T>
+struct visit : mp::mp_if_c<is_constant<T> || std::is_base_of<mp::mp_identity<T>, typename State::set>::value,
+                           mp::mp_identity<State>, visit_new<State, T>> {};
+
+template <class State, class Root>
+using visit_root = visit_t<State, Root>;
 
 /// The distinct non-constant nodes reachable from Roots, operands first.
 template <class... Roots>
-using topological_order = mp::mp_fold<mp::mp_list<Roots...>, mp::mp_list<>, visit_t>;
+using topological_order =
+    typename mp::mp_fold<mp::mp_list<Roots...>, walk_state<nothing_seen, mp::mp_list<>>, visit_root>::list;
 
 // Compile-time cost note: every *variable* and *function* instantiated with a
 // node or graph type in its template arguments is a symbol whose mangled name
