@@ -1,7 +1,7 @@
 // Kernels with more variables than clang's 256-operand fold limit: no
 // public entry point may fold over the variables or bindings.  (The sum is
 // a balanced tree: expression *depth* is limited separately, by template
-// instantiation depth, to about 200 levels; see docs/performance.md.)
+// instantiation depth, to about 300 levels; see docs/performance.md.)
 #include <ctgrad/ctgrad.hpp>
 
 #include <utility>
