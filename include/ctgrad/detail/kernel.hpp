@@ -9,7 +9,7 @@
 
 #include <array>
 #include <cstddef>
-#include <string_view>
+#include <initializer_list>
 #include <type_traits>
 #include <utility>
 
