@@ -1,7 +1,9 @@
 // The snippets of docs/reference.md, compiled and run by CI.  Each region
 // between `// [name]` markers appears verbatim in the docs; the checks after
 // each region make sure what the docs claim is true.
+#include <boost/hana/for_each.hpp>
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/hana.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -91,6 +93,22 @@ int main() {
     static_assert(ctgrad::to_string(ctgrad::d(s, x), ctgrad::label<"s">(s)) == "y*s*(1 - s)");
     static_assert(ctgrad::to_latex(ctgrad::d(s, x), ctgrad::label<"s">(s)) == "y \\cdot s \\cdot \\left(1 - s\\right)");
     // [to_string]
+  }
+  {
+    using namespace ctgrad::literals;
+    namespace hana = boost::hana;
+    // [hana]
+    constexpr auto kernel = ctgrad::gradient(x * x * y, x, y);
+    constexpr auto derivatives = ctgrad::derivatives(kernel);  // hana::map: variable -> d(e, variable)
+    static_assert(derivatives[x] == 2_c * x * y);
+    hana::for_each(derivatives, [](auto entry) {
+      std::printf("d/d%s = %s\n", ctgrad::to_string(hana::first(entry)).c_str(),
+                  ctgrad::to_string(hana::second(entry)).c_str());
+    });
+    const auto values = ctgrad::partials(kernel(x = 3.0, y = 2.0));  // hana::map: variable -> value
+    const double dx = values[x];                                     // 12
+    // [hana]
+    CHECK(dx == 12.0);
   }
   std::printf("all reference examples hold\n");
 }

@@ -18,10 +18,16 @@
 
 namespace ctgrad {
 
+/// The Boost.Hana tag of every expression (see <ctgrad/hana.hpp>, which
+/// makes expressions Hana compile-time keys).
+struct expression_hana_tag {};
+
 /// Every node derives from this empty base: it is how `Expression`
 /// recognises one, and it makes `ctgrad` an associated namespace of every
 /// node, so the operators are found by ADL from any namespace.
-struct expression_base {};
+struct expression_base {
+  using hana_tag = expression_hana_tag;
+};
 
 /// Anything ctgrad can differentiate, print and evaluate.
 template <class T>
