@@ -1,5 +1,5 @@
 # Compiles SOURCE with -DCTGRAD_SHOULD_FAIL and checks that it fails with
-# every regular expression in PATTERNS in the compiler's output.
+# exactly one error, whose output matches every regular expression in PATTERNS.
 execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -DCTGRAD_SHOULD_FAIL ${INCLUDES} ${SOURCE}
                 RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(result EQUAL 0)
@@ -10,6 +10,11 @@ foreach(pattern IN LISTS PATTERNS)
     message(FATAL_ERROR "the diagnostic lacks '${pattern}':\n${out}")
   endif()
 endforeach()
-string(REGEX MATCHALL "error:" errors "${out}")
+# One short message: exactly one diagnostic (": error: "; the text
+# "ctgrad::error::variable<...>" in a message is not one).
+string(REGEX MATCHALL ": (fatal )?error: " errors "${out}")
 list(LENGTH errors n)
-message(STATUS "failed as expected, ${n} error line(s)")
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected exactly one error, got ${n}:\n${out}")
+endif()
+message(STATUS "failed as expected, with one error")
