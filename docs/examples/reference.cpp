@@ -86,6 +86,23 @@ int main() {
     CHECK(r.partials[1] == r[y]);
   }
   {
+    // [listing]
+    // The program a kernel runs: one line per distinct node; d/dx reuses t0.
+    constexpr auto kernel = ctgrad::gradient(x * y + sin(x), x, y);
+    static_assert(ctgrad::listing(kernel) ==
+                  "t0 = x\n"
+                  "t1 = sin(t0)\n"
+                  "t2 = y\n"
+                  "t3 = t0*t2\n"
+                  "t4 = t1 + t3\n"
+                  "t5 = cos(t0)\n"
+                  "t6 = t2 + t5\n"
+                  "value = t4\n"
+                  "d/dx = t6\n"
+                  "d/dy = t0\n");
+    // [listing]
+  }
+  {
     using namespace ctgrad::literals;
     // [to_string]
     constexpr auto s = sigmoid(x * y);

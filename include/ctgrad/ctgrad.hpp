@@ -8,5 +8,6 @@
 #include "expression.hpp"  // Expression, nodes::
 #include "functions.hpp"   // exp log sqrt sin cos tanh sigmoid relu softplus abs
 #include "gradient.hpp"    // gradient(e, x, ...)
+#include "listing.hpp"     // listing(kernel): the program a kernel runs
 #include "to_string.hpp"   // to_string, to_latex
 #include "var.hpp"         // var<"x">, bindings
