@@ -44,7 +44,11 @@ struct static_string {
   // `std::string_view s = to_string(e);` would dangle: keep the result first.
   operator std::string_view() const&& = delete;
 
-  friend constexpr bool operator==(const static_string& a, std::string_view b) noexcept { return a.view() == b; }
+  constexpr bool operator==(std::string_view text) const noexcept { return view() == text; }
+  template <std::size_t M>
+  constexpr bool operator==(const static_string<M>& other) const noexcept {
+    return view() == other.view();
+  }
   friend std::ostream& operator<<(std::ostream& os, const static_string& s) { return os << s.view(); }
 };
 

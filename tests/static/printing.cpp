@@ -31,6 +31,10 @@ static_assert(to_string(d(tanh(x), x)) == "1 - tanh(x)^2");
 static_assert(to_string(d(log(x), x)) == "1/x");
 static_assert(to_string(d(relu(x * y), x)) == "y*step(x*y)");
 
+// Printed results compare with each other and with text.
+static_assert(to_string(x * y) == to_string(y * x));
+static_assert(!(to_string(x) == to_string(y)));
+
 // Labels print a name for a subexpression.
 static_assert(to_string(d(sigmoid(x * y), x), label<"s">(sigmoid(x* y))) == "y*s*(1 - s)");
 
