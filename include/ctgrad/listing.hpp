@@ -41,19 +41,20 @@ constexpr int list_node(Sink& sink) noexcept {
   if constexpr (is_var<node>) {
     sink.put(node::name.view());
   } else {
-    using step = step_of<G, node>;
-    using operation = typename step::op;
+    using operation = typename op_of<node>::type;
+    using a = typename table_ref<G, I, 0>::type;
+    using b = typename table_ref<G, I, 1>::type;
     if constexpr (is_unary_op<operation>) {
       sink.put(unary_function_of<operation>::name);
       sink.put("(");
-      put_ref<typename step::a>(sink);
+      put_ref<a>(sink);
       sink.put(")");
     } else if constexpr (same_as<operation, op::add> || same_as<operation, op::mul> || same_as<operation, op::div>) {
-      put_ref<typename step::a>(sink);
+      put_ref<a>(sink);
       sink.put(same_as<operation, op::add> ? " + " : same_as<operation, op::mul> ? "*" : "/");
-      put_ref<typename step::b>(sink);
+      put_ref<b>(sink);
     } else {  // op::pow<N, D>
-      put_ref<typename step::a>(sink);
+      put_ref<a>(sink);
       sink.put("^");
       print<text_style<>, nodes::constant<pow_exponent<operation>::num, pow_exponent<operation>::den>>(sink, 5);
     }

@@ -138,38 +138,28 @@ struct operand_ref<G, T, false> {
 template <class G, class T>
 using operand_ref_t = typename operand_ref<G, T>::type;
 
-/// How node type Node is computed in graph G: an op and operand references.
-template <class G, class Node>
-struct step_of;
-template <class G, class A, class B>
-struct step_of<G, nodes::add<A, B>> {
-  using op = op::add;
-  using a = operand_ref_t<G, A>;
-  using b = operand_ref_t<G, B>;
+/// The operation of node type Node, as a small tag.
+template <class Node>
+struct op_of;
+template <class A, class B>
+struct op_of<nodes::add<A, B>> {
+  using type = op::add;
 };
-template <class G, class A, class B>
-struct step_of<G, nodes::mul<A, B>> {
-  using op = op::mul;
-  using a = operand_ref_t<G, A>;
-  using b = operand_ref_t<G, B>;
+template <class A, class B>
+struct op_of<nodes::mul<A, B>> {
+  using type = op::mul;
 };
-template <class G, class A, class B>
-struct step_of<G, nodes::div<A, B>> {
-  using op = op::div;
-  using a = operand_ref_t<G, A>;
-  using b = operand_ref_t<G, B>;
+template <class A, class B>
+struct op_of<nodes::div<A, B>> {
+  using type = op::div;
 };
-template <class G, class A, std::intmax_t N, std::intmax_t D>
-struct step_of<G, nodes::pow<A, nodes::constant<N, D>>> {
-  using op = op::pow<N, D>;
-  using a = operand_ref_t<G, A>;
-  using b = void;
+template <class A, std::intmax_t N, std::intmax_t D>
+struct op_of<nodes::pow<A, nodes::constant<N, D>>> {
+  using type = op::pow<N, D>;
 };
-template <class G, class F, class A>
-struct step_of<G, nodes::unary<F, A>> {
-  using op = op::unary<F>;
-  using a = operand_ref_t<G, A>;
-  using b = void;
+template <class F, class A>
+struct op_of<nodes::unary<F, A>> {
+  using type = op::unary<F>;
 };
 
 template <class Ref, class Scalar, std::size_t N>
@@ -215,16 +205,27 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr void load_variables(std::array<Scalar, N>&
           0)...};
 }
 
+/// Operand K of node I as a reference: its slot, from the graph's operand
+/// table (no second lookup), or the literal constant itself.
+template <class G, std::size_t I, std::size_t K, std::size_t Slot = graph_tables<G>::operand_slots[I][K]>
+struct table_ref {
+  using type = in_slot<Slot>;
+};
+template <class G, std::size_t I, std::size_t K>
+struct table_ref<G, I, K, no_slot> {
+  using type = operand_at<typename G::template node<I>, K>;  // a literal, or void
+};
+
 template <class Key, class Scalar, std::size_t N, std::size_t... J>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr void compute_nodes(std::array<Scalar, N>& v, std::index_sequence<J...>) noexcept {
   using G = typename Key::graph;
   using tables = graph_tables<G>;
   [[maybe_unused]] const int sequence[] = {
-      0, (v[tables::computed_slots[J]] =
-              step<typename step_of<G, typename G::template node<tables::computed_slots[J]>>::op,
-                   typename step_of<G, typename G::template node<tables::computed_slots[J]>>::a,
-                   typename step_of<G, typename G::template node<tables::computed_slots[J]>>::b>(v),
-          0)...};
+      0,
+      (v[tables::computed_slots[J]] = step<typename op_of<typename G::template node<tables::computed_slots[J]>>::type,
+                                           typename table_ref<G, tables::computed_slots[J], 0>::type,
+                                           typename table_ref<G, tables::computed_slots[J], 1>::type>(v),
+       0)...};
 }
 
 /// Evaluate every node of Key's graph: variables from the bindings, then the

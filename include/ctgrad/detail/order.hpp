@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "../expression.hpp"
 
@@ -27,38 +28,34 @@ constexpr std::uint64_t hash_text(std::string_view s) noexcept {
 
 template <class T>
 struct structural_hash;
-template <class T>
-inline constexpr std::uint64_t hash_v = structural_hash<T>::value;
+// Each inherits its value from an integral_constant: asking for a node's
+// hash creates no symbol named after the node (see graph.hpp).
 
 template <std::intmax_t N, std::intmax_t D>
-struct structural_hash<nodes::constant<N, D>> {
-  static constexpr std::uint64_t value =
-      hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D));
-};
+struct structural_hash<nodes::constant<N, D>>
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D))> {};
 template <fixed_string N>
-struct structural_hash<var<N>> {
-  static constexpr std::uint64_t value = hash_mix(2, hash_text(N.view()));
-};
+struct structural_hash<var<N>> : std::integral_constant<std::uint64_t, hash_mix(2, hash_text(N.view()))> {};
 template <class A, class B>
-struct structural_hash<nodes::add<A, B>> {
-  static constexpr std::uint64_t value = hash_mix(hash_mix(3, hash_v<A>), hash_v<B>);
-};
+struct structural_hash<nodes::add<A, B>>
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(3, structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class B>
-struct structural_hash<nodes::mul<A, B>> {
-  static constexpr std::uint64_t value = hash_mix(hash_mix(4, hash_v<A>), hash_v<B>);
-};
+struct structural_hash<nodes::mul<A, B>>
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(4, structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class B>
-struct structural_hash<nodes::div<A, B>> {
-  static constexpr std::uint64_t value = hash_mix(hash_mix(5, hash_v<A>), hash_v<B>);
-};
+struct structural_hash<nodes::div<A, B>>
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(5, structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class E>
-struct structural_hash<nodes::pow<A, E>> {
-  static constexpr std::uint64_t value = hash_mix(hash_mix(6, hash_v<A>), hash_v<E>);
-};
+struct structural_hash<nodes::pow<A, E>>
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(6, structural_hash<A>::value), structural_hash<E>::value)> {};
 template <class F, class A>
-struct structural_hash<nodes::unary<F, A>> {
-  static constexpr std::uint64_t value = hash_mix(hash_text(F::name), hash_v<A>);
-};
+struct structural_hash<nodes::unary<F, A>>
+    : std::integral_constant<std::uint64_t, hash_mix(hash_text(F::name), structural_hash<A>::value)> {};
 
 template <class T>
 inline constexpr int group = is_constant<T> ? 0
@@ -92,7 +89,7 @@ consteval bool before() {
   else if constexpr (leading_name<A>::value != leading_name<B>::value)
     return leading_name<A>::value < leading_name<B>::value;
   else
-    return hash_v<A> < hash_v<B>;
+    return structural_hash<A>::value < structural_hash<B>::value;
 }
 
 }  // namespace ctgrad::detail
