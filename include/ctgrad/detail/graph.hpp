@@ -2,11 +2,10 @@
 //
 // Equal subexpressions are the same type, so "distinct nodes" is "distinct
 // types".  A post-order walk with a seen-set lists them in topological order
-// (operands before users).  Lookups are O(1) instantiations: a type's slot
-// comes from one class inheriting `slot<T, I>` for every node (overload
-// resolution finds the base), and the users of each node come from constexpr
-// integer tables, not from type-level searches (DESIGN.md: N^2 lookups were
-// the prototype's compile-time sink).
+// (operands before users).  A type's slot is found by binary search of the
+// nodes' structural hashes, and the operands and users of each node come
+// from constexpr integer tables, not from type-level searches (DESIGN.md:
+// N^2 lookups were the prototype's compile-time sink).
 #pragma once
 
 #include <algorithm>
@@ -18,7 +17,6 @@
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
-#include <boost/mp11/set.hpp>
 
 #include "../expression.hpp"
 #include "order.hpp"
