@@ -41,3 +41,34 @@ BOOST_AUTO_TEST_CASE(kernels_do_not_allocate) {
   ::operator delete(p);
   BOOST_TEST(allocations == probe + 1);
 }
+
+BOOST_AUTO_TEST_CASE(tensor_kernels_do_not_allocate) {
+  using namespace ctgrad;
+  constexpr input<"x", shape<4, 3>> x;
+  constexpr input<"t", shape<4, 2>> t;
+  constexpr param<"W1", shape<3, 8>> W1;
+  constexpr param<"b1", shape<8>> b1;
+  constexpr param<"W2", shape<8, 2>> W2;
+  constexpr param<"b2", shape<2>> b2;
+  constexpr auto z = matmul(tanh(matmul(x, W1) + b1), W2) + b2;
+  constexpr auto kernel = compile(loss::softmax_cross_entropy(z, t), wrt(W1, b1, W2, b2));
+  static workspace<decltype(kernel), float> ws;  // owned by the caller
+  std::array<float, 12> xs{};
+  std::array<float, 8> ts{1, 0, 0, 1, 1, 0, 0, 1};
+  std::array<float, 24> w1{};
+  std::array<float, 8> bias1{};
+  std::array<float, 16> w2{};
+  std::array<float, 2> bias2{};
+  for (std::size_t i = 0; i != w1.size(); ++i) w1[i] = 0.1f * static_cast<float>(i % 5) - 0.2f;
+  for (std::size_t i = 0; i != w2.size(); ++i) w2[i] = 0.05f * static_cast<float>(i % 7) - 0.15f;
+  for (std::size_t i = 0; i != xs.size(); ++i) xs[i] = static_cast<float>(i) / 12.0f;
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int step = 0; step != 100; ++step) {
+    sink += kernel(ws, x = xs, t = ts, W1 = w1, b1 = bias1, W2 = w2, b2 = bias2);
+    const auto g = ws.gradient(W2);
+    for (std::size_t i = 0; i != w2.size(); ++i) w2[i] -= 0.1f * g[i];
+  }
+  BOOST_TEST(allocations - before == 0u);
+  BOOST_TEST(sink > 0.0f);
+}

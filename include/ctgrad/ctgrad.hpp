@@ -9,5 +9,6 @@
 #include "functions.hpp"   // exp log sqrt sin cos tanh sigmoid relu softplus abs
 #include "gradient.hpp"    // gradient(e, x, ...)
 #include "listing.hpp"     // listing(kernel): the program a kernel runs
+#include "tensor.hpp"      // the tensor level: param, input, compile, layers
 #include "to_string.hpp"   // to_string, to_latex
 #include "var.hpp"         // var<"x">, bindings

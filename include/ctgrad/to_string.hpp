@@ -117,7 +117,9 @@ constexpr void print(Sink& sink, int min_precedence) noexcept {
   constexpr bool latex = is_latex<Style>;
   using labels = typename Style::labels;
   constexpr std::size_t label = mp::mp_find_if_q<labels, labelled_as<T>>::value;
-  if constexpr (label != mp::mp_size<labels>::value) {
+  if constexpr (requires { Style::template put_variable<T>(sink, min_precedence); }) {
+    Style::template put_variable<T>(sink, min_precedence);  // a tensor operand
+  } else if constexpr (label != mp::mp_size<labels>::value) {
     constexpr auto name = mp::mp_at_c<labels, label>::name;
     if constexpr (latex)
       put_latex_name(sink, name.view());
@@ -199,7 +201,10 @@ constexpr void print_node(Sink& sink) noexcept {
       }
     } else {
       print<Style, a>(sink, 2);
-      sink.put(latex ? " \\cdot " : "*");
+      if constexpr (requires { Style::product; })
+        sink.put(Style::product);  // a tensor formula: the elementwise product
+      else
+        sink.put(latex ? " \\cdot " : "*");
       print<Style, b>(sink, 2);
     }
   } else if constexpr (is_div<T>) {

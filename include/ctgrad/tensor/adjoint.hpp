@@ -1,0 +1,150 @@
+// ctgrad/tensor/adjoint.hpp — reverse accumulation over a tensor DAG.
+//
+// The adjoint of the (scalar) root is 1; the adjoint of any other node is
+// the sum over its users of the user's vector-Jacobian product:
+//   ew<F, A_k...>      dA_k += G * dF/d_k    (dF/d_k derived by the scalar
+//                                            level, written through the
+//                                            forward node where it occurs)
+//   broadcast<A, S>    dA   += reduce_sum(G) to A's shape
+//   reduce_sum<A, S>   dA   += broadcast(G) to A's shape
+//   matmul<A, B>       dA   += G * B^T,   dB += A^T * G
+//   transpose<A>       dA   += G^T
+//   reshape<A, S>      dA   += reshape(G) to A's shape
+//   logsumexp<A>       dA   += broadcast(G) * softmax(A)
+// Adjoints are tensor expressions built by the same constructors as user
+// code, so they are inspectable types that share forward nodes.
+#pragma once
+
+#include "ops.hpp"
+
+namespace ctgrad::detail {
+
+// ---------------------------------------------------------------------------
+// Distinct nodes in topological order (operands first), by depth-first
+// post-order.  Tensor graphs have tens of nodes, so a list is enough.
+
+template <class Seen, class T>
+struct tensor_visit;
+template <class Seen, class T>
+using tensor_visit_t = typename tensor_visit<Seen, T>::type;
+
+template <class Seen, class T>
+struct tensor_visit {
+  using type = mp::mp_push_back<mp::mp_fold<tensor_operands_t<T>, Seen, tensor_visit_t>, T>;
+};
+template <class Seen, class T>
+requires mp::mp_contains<Seen, T>::value struct tensor_visit<Seen, T> {
+  using type = Seen;
+};
+
+template <class... Roots>
+using tensor_topo_t = mp::mp_fold<mp::mp_list<Roots...>, mp::mp_list<>, tensor_visit_t>;
+
+// ---------------------------------------------------------------------------
+// Vector-Jacobian products: what operand K of Node receives, given the
+// node's adjoint G.
+
+template <class Node, std::size_t K, class G>
+struct vjp;
+
+template <class F, class S, class... A, std::size_t K, class G>
+struct vjp<tnodes::ew<F, S, A...>, K, G> {
+  static constexpr std::size_t n = sizeof...(A);
+  // dF/d_K, with the forward value F written as the placeholder _n.
+  using partial = replace_t<decltype(derivative(F{}, ph<K>{})), F, ph<n>>;
+  using type = ew_t<decltype(make_mul(ph<n + 1>{}, partial{})), S, A..., tnodes::ew<F, S, A...>, G>;
+};
+template <class A, class S, class G>
+struct vjp<tnodes::broadcast<A, S>, 0, G> : std::type_identity<reduce_to_t<shape_of<A>, G>> {};
+template <class A, class S, class G>
+struct vjp<tnodes::reduce_sum<A, S>, 0, G> : std::type_identity<broadcast_to_t<shape_of<A>, G>> {};
+template <class A, class B, class G>
+struct vjp<tnodes::matmul<A, B>, 0, G> : std::type_identity<decltype(matmul(G{}, transpose(B{})))> {};
+template <class A, class B, class G>
+struct vjp<tnodes::matmul<A, B>, 1, G> : std::type_identity<decltype(matmul(transpose(A{}), G{}))> {};
+template <class A, class G>
+struct vjp<tnodes::transpose<A>, 0, G> : std::type_identity<transpose_t<G>> {};
+template <class A, class S, class G>
+struct vjp<tnodes::reshape<A, S>, 0, G> : std::type_identity<reshape_t<G, shape_of<A>>> {};
+template <class A, class G>
+struct vjp<tnodes::logsumexp<A>, 0, G> : std::type_identity<decltype(softmax(A{}) * broadcast_to_t<shape_of<A>, G>{})> {
+};
+
+// ---------------------------------------------------------------------------
+// Adjoints, memoised as class templates over (nodes, node).
+
+template <class Nodes, class X>
+struct tensor_adjoint;
+
+/// Contributions node U makes to X: one per operand position holding X.
+template <class Nodes, class U, class X>
+struct contributions_from {
+  template <class K>
+  using at_x = std::is_same<mp::mp_at<tensor_operands_t<U>, K>, X>;
+  template <class K>
+  using contribution = typename vjp<U, K::value, typename tensor_adjoint<Nodes, U>::type>::type;
+  using positions = mp::mp_copy_if<mp::mp_iota<mp::mp_size<tensor_operands_t<U>>>, at_x>;
+  using type = mp::mp_transform<contribution, positions>;
+};
+
+template <class A, class B>
+using tensor_add_t = ew_t<decltype(ph<0>{} + ph<1>{}), shape_of<A>, A, B>;
+
+template <class Nodes, class X>
+struct tensor_adjoint {
+  using users = mp::mp_drop_c<Nodes, mp::mp_find<Nodes, X>::value + 1>;
+  template <class U>
+  using from = typename contributions_from<Nodes, U, X>::type;
+  using terms = mp::mp_flatten<mp::mp_transform<from, users>>;
+  using type = mp::mp_fold<mp::mp_pop_front<terms>, mp::mp_front<terms>, tensor_add_t>;
+};
+/// The root: seeded with 1.
+template <class Nodes, class X>
+requires std::is_same<mp::mp_back<Nodes>, X>::value struct tensor_adjoint<Nodes, X>
+    : std::type_identity<tnodes::fill<nodes::constant<1>, shape_of<X>>> {
+};
+
+}  // namespace ctgrad::detail
+
+namespace ctgrad {
+
+namespace error {
+template <class Loss>
+struct not_a_scalar_loss {
+  static_assert(detail::always_false<Loss>,
+                "ctgrad::grad(loss, p) / ctgrad::compile(loss, wrt(...)): the loss must be a scalar (shape<>); "
+                "reduce it with sum(), mean() or a ctgrad::loss function");
+};
+template <class Parameter>
+struct not_in_the_loss {
+  static_assert(detail::always_false<Parameter>,
+                "ctgrad::grad(loss, p): p does not occur in the loss, so its gradient is zero; "
+                "remove it from wrt(...)");
+};
+template <class NotALeaf>
+struct differentiate_by_leaf {
+  static_assert(detail::always_false<NotALeaf>,
+                "ctgrad::grad(loss, p): p must be a ctgrad::param or ctgrad::input, not an expression");
+};
+}  // namespace error
+
+/// The gradient of a scalar loss with respect to a parameter (or input): a
+/// tensor expression of the parameter's shape, the symbolic derivative.
+template <Tensor L, Tensor P>
+constexpr auto grad(L, P) noexcept {
+  using nodes = detail::tensor_topo_t<L>;
+  if constexpr (shape_of<L>::rank != 0) {
+    (void)error::not_a_scalar_loss<L>{};
+    return detail::shape_error_result{};
+  } else if constexpr (!detail::is_tensor_leaf<P>) {
+    (void)error::differentiate_by_leaf<P>{};
+    return detail::shape_error_result{};
+  } else if constexpr (!detail::mp::mp_contains<nodes, P>::value) {
+    (void)error::not_in_the_loss<decltype(detail::spelled_tensor<P::name>())>{};
+    return detail::shape_error_result{};
+  } else {
+    return typename detail::tensor_adjoint<nodes, P>::type{};
+  }
+}
+
+}  // namespace ctgrad

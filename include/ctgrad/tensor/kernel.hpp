@@ -1,0 +1,560 @@
+// ctgrad/tensor/kernel.hpp — `compile(loss, wrt(params...))`: the forward
+// and backward pass of a tensor DAG as one straight-line sequence of
+// fixed-extent loops over one fixed-size workspace.
+//
+// Planning (all at compile time):
+//   1. the distinct nodes of {loss, d loss/d p...} in topological order;
+//   2. which nodes get a slot in the workspace: products, reductions and
+//      outputs always; an elementwise node unless its one user is
+//      elementwise too (then it is computed inside its user's loop: chains
+//      of elementwise nodes fuse into one loop); views (broadcast,
+//      transpose, reshape) and literals never;
+//   3. each node becomes a *reference* (how to read element i: from a slot,
+//      from a bound input, a literal, a formula over other references, an
+//      index mapping) and each slotted node an *instruction* (map, reduce,
+//      matmul, logsumexp).  References and instructions are small types of
+//      numbers and formulas, so no emitted symbol spells out the graph.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "adjoint.hpp"
+
+namespace ctgrad {
+
+namespace error {
+template <class Tensor>
+struct no_values_bound_for {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad kernel call: a parameter or input of the loss has no values; pass it as name = array. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+template <class Tensor>
+struct bound_tensor_does_not_occur {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad kernel call: a binding names a tensor that does not occur in the loss; remove it. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+template <class Tensor>
+struct gradient_not_requested {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad workspace::gradient(p): p is not one of the tensors passed to wrt(...); add it there. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+}  // namespace error
+
+namespace detail::tk {
+
+template <class T>
+struct context {
+  T* ws;
+  const T* const* leaves;
+};
+
+#define CTGRAD_DETAIL_TK_INLINE [[gnu::always_inline]] inline
+
+// ---------------------------------------------------------------------------
+// References: how to read element i of a node.
+
+template <std::size_t Offset>
+struct r_slot {};
+template <std::size_t Leaf>
+struct r_leaf {};
+template <class C>
+struct r_const {};
+template <class F, class... R>
+struct r_ew {};
+template <class R, class From, class To>
+struct r_bcast {};
+/// The transpose of a [Rows, Cols] source.
+template <class R, std::size_t Rows, std::size_t Cols>
+struct r_transpose {};
+
+template <class R>
+struct rd;
+
+template <std::size_t Offset>
+struct rd<r_slot<Offset>> {
+  static constexpr bool contiguous = true;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+    return c.ws + Offset;
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return c.ws[Offset + i];
+  }
+};
+template <std::size_t Leaf>
+struct rd<r_leaf<Leaf>> {
+  static constexpr bool contiguous = true;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+    return c.leaves[Leaf];
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return c.leaves[Leaf][i];
+  }
+};
+template <class C>
+struct rd<r_const<C>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T>, std::size_t) noexcept {
+    return C::template value<T>();
+  }
+};
+template <class F, class... R>
+struct rd<r_ew<F, R...>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    const T v[] = {rd<R>::at(c, i)...};
+    return apply_formula<F>::run(v);
+  }
+};
+template <class R, class From, class To>
+struct rd<r_bcast<R, From, To>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return rd<R>::at(c, broadcast_source_index<From, To>(i));
+  }
+};
+template <class R, std::size_t Rows, std::size_t Cols>
+struct rd<r_transpose<R, Rows, Cols>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return rd<R>::at(c, (i % Rows) * Cols + i / Rows);
+  }
+  // Element (row, col) of the transpose.
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+    return rd<R>::at(c, col * Cols + row);
+  }
+};
+
+template <class R, std::size_t Cols, class T>
+CTGRAD_DETAIL_TK_INLINE T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+  if constexpr (requires { rd<R>::at2(c, row, col); })
+    return rd<R>::at2(c, row, col);
+  else
+    return rd<R>::at(c, row * Cols + col);
+}
+
+template <class R>
+inline constexpr bool is_transposed_contiguous = false;
+template <class R, std::size_t Rows, std::size_t Cols>
+inline constexpr bool is_transposed_contiguous<r_transpose<R, Rows, Cols>> = rd<R>::contiguous;
+
+// ---------------------------------------------------------------------------
+// Instructions.
+
+/// out[i] = element i of R, for every i: one fused elementwise loop.
+template <std::size_t Offset, std::size_t Size, class R>
+struct i_map {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+/// out (shape To) = R (shape From) summed over the broadcast dimensions.
+template <std::size_t Offset, class To, class From, class R>
+struct i_reduce {
+  static constexpr bool suffix = [] {  // To is From's trailing dimensions
+    if (To::rank > From::rank) return false;
+    for (std::size_t d = 0; d != To::rank; ++d)
+      if (To::dims[d] != From::dims[From::rank - To::rank + d]) return false;
+    return true;
+  }();
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t j = 0; j != To::size; ++j) out[j] = T(0);
+    if constexpr (suffix) {
+      for (std::size_t outer = 0; outer != From::size / To::size; ++outer)
+        for (std::size_t j = 0; j != To::size; ++j) out[j] += rd<R>::at(c, outer * To::size + j);
+    } else {
+      for (std::size_t i = 0; i != From::size; ++i) out[broadcast_source_index<To, From>(i)] += rd<R>::at(c, i);
+    }
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+/// out = log(sum(exp(row))) for each row of a [Rows, Cols] operand.
+template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+struct i_logsumexp {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    T* out = c.ws + Offset;
+    for (std::size_t r = 0; r != Rows; ++r) {
+      T m = rd<R>::at(c, r * Cols);
+      for (std::size_t j = 1; j != Cols; ++j) {
+        const T x = rd<R>::at(c, r * Cols + j);
+        m = x > m ? x : m;
+      }
+      if (!(m - m == T(0))) {  // +-inf or NaN: the answer is m
+        out[r] = m;
+        continue;
+      }
+      T s = T(0);
+      for (std::size_t j = 0; j != Cols; ++j) s += math::exp(rd<R>::at(c, r * Cols + j) - m);
+      out[r] = m + math::log(s);
+    }
+  }
+};
+
+/// o[j] += a * b[j]: the matmul inner loop.  Restrict pointers let the
+/// compiler vectorise it at -O2 without runtime alias checks.
+template <std::size_t N, class T>
+CTGRAD_DETAIL_TK_INLINE void axpy(T* __restrict o, const T* __restrict b, T a) noexcept {
+  for (std::size_t j = 0; j != N; ++j) o[j] += a * b[j];
+}
+
+/// sum(a[k] * b[k]) with 8 interleaved partial sums (a fixed order, so the
+/// result does not depend on the compiler; the lanes vectorise).
+template <std::size_t K, class T>
+CTGRAD_DETAIL_TK_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
+  constexpr std::size_t lanes = 8, body = K / lanes * lanes;
+  T acc[lanes] = {};
+  for (std::size_t k = 0; k != body; k += lanes)
+    for (std::size_t l = 0; l != lanes; ++l) acc[l] += a[k + l] * b[k + l];
+  T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (std::size_t k = body; k != K; ++k) s += a[k] * b[k];
+  return s;
+}
+
+/// out [M,N] = A [M,K] x B [K,N].
+template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
+struct i_matmul {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    if constexpr (rd<RB>::contiguous) {
+      // Rows of B scaled and added: every lane independent, vectorises.
+      const T* b = rd<RB>::ptr(c);
+      for (std::size_t i = 0; i != M; ++i) {
+        T* o = out + i * N;
+        for (std::size_t j = 0; j != N; ++j) o[j] = T(0);
+        for (std::size_t k = 0; k != K; ++k) axpy<N>(o, b + k * N, at2<RA, K>(c, i, k));
+      }
+    } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
+      // B = Y^T with Y [N,K] stored: dot products of rows.
+      const T* a = rd<RA>::ptr(c);
+      const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
+      for (std::size_t i = 0; i != M; ++i)
+        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = dot<K>(a + i * K, y + j * K);
+    } else {
+      for (std::size_t i = 0; i != M; ++i)
+        for (std::size_t j = 0; j != N; ++j) {
+          T s = T(0);
+          for (std::size_t k = 0; k != K; ++k) s += at2<RA, K>(c, i, k) * at2<RB, N>(c, k, j);
+          out[i * N + j] = s;
+        }
+    }
+  }
+  template <class R>
+  struct transposed_source;
+  template <class R, std::size_t Rows, std::size_t Cols>
+  struct transposed_source<r_transpose<R, Rows, Cols>> : std::type_identity<R> {};
+
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// The plan.
+
+template <class T>
+struct kind_s : std::integral_constant<int, 0> {};  // leaf
+template <class C, class S>
+struct kind_s<tnodes::fill<C, S>> : std::integral_constant<int, 1> {};
+template <class F, class S, class... A>
+struct kind_s<tnodes::ew<F, S, A...>> : std::integral_constant<int, 2> {};
+template <class A, class S>
+struct kind_s<tnodes::broadcast<A, S>> : std::integral_constant<int, 3> {};
+template <class A>
+struct kind_s<tnodes::transpose<A>> : std::integral_constant<int, 3> {};
+template <class A, class S>
+struct kind_s<tnodes::reshape<A, S>> : std::integral_constant<int, 3> {};
+template <class A, class S>
+struct kind_s<tnodes::reduce_sum<A, S>> : std::integral_constant<int, 4> {};
+template <class A>
+struct kind_s<tnodes::logsumexp<A>> : std::integral_constant<int, 4> {};
+template <class A, class B>
+struct kind_s<tnodes::matmul<A, B>> : std::integral_constant<int, 5> {};
+enum kind : int { k_leaf = 0, k_fill = 1, k_ew = 2, k_view = 3, k_reduce = 4, k_matmul = 5 };
+
+/// Users that read their operand element by element at the same index
+/// (so an elementwise operand can be computed inside their loop).
+template <class U>
+struct reads_flat : std::bool_constant<kind_s<U>::value == k_ew || kind_s<U>::value == k_reduce> {};
+
+inline constexpr std::size_t slot_alignment = 16;  // elements: 64 bytes of float
+
+template <class Nodes, class Outputs>
+struct plan {
+  static constexpr std::size_t n = mp::mp_size<Nodes>::value;
+
+  template <class X>
+  struct uses {
+    template <class U>
+    using count_in = mp::mp_count<tensor_operands_t<U>, X>;
+    static constexpr std::size_t edges =
+        mp::mp_apply<mp::mp_plus, mp::mp_push_back<mp::mp_transform<count_in, Nodes>, mp::mp_size_t<0>>>::value;
+    template <class U>
+    using has_x = mp::mp_contains<tensor_operands_t<U>, X>;
+    using first_user = mp::mp_at<Nodes, mp::mp_min<mp::mp_find_if<Nodes, has_x>, mp::mp_size_t<n - 1>>>;
+  };
+
+  template <class X>
+  static constexpr bool has_slot() {
+    constexpr int k = kind_s<X>::value;
+    if (mp::mp_contains<Outputs, X>::value) return true;
+    if (k == k_reduce || k == k_matmul) return true;
+    if (k != k_ew) return false;
+    return !(uses<X>::edges == 1 && reads_flat<typename uses<X>::first_user>::value);
+  }
+
+  template <std::size_t... I>
+  static constexpr std::array<std::size_t, n + 1> make_offsets(std::index_sequence<I...>) {
+    constexpr std::array<std::size_t, n> sizes{
+        (has_slot<mp::mp_at_c<Nodes, I>>()
+             ? (shape_of<mp::mp_at_c<Nodes, I>>::size + slot_alignment - 1) / slot_alignment * slot_alignment
+             : 0)...};
+    std::array<std::size_t, n + 1> offsets{};
+    for (std::size_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + sizes[i];
+    return offsets;
+  }
+  static constexpr auto offsets = make_offsets(std::make_index_sequence<n>{});
+  static constexpr std::size_t workspace_size = offsets[n];
+
+  using leaves = mp::mp_copy_if<Nodes, is_leaf_s>;
+
+  template <class X>
+  static constexpr std::size_t offset_of = offsets[mp::mp_find<Nodes, X>::value];
+
+  // How to read a node.
+  template <class X, bool Slotted = has_slot<X>()>
+  struct ref;
+  template <class X>
+  using ref_t = typename ref<X>::type;
+
+  template <class X>
+  struct ref<X, true> : std::type_identity<r_slot<offset_of<X>>> {};
+  template <class X>
+  requires(kind_s<X>::value == k_leaf) struct ref<X, false>
+      : std::type_identity<r_leaf<mp::mp_find<leaves, X>::value>> {
+  };
+  template <class C, class S>
+  struct ref<tnodes::fill<C, S>, false> : std::type_identity<r_const<C>> {};
+  template <class F, class S, class... A>
+  struct ref<tnodes::ew<F, S, A...>, false> : std::type_identity<r_ew<F, ref_t<A>...>> {};
+  template <class A, class S>
+  struct ref<tnodes::broadcast<A, S>, false> : std::type_identity<r_bcast<ref_t<A>, shape_of<A>, S>> {};
+  template <class A>
+  struct ref<tnodes::transpose<A>, false>
+      : std::type_identity<r_transpose<ref_t<A>, shape_of<A>::dims[0], shape_of<A>::dims[1]>> {};
+  template <class A, class S>
+  struct ref<tnodes::reshape<A, S>, false> : ref<A> {};
+
+  // What computes a slotted node.  Outputs that are leaves, literals or
+  // views are copied through their (unslotted) reference.
+  template <class X>
+  struct instruction : std::type_identity<i_map<offset_of<X>, shape_of<X>::size, typename ref<X, false>::type>> {};
+  template <class F, class S, class... A>
+  struct instruction<tnodes::ew<F, S, A...>>
+      : std::type_identity<i_map<offset_of<tnodes::ew<F, S, A...>>, S::size, r_ew<F, ref_t<A>...>>> {};
+  template <class A, class S>
+  struct instruction<tnodes::reduce_sum<A, S>>
+      : std::type_identity<i_reduce<offset_of<tnodes::reduce_sum<A, S>>, S, shape_of<A>, ref_t<A>>> {};
+  template <class A>
+  struct instruction<tnodes::logsumexp<A>>
+      : std::type_identity<i_logsumexp<offset_of<tnodes::logsumexp<A>>, shape_of<A>::size / shape_of<A>::dims.back(),
+                                       shape_of<A>::dims.back(), ref_t<A>>> {};
+  template <class A, class B>
+  struct instruction<tnodes::matmul<A, B>>
+      : std::type_identity<i_matmul<offset_of<tnodes::matmul<A, B>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
+                                    shape_of<B>::dims[1], ref_t<A>, ref_t<B>>> {};
+
+  template <class X>
+  using slotted = std::bool_constant<has_slot<X>()>;
+  template <class X>
+  using instruction_t = typename instruction<X>::type;
+  using program = mp::mp_transform<instruction_t, mp::mp_copy_if<Nodes, slotted>>;
+};
+
+template <class... Instructions>
+struct program_runner {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    // Braced-list expansion: no fold-expression nesting limit.
+    [[maybe_unused]] const int sequence[] = {0, (Instructions::run(c), 0)...};
+  }
+};
+
+/// Position of the binding named Name among Bindings (their count if none).
+template <fixed_string Name, class... Bindings>
+consteval std::size_t index_of_name() {
+  const std::string_view names[] = {std::string_view(Bindings::name)..., std::string_view{}};
+  for (std::size_t i = 0; i != sizeof...(Bindings); ++i)
+    if (names[i] == Name.view()) return i;
+  return sizeof...(Bindings);
+}
+template <fixed_string Name>
+struct index_of_leaf {
+  template <class... Leaves>
+  using in = std::integral_constant<std::size_t, index_of_name<Name, Leaves...>()>;
+};
+
+}  // namespace detail::tk
+
+template <Tensor... Ps>
+struct wrt_t {};
+/// The tensors to differentiate by: `compile(loss, wrt(W1, b1))`.
+template <Tensor... Ps>
+constexpr wrt_t<Ps...> wrt(Ps...) noexcept {
+  return {};
+}
+
+template <class Kernel, class T>
+class basic_workspace;
+/// The workspace of kernel type K for element type T (`decltype(k)` may be const).
+template <class K, class T>
+using workspace = basic_workspace<std::remove_cvref_t<K>, T>;
+
+/// A compiled forward + backward pass: see `compile`.
+template <class Loss, class... Params>
+class tensor_kernel {
+ public:
+  using loss_type = Loss;
+  using parameters = detail::mp::mp_list<Params...>;
+  using gradient_types =
+      detail::mp::mp_list<typename detail::tensor_adjoint<detail::tensor_topo_t<Loss>, Params>::type...>;
+  using outputs = detail::mp::mp_push_front<gradient_types, Loss>;
+  using nodes = detail::mp::mp_apply<detail::tensor_topo_t, outputs>;
+  using plan = detail::tk::plan<nodes, outputs>;
+  using program = detail::mp::mp_apply<detail::tk::program_runner, typename plan::program>;
+
+  /// Distinct nodes in the pass, and how many own a slot.
+  static constexpr std::size_t node_count = plan::n;
+  static constexpr std::size_t slot_count = detail::mp::mp_size<typename plan::program>::value;
+  /// Elements of the workspace (its sizeof is this times sizeof(T), aligned).
+  static constexpr std::size_t workspace_elements = plan::workspace_size;
+
+  /// The gradient with respect to P, as an expression.
+  template <Tensor P>
+  static constexpr auto gradient(P) noexcept {
+    return grad(Loss{}, P{});
+  }
+
+  /// Run forward and backward: returns the loss; gradients are in `ws`.
+  template <class T, class... Bindings>
+  T operator()(basic_workspace<tensor_kernel, T>& ws, const Bindings&... bindings) const noexcept {
+    using leaves = typename plan::leaves;
+    constexpr std::size_t n_leaves = detail::mp::mp_size<leaves>::value;
+    static_assert(detail::all_of<std::is_same<Bindings, tensor_binding<Bindings::name, T>>::value...>,
+                  "ctgrad kernel call: pass tensors as name = values, in the workspace's element type");
+    const std::array<const T*, sizeof...(Bindings) + 1> pointers{bindings.data..., nullptr};
+    const T* leaf_pointers[n_leaves + 1]{};
+    detail::mp::mp_for_each<detail::mp::mp_iota_c<n_leaves>>([&](auto j) {
+      using leaf = detail::mp::mp_at_c<leaves, j>;
+      constexpr std::size_t k = detail::tk::index_of_name<leaf::name, Bindings...>();
+      if constexpr (k == sizeof...(Bindings))
+        (void)error::no_values_bound_for<decltype(detail::spelled_tensor<leaf::name>())>{};
+      else
+        leaf_pointers[j] = pointers[k];
+    });
+    detail::mp::mp_for_each<detail::mp::mp_iota_c<sizeof...(Bindings)>>([&](auto j) {
+      using binding = detail::mp::mp_at_c<detail::mp::mp_list<Bindings...>, j>;
+      if constexpr (detail::mp::mp_apply<detail::tk::index_of_leaf<binding::name>::template in, leaves>::value ==
+                    n_leaves)
+        (void)error::bound_tensor_does_not_occur<decltype(detail::spelled_tensor<binding::name>())>{};
+    });
+    program::run(detail::tk::context<T>{ws.data(), leaf_pointers});
+    return ws.data()[plan::template offset_of<Loss>];
+  }
+};
+
+/// The workspace of a kernel for element type T: every intermediate value
+/// and every gradient; `sizeof` is a compile-time constant.  Own it where
+/// the kernel runs (it can be large: it holds a copy of every gradient).
+template <class Kernel, class T>
+class basic_workspace {
+ public:
+  T* data() noexcept { return storage_.data(); }
+  const T* data() const noexcept { return storage_.data(); }
+
+  /// The loss computed by the last call.
+  T loss() const noexcept { return storage_[Kernel::plan::template offset_of<typename Kernel::loss_type>]; }
+
+  /// The gradient with respect to P computed by the last call.
+  template <Tensor P>
+  auto gradient(P) const noexcept {
+    if constexpr (!detail::mp::mp_contains<typename Kernel::parameters, P>::value) {
+      (void)error::gradient_not_requested<decltype(detail::spelled_tensor<P::name>())>{};
+      return std::span<const T, shape_of<P>::size>(storage_.data(), shape_of<P>::size);
+    } else {
+      using G = typename detail::tensor_adjoint<detail::tensor_topo_t<typename Kernel::loss_type>, P>::type;
+      return std::span<const T, shape_of<P>::size>(storage_.data() + Kernel::plan::template offset_of<G>,
+                                                   shape_of<P>::size);
+    }
+  }
+
+ private:
+  alignas(64) std::array<T, Kernel::workspace_elements> storage_{};
+};
+
+namespace detail::tk {
+template <class Loss, class P>
+inline constexpr bool differentiable_by = is_tensor_leaf<P>&& mp::mp_contains<tensor_topo_t<Loss>, P>::value;
+
+/// One error per tensor of wrt(...) the loss cannot be differentiated by.
+template <class Loss, class P>
+constexpr int report_wrt() noexcept {
+  if constexpr (!is_tensor_leaf<P>)
+    (void)error::differentiate_by_leaf<P>{};
+  else if constexpr (!mp::mp_contains<tensor_topo_t<Loss>, P>::value)
+    (void)error::not_in_the_loss<decltype(spelled_tensor<P::name>())>{};
+  return 0;
+}
+}  // namespace detail::tk
+
+namespace error {
+template <class Loss>
+struct compile_loss_not_scalar {
+  static_assert(detail::always_false<Loss>,
+                "ctgrad::compile(loss, wrt(...)): the loss must be a scalar (shape<>); reduce it with sum(), mean() "
+                "or a ctgrad::loss function");
+};
+}  // namespace error
+
+/// Compile the forward and backward pass of a scalar loss with respect to
+/// the given parameters (and/or inputs).
+template <Tensor Loss, Tensor... Params>
+constexpr auto compile(Loss, wrt_t<Params...>) noexcept {
+  if constexpr (shape_of<Loss>::rank != 0) {
+    (void)error::compile_loss_not_scalar<Loss>{};
+    return tensor_kernel<detail::shape_error_result>{};
+  } else if constexpr (!detail::all_of<detail::tk::differentiable_by<Loss, Params>...>) {
+    (void)std::array<int, sizeof...(Params)>{detail::tk::report_wrt<Loss, Params>()...};
+    return tensor_kernel<detail::shape_error_result>{};
+  } else {
+    return tensor_kernel<Loss, Params...>{};
+  }
+}
+
+}  // namespace ctgrad

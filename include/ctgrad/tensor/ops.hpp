@@ -1,0 +1,359 @@
+// ctgrad/tensor/ops.hpp — what users write: operators, functions, matmul,
+// reductions, softmax, losses.  Each builds a canonical node type and checks
+// shapes at compile time.
+#pragma once
+
+#include "expr.hpp"
+
+namespace ctgrad {
+
+namespace error {
+// Instantiated only on misuse; the numbers are in the type's name.
+template <class... Shapes>
+struct shapes_do_not_broadcast {
+  static_assert(detail::always_false<Shapes...>,
+                "ctgrad: elementwise operation (+ - * / or a function of several tensors): the shapes do not broadcast "
+                "(numpy rules: trailing dimensions equal or 1); the shapes are in error::shapes_do_not_broadcast<...>");
+};
+template <std::size_t AColumns, std::size_t BRows>
+struct matmul_inner_dimensions_differ {
+  static_assert(detail::always_false<shapes<shape<AColumns>, shape<BRows>>>,
+                "ctgrad::matmul(a, b): the inner dimensions differ (a's columns must equal b's rows); "
+                "they are in error::matmul_inner_dimensions_differ<a_columns, b_rows>");
+};
+template <std::size_t ARank, std::size_t BRank>
+struct matmul_rank {
+  static_assert(detail::always_false<shapes<shape<ARank + 1>, shape<BRank + 1>>>,
+                "ctgrad::matmul(a, b): operands must be vectors or matrices (rank 1 or 2); "
+                "the ranks are in error::matmul_rank<a_rank, b_rank>");
+};
+template <std::size_t Rank>
+struct transpose_rank {
+  static_assert(detail::always_false<shapes<shape<Rank + 1>>>,
+                "ctgrad::transpose(a): a must be a matrix (rank 2); its rank is in error::transpose_rank<rank>");
+};
+template <std::size_t From, std::size_t To>
+struct reshape_size {
+  static_assert(detail::always_false<shapes<shape<From>, shape<To>>>,
+                "ctgrad::reshape<S>(a): S must have as many elements as a; "
+                "the sizes are in error::reshape_size<from, to>");
+};
+template <class Prediction, class Target>
+struct loss_shapes_differ {
+  static_assert(detail::always_false<Prediction, Target>,
+                "ctgrad loss(prediction, target): prediction and target must have the same shape; "
+                "they are in error::loss_shapes_differ<...>");
+};
+}  // namespace error
+
+namespace detail {
+/// What a failed shape check returns, so that one error stays one error.
+using shape_error_result = tnodes::fill<nodes::constant<0>, shape<>>;
+
+template <class P, class T>
+concept same_shape = std::is_same<shape_of<P>, shape_of<T>>::value;
+
+template <class P, class T>
+constexpr auto loss_shape_error() noexcept {
+  (void)error::loss_shapes_differ<shape_of<P>, shape_of<T>>{};
+  return shape_error_result{};
+}
+
+template <class C>
+struct constant_tensor_s;
+
+/// A scalar literal in a tensor expression: `2_c * x`, `1_c - y`.
+template <class T>
+struct as_tensor : std::type_identity<T> {};
+template <std::intmax_t N, std::intmax_t D>
+struct as_tensor<nodes::constant<N, D>> : std::type_identity<tnodes::fill<nodes::constant<N, D>, shape<>>> {};
+template <class T>
+using as_tensor_t = typename as_tensor<T>::type;
+
+template <class T>
+concept tensor_operand = Tensor<T> || is_constant<T>;
+
+/// A stretched to S: a fill stays a fill, a broadcast of a broadcast is one.
+template <class S, class A>
+struct broadcast_to_s : std::type_identity<tnodes::broadcast<A, S>> {};
+template <class S, class A>
+requires std::is_same<shape_of<A>, S>::value struct broadcast_to_s<S, A> : std::type_identity<A> {
+};
+template <class S, class C, class SA>
+requires(!std::is_same<SA, S>::value) struct broadcast_to_s<S, tnodes::fill<C, SA>>
+    : std::type_identity<tnodes::fill<C, S>> {
+};
+template <class S, class A, class SA>
+requires(!std::is_same<SA, S>::value) struct broadcast_to_s<S, tnodes::broadcast<A, SA>> : broadcast_to_s<S, A> {
+};
+template <class S, class A>
+using broadcast_to_t = typename broadcast_to_s<S, A>::type;
+
+/// A summed down to S (S broadcasts to A's shape).
+template <class S, class A>
+struct reduce_to_s : std::type_identity<tnodes::reduce_sum<A, S>> {};
+template <class S, class A>
+requires std::is_same<shape_of<A>, S>::value struct reduce_to_s<S, A> : std::type_identity<A> {
+};
+template <class S, std::intmax_t N, std::intmax_t D, class SA>
+requires(!std::is_same<SA, S>::value) struct reduce_to_s<S, tnodes::fill<nodes::constant<N, D>, SA>>
+    : std::type_identity<tnodes::fill<decltype(make_mul(nodes::constant<N, D>{},
+                                                        constant_t<static_cast<std::intmax_t>(SA::size / S::size)>{})),
+                                      S>> {
+};
+template <class S, class A>
+using reduce_to_t = typename reduce_to_s<S, A>::type;
+
+template <class... Shapes>
+struct common_shape;
+template <class S>
+struct common_shape<S> : std::type_identity<S> {};
+template <class S1, class S2, class... Rest>
+struct common_shape<S1, S2, Rest...> {
+  using first = typename broadcast_shape<S1, S2>::type;
+  using type =
+      typename std::conditional_t<std::is_void_v<first>, std::type_identity<void>, common_shape<first, Rest...>>::type;
+};
+template <class S1, class S2, class... Rest>
+requires std::is_void_v<S1>
+struct common_shape<S1, S2, Rest...> : std::type_identity<void> {
+};
+
+/// F over operands broadcast to their common shape.
+template <class F, class... As>
+constexpr auto elementwise(F, As...) noexcept {
+  using S = typename common_shape<shape_of<As>...>::type;
+  if constexpr (std::is_void_v<S>) {
+    (void)error::shapes_do_not_broadcast<shape_of<As>...>{};
+    return shape_error_result{};
+  } else {
+    return ew_t<F, S, broadcast_to_t<S, As>...>{};
+  }
+}
+}  // namespace detail
+
+/// Placeholders for user-defined elementwise formulas:
+///   `ctgrad::map(pow(_0, 3_c) - _0, x)` is x^3 - x elementwise, and its
+///   derivative 3x^2 - 1 is derived, not written.
+namespace placeholders {
+inline constexpr detail::ph<0> _0{};
+inline constexpr detail::ph<1> _1{};
+inline constexpr detail::ph<2> _2{};
+inline constexpr detail::ph<3> _3{};
+}  // namespace placeholders
+
+/// Apply a scalar formula of `_0, _1, ...` elementwise to tensors.
+template <Expression F, detail::tensor_operand... As>
+constexpr auto map(F, As...) noexcept {
+  return detail::elementwise(F{}, detail::as_tensor_t<As>{}...);
+}
+
+/// Whether two tensor expressions are the same mathematics (the same
+/// canonical type): `x + x == 2_c * x`.
+template <Tensor A, Tensor B>
+constexpr bool operator==(A, B) noexcept {
+  return detail::same_as<A, B>;
+}
+
+template <detail::tensor_operand A, detail::tensor_operand B>
+requires(Tensor<A> || Tensor<B>) constexpr auto operator+(A, B) noexcept {
+  return detail::elementwise(detail::ph<0>{} + detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+}
+template <detail::tensor_operand A, detail::tensor_operand B>
+requires(Tensor<A> || Tensor<B>) constexpr auto operator-(A, B) noexcept {
+  return detail::elementwise(detail::ph<0>{} - detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+}
+/// Elementwise (Hadamard) product; matmul is `matmul(a, b)`.
+template <detail::tensor_operand A, detail::tensor_operand B>
+requires(Tensor<A> || Tensor<B>) constexpr auto operator*(A, B) noexcept {
+  return detail::elementwise(detail::ph<0>{} * detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+}
+template <detail::tensor_operand A, detail::tensor_operand B>
+requires(Tensor<A> || Tensor<B>) constexpr auto operator/(A, B) noexcept {
+  return detail::elementwise(detail::ph<0>{} / detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+}
+template <Tensor A>
+constexpr auto operator-(A) noexcept {
+  return detail::elementwise(-detail::ph<0>{}, A{});
+}
+
+// Every scalar-level function, elementwise.
+#define CTGRAD_DETAIL_TENSOR_FN(NAME)                       \
+  template <Tensor A>                                       \
+  constexpr auto NAME(A) noexcept {                         \
+    return detail::elementwise(NAME(detail::ph<0>{}), A{}); \
+  }
+CTGRAD_DETAIL_TENSOR_FN(exp)
+CTGRAD_DETAIL_TENSOR_FN(log)
+CTGRAD_DETAIL_TENSOR_FN(sqrt)
+CTGRAD_DETAIL_TENSOR_FN(sin)
+CTGRAD_DETAIL_TENSOR_FN(cos)
+CTGRAD_DETAIL_TENSOR_FN(tanh)
+CTGRAD_DETAIL_TENSOR_FN(sigmoid)
+CTGRAD_DETAIL_TENSOR_FN(relu)
+CTGRAD_DETAIL_TENSOR_FN(softplus)
+CTGRAD_DETAIL_TENSOR_FN(abs)
+CTGRAD_DETAIL_TENSOR_FN(step)
+CTGRAD_DETAIL_TENSOR_FN(sign)
+#undef CTGRAD_DETAIL_TENSOR_FN
+
+template <Tensor A, class E>
+requires detail::is_constant<E>
+constexpr auto pow(A, E) noexcept { return detail::elementwise(pow(detail::ph<0>{}, E{}), A{}); }
+
+/// Activations defined as formulas (their derivatives are derived):
+/// leaky_relu(x) = x for x > 0, alpha*x otherwise: `leaky_relu(x)` (alpha
+/// 1/100) or `leaky_relu(x, c<1, 5>)`.
+template <class Alpha = nodes::constant<1, 100>>
+inline constexpr auto leaky_relu_formula = relu(detail::ph<0>{}) - Alpha{} * relu(-detail::ph<0>{});
+template <Tensor A, class Alpha = nodes::constant<1, 100>>
+requires detail::is_constant<Alpha>
+constexpr auto leaky_relu(A a, Alpha = {}) noexcept { return map(leaky_relu_formula<Alpha>, a); }
+/// elu(x) = x for x > 0, alpha*(e^x - 1) otherwise: `elu(x)` (alpha 1) or `elu(x, c<1, 2>)`.
+template <class Alpha = nodes::constant<1>>
+inline constexpr auto elu_formula = relu(detail::ph<0>{}) + Alpha{} *
+                                                                (exp(-relu(-detail::ph<0>{})) - nodes::constant<1>{});
+template <Tensor A, class Alpha = nodes::constant<1>>
+requires detail::is_constant<Alpha>
+constexpr auto elu(A a, Alpha = {}) noexcept { return map(elu_formula<Alpha>, a); }
+/// gelu, tanh form: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), with
+/// sqrt(2/pi) as the literal 0.7978845608 (1e-11 relative).
+inline constexpr auto gelu_formula =
+    nodes::constant<1, 2>{} * detail::ph<0>{} *
+    (nodes::constant<1>{} + tanh(c<3989422804, 5000000000> *
+                                 (detail::ph<0>{} + c<44715, 1000000> * pow(detail::ph<0>{}, nodes::constant<3>{}))));
+template <Tensor A>
+constexpr auto gelu(A a) noexcept {
+  return map(gelu_formula, a);
+}
+
+/// The matrix product.  [M,K] x [K,N] -> [M,N]; a vector operand is a row
+/// ([K] x [K,N] -> [N]) or a column ([M,K] x [K] -> [M]).
+template <Tensor A, Tensor B>
+constexpr auto matmul(A, B) noexcept {
+  using SA = shape_of<A>;
+  using SB = shape_of<B>;
+  if constexpr (SA::rank == 0 || SA::rank > 2 || SB::rank == 0 || SB::rank > 2) {
+    (void)error::matmul_rank<SA::rank, SB::rank>{};
+    return detail::shape_error_result{};
+  } else if constexpr (SA::dims[SA::rank - 1] != SB::dims[0]) {
+    (void)error::matmul_inner_dimensions_differ<SA::dims[SA::rank - 1], SB::dims[0]>{};
+    return detail::shape_error_result{};
+  } else if constexpr (SA::rank == 1) {
+    using product = decltype(matmul(tnodes::reshape<A, shape<1, SA::dims[0]>>{}, B{}));
+    return detail::reshape_t<product, shape<shape_of<product>::size>>{};
+  } else if constexpr (SB::rank == 1) {
+    using product = decltype(matmul(A{}, tnodes::reshape<B, shape<SB::dims[0], 1>>{}));
+    return detail::reshape_t<product, shape<SA::dims[0]>>{};
+  } else {
+    return tnodes::matmul<A, B>{};
+  }
+}
+
+/// The transpose of a matrix: a view, never a copy.
+template <Tensor A>
+constexpr auto transpose(A) noexcept {
+  if constexpr (shape_of<A>::rank != 2) {
+    (void)error::transpose_rank<shape_of<A>::rank>{};
+    return detail::shape_error_result{};
+  } else {
+    return detail::transpose_t<A>{};
+  }
+}
+
+/// The same elements in another shape: a view.
+template <class S, Tensor A>
+constexpr auto reshape(A) noexcept {
+  if constexpr (S::size != shape_of<A>::size) {
+    (void)error::reshape_size<shape_of<A>::size, S::size>{};
+    return detail::shape_error_result{};
+  } else {
+    return detail::reshape_t<A, S>{};
+  }
+}
+
+/// The sum of all elements (a scalar).
+template <Tensor A>
+constexpr auto sum(A) noexcept {
+  return detail::reduce_to_t<shape<>, A>{};
+}
+/// The mean of all elements.
+template <Tensor A>
+constexpr auto mean(A a) noexcept {
+  return sum(a) * detail::constant_t<1, static_cast<std::intmax_t>(shape_of<A>::size)>{};
+}
+/// The inner product of two tensors of one shape.
+template <Tensor A, Tensor B>
+constexpr auto dot(A a, B b) noexcept {
+  if constexpr (!detail::same_shape<A, B>)
+    return detail::loss_shape_error<A, B>();
+  else
+    return sum(a * b);
+}
+
+/// log(sum(exp(a))) over the last axis, computed without overflow; the last
+/// dimension is kept as 1 (so it broadcasts back against a).
+template <Tensor A>
+constexpr auto logsumexp(A) noexcept {
+  return tnodes::logsumexp<A>{};
+}
+/// Softmax over the last axis: exp(a - logsumexp(a)).
+template <Tensor A>
+constexpr auto softmax(A a) noexcept {
+  return map(exp(detail::ph<0>{} - detail::ph<1>{}), a, logsumexp(a));
+}
+/// log(softmax(a)), without forming softmax.
+template <Tensor A>
+constexpr auto log_softmax(A a) noexcept {
+  return a - logsumexp(a);
+}
+
+namespace detail {
+/// The batch of a prediction: its leading dimension if it has rank >= 2.
+template <class S>
+inline constexpr std::size_t batch_of = S::rank >= 2 ? S::dims[0] : 1;
+
+}  // namespace detail
+
+/// Losses.  Each takes (prediction, target) of one shape and returns a scalar.
+namespace loss {
+/// 1/2 * sum of squared errors, over everything (the textbook E).
+template <Tensor P, Tensor T>
+constexpr auto half_sse(P p, T t) noexcept {
+  if constexpr (!detail::same_shape<P, T>)
+    return detail::loss_shape_error<P, T>();
+  else
+    return sum(map(nodes::constant<1, 2>{} * pow(detail::ph<0>{} - detail::ph<1>{}, nodes::constant<2>{}), p, t));
+}
+/// Mean squared error, over every element.
+template <Tensor P, Tensor T>
+constexpr auto mse(P p, T t) noexcept {
+  if constexpr (!detail::same_shape<P, T>)
+    return detail::loss_shape_error<P, T>();
+  else
+    return mean(map(pow(detail::ph<0>{} - detail::ph<1>{}, nodes::constant<2>{}), p, t));
+}
+/// Binary cross-entropy of sigmoid(z) against targets t in [0, 1], from the
+/// logits z: softplus(z) - t*z (stable for any z), mean over every element.
+template <Tensor Z, Tensor T>
+constexpr auto binary_cross_entropy_with_logits(Z z, T t) noexcept {
+  if constexpr (!detail::same_shape<Z, T>)
+    return detail::loss_shape_error<Z, T>();
+  else
+    return mean(map(softplus(detail::ph<0>{}) - detail::ph<1>{} * detail::ph<0>{}, z, t));
+}
+/// Cross-entropy of softmax(z) (last axis) against target distributions t
+/// (each row sums to 1, e.g. one-hot): logsumexp(z) - sum(t*z) per row,
+/// mean over the batch (leading dimension).  Its gradient is
+/// (softmax(z) - t) / batch.
+template <Tensor Z, Tensor T>
+constexpr auto softmax_cross_entropy(Z z, T t) noexcept {
+  if constexpr (!detail::same_shape<Z, T>)
+    return detail::loss_shape_error<Z, T>();
+  else
+    return (sum(logsumexp(z)) - sum(t * z)) *
+           detail::constant_t<1, static_cast<std::intmax_t>(detail::batch_of<shape_of<Z>>)>{};
+}
+}  // namespace loss
+
+}  // namespace ctgrad

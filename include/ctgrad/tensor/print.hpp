@@ -1,0 +1,215 @@
+// ctgrad/tensor/print.hpp — tensor expressions printed as maths, at
+// compile time:
+//   to_string(grad(L, W2), label<"h">(h), label<"z2">(z2))
+//     == "h^T*(softmax(z2)/4 - t/4)"
+// Notation: `A*B` is the matrix product, `A ⊙ B` the elementwise product,
+// `A^T` the transpose, `sum(A)` the sum of all elements, `colsum(A)` the
+// sum over leading (batch) dimensions, `rowsum(A)` over the last one.
+// Broadcasts and reshapes are implicit.  Elementwise formulas print with
+// the scalar printer; softmax and log_softmax are recognised by type.
+#pragma once
+
+#include "../to_string.hpp"
+#include "ops.hpp"
+
+namespace ctgrad {
+
+template <fixed_string Name, Tensor E>
+struct tensor_label {
+  using expression = E;
+  static constexpr auto name = Name;
+};
+/// A name for a tensor subexpression, used by `to_string`.
+template <fixed_string Name, Tensor E>
+constexpr tensor_label<Name, E> label(E) noexcept {
+  return {};
+}
+
+namespace detail {
+
+template <class... Labels>
+struct tensor_labels {
+  using list = mp::mp_list<Labels...>;
+};
+
+template <class Labels, class T, class Sink>
+constexpr void tprint(Sink& sink, int min_precedence) noexcept;
+
+template <class A>
+using softmax_t = decltype(softmax(A{}));
+template <class A>
+using log_softmax_t = decltype(log_softmax(A{}));
+
+/// The argument A if T is softmax(A) (resp. log_softmax) for one of T's operands, else void.
+template <template <class> class Of, class T>
+struct recognised_s : std::type_identity<void> {};
+template <template <class> class Of, class F, class S, class A, class B>
+struct recognised_s<Of, tnodes::ew<F, S, A, B>> {
+  template <class X>
+  struct try_one : std::type_identity<void> {};
+  template <class X>
+  requires Tensor<X> &&(shape_of<X>::rank >= 1) && std::is_same<Of<X>, tnodes::ew<F, S, A, B>>::value
+      struct try_one<X> : std::type_identity<X> {
+  };
+  using type = std::conditional_t<std::is_void_v<typename try_one<A>::type>, typename try_one<B>::type,
+                                  typename try_one<A>::type>;
+};
+
+template <class T>
+struct tensor_precedence : std::integral_constant<int, 5> {};  // leaves, sums, transposes
+template <class C, class S>
+struct tensor_precedence<tnodes::fill<C, S>> : std::integral_constant<int, precedence<text_style<>, C>()> {};
+template <class F, class S, class... A>
+struct tensor_precedence<tnodes::ew<F, S, A...>>
+    : std::integral_constant<int, (!std::is_void_v<typename recognised_s<softmax_t, tnodes::ew<F, S, A...>>::type>
+                                       ? 5
+                                       : precedence<text_style<>, F>())> {};
+template <class A, class S>
+struct tensor_precedence<tnodes::broadcast<A, S>> : tensor_precedence<A> {};
+template <class A, class S>
+struct tensor_precedence<tnodes::reshape<A, S>> : tensor_precedence<A> {};
+template <class A, class B>
+struct tensor_precedence<tnodes::matmul<A, B>> : std::integral_constant<int, 2> {};
+
+template <class Labels, class Operands>
+struct formula_style {
+  using labels = mp::mp_list<>;
+  static constexpr std::string_view product = " \u2299 ";  // ⊙
+  template <class V, class Sink>
+  requires(placeholder_index<V>::value <
+           mp::mp_size<Operands>::value) static constexpr void put_variable(Sink& sink, int min_precedence) noexcept {
+    using operand = mp::mp_at_c<Operands, placeholder_index<V>::value>;
+    // A matrix product inside an elementwise one reads better bracketed.
+    tprint<Labels, operand>(sink, tensor_precedence<operand>::value == 2 && min_precedence >= 2 ? 3 : min_precedence);
+  }
+};
+
+// Views, products and reductions.
+template <class Labels, class T>
+struct tprint_other;
+template <class Labels, class A, class S>
+struct tprint_other<Labels, tnodes::broadcast<A, S>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int min) noexcept {
+    tprint<Labels, A>(out, min);
+  }
+};
+template <class Labels, class A, class S>
+struct tprint_other<Labels, tnodes::reshape<A, S>> : tprint_other<Labels, tnodes::broadcast<A, S>> {};
+template <class Labels, class A>
+struct tprint_other<Labels, tnodes::transpose<A>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    tprint<Labels, A>(out, 5);
+    out.put("^T");
+  }
+};
+template <class Labels, class A>
+struct tprint_other<Labels, tnodes::logsumexp<A>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    out.put("logsumexp(");
+    tprint<Labels, A>(out, 0);
+    out.put(")");
+  }
+};
+template <class Labels, class A, class B>
+struct tprint_other<Labels, tnodes::matmul<A, B>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    tprint<Labels, A>(out, 3);
+    out.put("*");
+    tprint<Labels, B>(out, 3);
+  }
+};
+template <class Labels, class A, class S>
+struct tprint_other<Labels, tnodes::reduce_sum<A, S>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    using from = shape_of<A>;
+    if constexpr (S::rank == 0)
+      out.put("sum(");
+    else if constexpr (S::rank == from::rank && S::dims.back() == 1)
+      out.put("rowsum(");
+    else
+      out.put("colsum(");
+    tprint<Labels, A>(out, 0);
+    out.put(")");
+  }
+};
+
+template <class Labels, class T, class Sink>
+constexpr void tprint_node(Sink& sink, int min_precedence) noexcept {
+  if constexpr (is_tensor_leaf<T>) {
+    sink.put(T::name.view());
+  } else if constexpr (is_fill<T>) {
+    print_constant<text_style<>, typename fill_constant<T>::type>(sink);
+  } else if constexpr (is_ew<T>) {
+    using sm = typename recognised_s<softmax_t, T>::type;
+    using lsm = typename recognised_s<log_softmax_t, T>::type;
+    if constexpr (!std::is_void_v<sm>) {
+      sink.put("softmax(");
+      tprint<Labels, sm>(sink, 0);
+      sink.put(")");
+    } else if constexpr (!std::is_void_v<lsm>) {
+      sink.put("log_softmax(");
+      tprint<Labels, lsm>(sink, 0);
+      sink.put(")");
+    } else {
+      []<class F, class S, class... A>(Sink& out, tnodes::ew<F, S, A...>*) {
+        print_node<formula_style<Labels, mp::mp_list<A...>>, F>(out);
+      }(sink, static_cast<T*>(nullptr));
+    }
+  } else {
+    tprint_other<Labels, T>::run(sink, min_precedence);
+  }
+}
+
+template <class Expr>
+struct tensor_labelled_as {
+  template <class Label>
+  using fn = std::is_same<typename Label::expression, Expr>;
+};
+
+template <class Labels, class T, class Sink>
+constexpr void tprint(Sink& sink, int min_precedence) noexcept {
+  using labels = typename Labels::list;
+  constexpr std::size_t label = mp::mp_find_if_q<labels, tensor_labelled_as<T>>::value;
+  if constexpr (label != mp::mp_size<labels>::value) {
+    sink.put(mp::mp_at_c<labels, label>::name.view());
+  } else if (tensor_precedence<T>::value < min_precedence) {
+    sink.put("(");
+    tprint_node<Labels, T>(sink, 0);
+    sink.put(")");
+  } else {
+    tprint_node<Labels, T>(sink, min_precedence);
+  }
+}
+
+template <class Labels, class E>
+consteval auto tensor_to_string() noexcept {
+  constexpr std::size_t n = [] {
+    length_sink s;
+    tprint<Labels, E>(s, 0);
+    return s.size;
+  }();
+  buffer_sink<n> b;
+  tprint<Labels, E>(b, 0);
+  return b.out;
+}
+
+template <class T>
+inline constexpr bool is_tensor_label = false;
+template <fixed_string N, class E>
+inline constexpr bool is_tensor_label<tensor_label<N, E>> = true;
+
+}  // namespace detail
+
+/// A tensor expression as maths (constexpr: usable in static_assert).
+/// Labels name subexpressions: `to_string(grad(L, W1), label<"z1">(z1))`.
+template <Tensor E, class... Labels>
+requires(detail::is_tensor_label<Labels>&&...) constexpr auto to_string(E, Labels...) noexcept {
+  return detail::tensor_to_string<detail::tensor_labels<Labels...>, E>();
+}
+
+}  // namespace ctgrad

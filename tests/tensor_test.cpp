@@ -1,0 +1,193 @@
+// Every tensor operation, loss and activation against central finite
+// differences in long double, at random points and several shapes: the
+// gradient a compiled kernel returns for every leaf, element by element.
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <tuple>
+
+#include "support.hpp"
+
+using namespace ctgrad;
+using namespace ctgrad::literals;
+
+namespace {
+
+using real = long double;
+
+/// Fills every leaf of the loss with random values in [lo, hi], compiles
+/// loss with respect to all of them, and compares each gradient element
+/// with a central difference of the loss.  Returns how many were checked.
+template <Tensor L, Tensor... P>
+int check_gradients(L loss, real lo, real hi, P... leaves) {
+  auto kernel = compile(loss, wrt(leaves...));
+  using kernel_t = decltype(kernel);
+  auto ws = std::make_unique<workspace<kernel_t, real>>();
+  std::tuple<std::array<real, shape_of<P>::size>...> values;
+  std::uint64_t seed = 7;
+  std::apply(
+      [&](auto&... arrays) {
+        (
+            [&](auto& a) {
+              const auto points = test::random_points(lo, hi, static_cast<int>(a.size()), ++seed);
+              std::copy(points.begin(), points.end(), a.begin());
+            }(arrays),
+            ...);
+      },
+      values);
+  const auto run = [&] {
+    return std::apply([&](auto&... arrays) { return kernel(*ws, (leaves = arrays)...); }, values);
+  };
+  run();
+  std::tuple<std::array<real, shape_of<P>::size>...> gradients;
+  std::apply(
+      [&](auto&... g) { ((std::copy(ws->gradient(leaves).begin(), ws->gradient(leaves).end(), g.begin())), ...); },
+      gradients);
+  int checked = 0;
+  const auto check_leaf = [&](auto& value, const auto& gradient, std::string_view name) {
+    for (std::size_t i = 0; i != value.size(); ++i) {
+      const real saved = value[i];
+      const real h = test::fd_step(saved);
+      value[i] = saved + h;
+      const real up = run();
+      value[i] = saved - h;
+      const real down = run();
+      value[i] = saved;
+      const real numeric = (up - down) / (2 * h);
+      BOOST_TEST(test::close(gradient[i], numeric, 1e-8L),
+                 to_string(loss).view() << ": d/d" << name << "[" << i << "] = " << static_cast<double>(gradient[i])
+                                        << ", finite difference " << static_cast<double>(numeric));
+      ++checked;
+    }
+  };
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (check_leaf(std::get<I>(values), std::get<I>(gradients), P::name.view()), ...);
+  }
+  (std::index_sequence_for<P...>{});
+  return checked;
+}
+
+constexpr param<"A", shape<3, 4>> A;
+constexpr param<"B", shape<3, 4>> B;
+constexpr param<"v", shape<4>> v;
+constexpr param<"s", shape<>> s;
+constexpr input<"r", shape<3, 4>> r;  // random weights: loss = sum(f(...) * r)
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tensor_gradients)
+
+BOOST_AUTO_TEST_CASE(elementwise_arithmetic_with_broadcasting) {
+  BOOST_TEST(check_gradients(sum((A + B) * r), -1, 1, A, B, r) == 36);
+  BOOST_TEST(check_gradients(sum((A - v) * r), -1, 1, A, v, r) == 28);
+  BOOST_TEST(check_gradients(sum(A * B * r), -1, 1, A, B, r) == 36);
+  BOOST_TEST(check_gradients(sum(A / (B * B + 1_c) * r), -1, 1, A, B, r) == 36);
+  BOOST_TEST(check_gradients(sum((s * A + v / 2_c - 3_c) * r), -1, 1, s, A, v, r) == 29);
+  BOOST_TEST(check_gradients(sum(-A * r), -1, 1, A, r) == 24);
+  BOOST_TEST(check_gradients(sum(pow(A, 3_c) * r), -1, 1, A, r) == 24);
+}
+
+BOOST_AUTO_TEST_CASE(every_elementwise_function) {
+  BOOST_TEST(check_gradients(sum(exp(A) * r), -2, 2, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(log(A) * r), 0.1L, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(sqrt(A) * r), 0.1L, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(sin(A) * r), -3, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(cos(A) * r), -3, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(tanh(A) * r), -3, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(sigmoid(A) * r), -5, 5, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(softplus(A) * r), -5, 5, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(relu(A) * r), -1, 1, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(abs(A) * r), -1, 1, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(leaky_relu(A) * r), -1, 1, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(leaky_relu(A, c<1, 5>) * r), -1, 1, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(elu(A) * r), -2, 2, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(gelu(A) * r), -3, 3, A, r) > 0);
+}
+
+BOOST_AUTO_TEST_CASE(user_defined_formula) {
+  using namespace ctgrad::placeholders;
+  // swish(x) = x * sigmoid(x), and a two-argument formula.
+  BOOST_TEST(check_gradients(sum(map(_0 * sigmoid(_0), A) * r), -3, 3, A, r) > 0);
+  BOOST_TEST(check_gradients(sum(map(_0 * _0 * _1 + sin(_1), A, B) * r), -2, 2, A, B, r) > 0);
+}
+
+BOOST_AUTO_TEST_CASE(products) {
+  constexpr param<"M", shape<4, 5>> M;
+  constexpr param<"x", shape<4>> x;
+  constexpr param<"y", shape<5>> y;
+  constexpr input<"q", shape<3, 5>> q;
+  BOOST_TEST(check_gradients(sum(matmul(A, M) * q), -1, 1, A, M, q) == 47);
+  BOOST_TEST(check_gradients(dot(matmul(x, M), y), -1, 1, x, M, y) == 29);          // vector x matrix
+  BOOST_TEST(check_gradients(dot(matmul(A, x), matmul(A, x)), -1, 1, A, x) == 16);  // matrix x vector
+  BOOST_TEST(check_gradients(sum(matmul(transpose(M), transpose(A)) * transpose(q)), -1, 1, A, M, q) == 47);
+  BOOST_TEST(check_gradients(sum(matmul(A, transpose(B)) * matmul(B, transpose(A))), -1, 1, A, B) == 24);
+  BOOST_TEST(check_gradients(dot(x, x * x), -1, 1, x) == 4);
+}
+
+BOOST_AUTO_TEST_CASE(views_and_reductions) {
+  constexpr param<"T", shape<2, 3, 2>> T;
+  constexpr input<"q", shape<4, 3>> q;
+  BOOST_TEST(check_gradients(sum(reshape<shape<4, 3>>(A) * q), -1, 1, A, q) == 24);
+  BOOST_TEST(check_gradients(sum(reshape<shape<3, 4>>(T) * r), -1, 1, T, r) == 24);
+  BOOST_TEST(check_gradients(sum(transpose(A) * q), -1, 1, A, q) == 24);
+  BOOST_TEST(check_gradients(mean(A * A) + sum(A) * s, -1, 1, A, s) == 13);
+  BOOST_TEST(check_gradients(sum(exp(logsumexp(A)) * logsumexp(B)), -1, 1, A, B) == 24);
+  BOOST_TEST(check_gradients(sum(T * T * T) * sum(tanh(T)), -1, 1, T) == 12);
+}
+
+BOOST_AUTO_TEST_CASE(softmax_family) {
+  BOOST_TEST(check_gradients(sum(softmax(A) * r), -3, 3, A, r) == 24);
+  BOOST_TEST(check_gradients(sum(log_softmax(A) * r), -3, 3, A, r) == 24);
+  BOOST_TEST(check_gradients(sum(softmax(v) * sin(v)), -3, 3, v) == 4);  // rank 1
+}
+
+BOOST_AUTO_TEST_CASE(losses) {
+  constexpr input<"t", shape<3, 4>> t;
+  BOOST_TEST(check_gradients(loss::half_sse(tanh(A), t), -1, 1, A, t) == 24);
+  BOOST_TEST(check_gradients(loss::mse(A * B, t), -1, 1, A, B, t) == 36);
+  BOOST_TEST(check_gradients(loss::binary_cross_entropy_with_logits(A, t), 0, 1, A, t) == 24);
+  // Softmax cross-entropy is logsumexp(z) - sum(t*z) per row, which is
+  // -sum(t*log(softmax(z))) when rows of t sum to 1 (checked with such
+  // targets in softmax_cross_entropy_values); here, its calculus.
+  BOOST_TEST(check_gradients(loss::softmax_cross_entropy(A, t), 0, 1, A, t) == 24);
+}
+
+BOOST_AUTO_TEST_CASE(softmax_cross_entropy_values) {
+  // Against a direct long-double computation, with large logits (stability).
+  constexpr param<"z", shape<2, 3>> z;
+  constexpr input<"t", shape<2, 3>> t;
+  auto k = compile(loss::softmax_cross_entropy(z, t), wrt(z));
+  workspace<decltype(k), real> ws;
+  const std::array<real, 6> zs{1000, 1001, 999, -3, 0.5L, 2};
+  const std::array<real, 6> ts{0, 1, 0, 0.25L, 0.25L, 0.5L};
+  const real l = k(ws, z = zs, t = ts);
+  real expected = 0;
+  std::array<real, 6> dz{};
+  for (int row = 0; row != 2; ++row) {
+    real m = std::max({zs[3 * row], zs[3 * row + 1], zs[3 * row + 2]});
+    real sum = 0;
+    for (int j = 0; j != 3; ++j) sum += std::exp(zs[3 * row + j] - m);
+    for (int j = 0; j != 3; ++j) {
+      const real log_p = zs[3 * row + j] - m - std::log(sum);
+      expected -= ts[3 * row + j] * log_p / 2;
+      dz[3 * row + j] = (std::exp(log_p) - ts[3 * row + j]) / 2;  // (softmax - t) / batch
+    }
+  }
+  BOOST_TEST(test::close(l, expected, 1e-15L));
+  for (int i = 0; i != 6; ++i) BOOST_TEST(test::close(ws.gradient(z)[i], dz[i], 1e-15L));
+}
+
+BOOST_AUTO_TEST_CASE(mlp_with_batch) {
+  constexpr input<"x", shape<5, 3>> x;
+  constexpr input<"t", shape<5, 2>> t;
+  constexpr param<"W1", shape<3, 4>> W1;
+  constexpr param<"b1", shape<4>> b1;
+  constexpr param<"W2", shape<4, 2>> W2;
+  constexpr param<"b2", shape<2>> b2;
+  const auto h = tanh(matmul(x, W1) + b1);
+  const auto z = matmul(h, W2) + b2;
+  BOOST_TEST(check_gradients(loss::mse(sigmoid(z), t), -1, 1, W1, b1, W2, b2, x, t) == 51);
+  BOOST_TEST(check_gradients(loss::softmax_cross_entropy(z, t), -1, 1, W1, b1, W2, b2, x, t) == 51);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
