@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "adjoint.hpp"
 
@@ -461,9 +462,10 @@ class tensor_kernel {
     return grad(Loss{}, P{});
   }
 
-  /// Run forward and backward: returns the loss; gradients are in `ws`.
+  /// Run the pass: returns the loss (for a forward-only kernel of a
+  /// tensor, a span over its value); gradients are in `ws`.
   template <class T, class... Bindings>
-  T operator()(basic_workspace<tensor_kernel, T>& ws, const Bindings&... bindings) const noexcept {
+  auto operator()(basic_workspace<tensor_kernel, T>& ws, const Bindings&... bindings) const noexcept {
     using leaves = typename plan::leaves;
     constexpr std::size_t n_leaves = detail::mp::mp_size<leaves>::value;
     static_assert(detail::all_of<std::is_same<Bindings, tensor_binding<Bindings::name, T>>::value...>,
@@ -485,7 +487,10 @@ class tensor_kernel {
         (void)error::bound_tensor_does_not_occur<decltype(detail::spelled_tensor<binding::name>())>{};
     });
     program::run(detail::tk::context<T>{ws.data(), leaf_pointers});
-    return ws.data()[plan::template offset_of<Loss>];
+    if constexpr (shape_of<Loss>::rank == 0)
+      return ws.data()[plan::template offset_of<Loss>];
+    else
+      return std::as_const(ws).value();
   }
 };
 
@@ -500,6 +505,13 @@ class basic_workspace {
 
   /// The loss computed by the last call.
   T loss() const noexcept { return storage_[Kernel::plan::template offset_of<typename Kernel::loss_type>]; }
+
+  /// The value of the kernel's expression computed by the last call.
+  auto value() const noexcept {
+    using E = typename Kernel::loss_type;
+    return std::span<const T, shape_of<E>::size>(storage_.data() + Kernel::plan::template offset_of<E>,
+                                                 shape_of<E>::size);
+  }
 
   /// The gradient with respect to P computed by the last call.
   template <Tensor P>
@@ -555,6 +567,14 @@ constexpr auto compile(Loss, wrt_t<Params...>) noexcept {
   } else {
     return tensor_kernel<Loss, Params...>{};
   }
+}
+
+/// Compile the evaluation of a tensor expression of any shape (no
+/// gradients): `predict`.  Call it like a kernel; it returns a span over
+/// the value, which lives in the workspace.
+template <Tensor E>
+constexpr auto compile_forward(E) noexcept {
+  return tensor_kernel<E>{};
 }
 
 }  // namespace ctgrad

@@ -1,0 +1,333 @@
+// ctgrad/nn/model.hpp — layers, sequential networks and models.
+//
+//   using net = nn::sequential<2, nn::dense<4, nn::tanh>, nn::dense<1, nn::sigmoid>>;
+//   nn::model<net, nn::mse, float, 4> m;         // batch of 4
+//   m.initialize(42);
+//   auto opt = m.make_optimizer(nn::adam{.learning_rate = 0.05});
+//   float loss = m.train_step(opt, x, t);
+//
+// The layer types only *build* a tensor expression (dense layer k is
+// `act(matmul(h, Wk) + bk)`); the model compiles one kernel for the loss and
+// its gradients, one for prediction, and owns the parameters (aligned, one
+// contiguous block) and the workspaces.  Nothing is virtual, nothing is
+// allocated.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "../tensor.hpp"
+#include "init.hpp"
+#include "optim.hpp"
+
+namespace ctgrad::nn {
+
+// ---------------------------------------------------------------------------
+// Activations: how a layer applies them, and the initialiser that suits them.
+
+struct identity {
+  static constexpr std::string_view name = "identity";
+  using default_init = init::xavier_uniform;
+  template <Tensor A>
+  static constexpr auto apply(A a) noexcept {
+    return a;
+  }
+};
+#define CTGRAD_DETAIL_ACTIVATION(NAME, INIT)        \
+  struct NAME {                                     \
+    static constexpr std::string_view name = #NAME; \
+    using default_init = INIT;                      \
+    template <Tensor A>                             \
+    static constexpr auto apply(A a) noexcept {     \
+      return ::ctgrad::NAME(a);                     \
+    }                                               \
+  };
+CTGRAD_DETAIL_ACTIVATION(tanh, init::xavier_uniform)
+CTGRAD_DETAIL_ACTIVATION(sigmoid, init::xavier_uniform)
+CTGRAD_DETAIL_ACTIVATION(softplus, init::xavier_uniform)
+CTGRAD_DETAIL_ACTIVATION(relu, init::he_uniform)
+CTGRAD_DETAIL_ACTIVATION(gelu, init::he_uniform)
+CTGRAD_DETAIL_ACTIVATION(elu, init::he_uniform)
+CTGRAD_DETAIL_ACTIVATION(leaky_relu, init::he_uniform)
+#undef CTGRAD_DETAIL_ACTIVATION
+
+/// softmax over the last axis, as an output layer for prediction.  (Train
+/// with the logits and nn::softmax_cross_entropy instead.)
+struct softmax {
+  static constexpr std::string_view name = "softmax";
+  using default_init = init::xavier_uniform;
+  template <Tensor A>
+  static constexpr auto apply(A a) noexcept {
+    return ::ctgrad::softmax(a);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Layers.
+
+/// A fully connected layer: act(h * W + b), W of shape [in, Out] (so the
+/// product vectorises along Out), b of shape [Out].  Parameters are named
+/// W1, b1, W2, b2, ... in order.
+template <std::size_t Out, class Activation = identity, class WeightInit = typename Activation::default_init>
+struct dense {};
+
+/// An activation on its own.
+template <class Activation>
+struct activation {};
+
+/// A network: its input width, then its layers.
+template <std::size_t In, class... Layers>
+struct sequential {};
+
+// Losses for a model: (network output, target) -> scalar.
+struct mse {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::mse(p, t);
+  }
+};
+struct half_sse {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::half_sse(p, t);
+  }
+};
+struct binary_cross_entropy_with_logits {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::binary_cross_entropy_with_logits(p, t);
+  }
+};
+struct softmax_cross_entropy {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::softmax_cross_entropy(p, t);
+  }
+};
+
+namespace detail {
+
+consteval std::size_t decimal_digits(std::size_t k) {
+  std::size_t n = 1;
+  while (k >= 10) k /= 10, ++n;
+  return n;
+}
+/// "W3", "b12", ...
+template <char Letter, std::size_t K>
+consteval auto indexed_name() {
+  constexpr std::size_t n = decimal_digits(K);
+  char text[n + 2]{};
+  text[0] = Letter;
+  std::size_t k = K;
+  for (std::size_t i = n; i != 0; --i, k /= 10) text[i] = static_cast<char>('0' + k % 10);
+  return fixed_string<n + 1>(text);
+}
+
+/// How a parameter is initialised: initialiser and fans.
+template <class P, class Init, std::size_t FanIn, std::size_t FanOut>
+struct initialised {
+  using parameter = P;
+  using initialiser = Init;
+  static constexpr std::size_t fan_in = FanIn, fan_out = FanOut;
+};
+
+template <std::size_t K, std::size_t Width, class X, class... Layers>
+struct chain {
+  using output = X;
+  static constexpr std::size_t width = Width;
+  using parameters = ctgrad::detail::mp::mp_list<>;
+};
+
+template <std::size_t K, std::size_t Width, class X, std::size_t Out, class Act, class Init, class... Rest>
+struct chain<K, Width, X, dense<Out, Act, Init>, Rest...> {
+  using W = param<indexed_name<'W', K>(), shape<Width, Out>>;
+  using b = param<indexed_name<'b', K>(), shape<Out>>;
+  using h = decltype(Act::apply(matmul(X{}, W{}) + b{}));
+  using next = chain<K + 1, Out, h, Rest...>;
+  using output = typename next::output;
+  static constexpr std::size_t width = next::width;
+  using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, Width, Out>,
+                                                       initialised<b, init::zeros, Width, Out>>;
+};
+
+template <std::size_t K, std::size_t Width, class X, class Act, class... Rest>
+struct chain<K, Width, X, activation<Act>, Rest...> : chain<K, Width, decltype(Act::apply(X{})), Rest...> {};
+
+template <class Net, class X>
+struct build;
+template <std::size_t In, class... Layers, class X>
+struct build<sequential<In, Layers...>, X> : chain<1, In, X, Layers...> {
+  static constexpr std::size_t in = In;
+};
+
+template <class Net>
+struct input_width;
+template <std::size_t In, class... Layers>
+struct input_width<sequential<In, Layers...>> : std::integral_constant<std::size_t, In> {};
+
+template <class L>
+struct parameters_of;
+template <class... I>
+struct parameters_of<ctgrad::detail::mp::mp_list<I...>> {
+  using type = ctgrad::detail::mp::mp_list<typename I::parameter...>;
+};
+
+template <class Loss, class Parameters>
+struct training_kernel_of;
+template <class Loss, class... P>
+struct training_kernel_of<Loss, ctgrad::detail::mp::mp_list<P...>> {
+  using type = decltype(compile(Loss{}, wrt(P{}...)));
+};
+
+inline constexpr std::size_t parameter_alignment = 16;  // elements
+
+}  // namespace detail
+
+/// A network Net trained with Loss, in element type T, on batches of Batch
+/// rows.  Owns its parameters and workspaces (it can be large: allocate it
+/// where you like, e.g. static or std::make_unique).
+template <class Net, class Loss, std::floating_point T = float, std::size_t Batch = 1>
+class model {
+  template <std::size_t B>
+  using x_of = input<"x", shape<B, detail::input_width<Net>::value>>;
+  using net = detail::build<Net, x_of<Batch>>;
+
+ public:
+  using scalar_type = T;
+  static constexpr std::size_t batch = Batch;
+  static constexpr std::size_t inputs = detail::input_width<Net>::value;
+  static constexpr std::size_t outputs = net::width;
+
+  using x_type = x_of<Batch>;
+  using target_type = input<"t", shape<Batch, outputs>>;
+  /// The network's output and the loss, as expressions.
+  using output_expression = typename net::output;
+  using loss_expression = decltype(Loss::apply(output_expression{}, target_type{}));
+
+  using parameter_list = typename detail::parameters_of<typename net::parameters>::type;
+  static constexpr std::size_t parameter_tensors = ctgrad::detail::mp::mp_size<parameter_list>::value;
+
+  using training_kernel = typename detail::training_kernel_of<loss_expression, parameter_list>::type;
+  using prediction_kernel = decltype(compile_forward(output_expression{}));
+
+ private:
+  static constexpr auto make_offsets() {
+    std::array<std::size_t, parameter_tensors + 1> offsets{};
+    std::size_t i = 0;
+    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) {
+      constexpr std::size_t size = shape_of<decltype(p)>::size;
+      offsets[i + 1] = offsets[i] + (size + detail::parameter_alignment - 1) / detail::parameter_alignment *
+                                        detail::parameter_alignment;
+      ++i;
+    });
+    return offsets;
+  }
+  static constexpr auto offsets_ = make_offsets();
+
+  template <Tensor P>
+  static constexpr std::size_t index_of = ctgrad::detail::mp::mp_find<parameter_list, P>::value;
+
+ public:
+  /// Elements of the parameter block (each tensor starts 64-byte aligned).
+  static constexpr std::size_t storage_size = offsets_[parameter_tensors];
+  /// Trainable numbers.
+  static constexpr std::size_t parameter_count = [] {
+    std::size_t n = 0;
+    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) { n += shape_of<decltype(p)>::size; });
+    return n;
+  }();
+
+  /// Fill every parameter from its layer's initialiser (biases zero), seeded:
+  /// the same seed gives the same weights everywhere.
+  void initialize(std::uint64_t seed) noexcept {
+    random_bits bits(seed);
+    ctgrad::detail::mp::mp_for_each<typename net::parameters>([&](auto item) {
+      using I = decltype(item);
+      typename I::initialiser{}.fill(std::span<T>(parameter(typename I::parameter{})), I::fan_in, I::fan_out, bits);
+    });
+  }
+
+  /// All parameters, one contiguous aligned block (with padding between tensors).
+  std::span<T, storage_size> storage() noexcept { return storage_; }
+  std::span<const T, storage_size> storage() const noexcept { return storage_; }
+
+  /// One parameter tensor, by its expression (`model_t::parameter_list`) or index.
+  template <Tensor P>
+  std::span<T, shape_of<P>::size> parameter(P) noexcept {
+    static_assert(index_of<P> != parameter_tensors,
+                  "ctgrad::nn::model::parameter(p): p is not a parameter of this model");
+    return std::span<T, shape_of<P>::size>(storage_.data() + offsets_[index_of<P>], shape_of<P>::size);
+  }
+  template <Tensor P>
+  std::span<const T, shape_of<P>::size> parameter(P) const noexcept {
+    static_assert(index_of<P> != parameter_tensors,
+                  "ctgrad::nn::model::parameter(p): p is not a parameter of this model");
+    return std::span<const T, shape_of<P>::size>(storage_.data() + offsets_[index_of<P>], shape_of<P>::size);
+  }
+  template <std::size_t I>
+  auto parameter() noexcept {
+    return parameter(ctgrad::detail::mp::mp_at_c<parameter_list, I>{});
+  }
+  /// Call f(p, values) for every parameter p (an expression with ::name and a shape) in order.
+  template <class F>
+  void for_each_parameter(F f) {
+    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) { f(p, parameter(p)); });
+  }
+  template <class F>
+  void for_each_parameter(F f) const {
+    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) { f(p, parameter(p)); });
+  }
+
+  /// The network's output for a batch (row-major [Batch, inputs] in,
+  /// [Batch, outputs] out; the span points into the model).
+  std::span<const T, Batch * outputs> predict(std::span<const T, Batch * inputs> x) noexcept {
+    return run_with_parameters(prediction_kernel{}, predict_ws_, x_type{} = x);
+  }
+
+  /// The loss for a batch, and its gradient with respect to every
+  /// parameter (read them with gradient(p)).
+  T loss_and_gradient(std::span<const T, Batch * inputs> x, std::span<const T, Batch * outputs> t) noexcept {
+    return run_with_parameters(training_kernel{}, train_ws_, x_type{} = x, target_type{} = t);
+  }
+  template <Tensor P>
+  std::span<const T, shape_of<P>::size> gradient(P p) const noexcept {
+    return train_ws_.gradient(p);
+  }
+
+  /// An optimizer with state for this model: `make_optimizer(nn::adam{})`.
+  template <class Config>
+  static optimizer<Config, T, storage_size> make_optimizer(Config config) noexcept {
+    return optimizer<Config, T, storage_size>(config);
+  }
+
+  /// loss_and_gradient, then one optimizer update of every parameter.
+  /// Returns the loss before the update.
+  template <class Config>
+  T train_step(optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
+               std::span<const T, Batch * outputs> t) noexcept {
+    const T loss = loss_and_gradient(x, t);
+    opt.begin_step();
+    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) {
+      constexpr std::size_t i = index_of<decltype(p)>;
+      opt.update(storage_.data() + offsets_[i], train_ws_.gradient(p).data(), offsets_[i], shape_of<decltype(p)>::size);
+    });
+    return loss;
+  }
+
+ private:
+  template <class K, class W, class... Bindings>
+  auto run_with_parameters(K kernel, W& ws, const Bindings&... bindings) noexcept {
+    return [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
+      return kernel(ws, bindings..., (P{} = std::as_const(*this).parameter(P{}))...);
+    }(parameter_list{});
+  }
+
+  alignas(64) std::array<T, storage_size> storage_{};
+  workspace<training_kernel, T> train_ws_;
+  workspace<prediction_kernel, T> predict_ws_;
+};
+
+}  // namespace ctgrad::nn

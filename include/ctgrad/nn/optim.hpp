@@ -1,0 +1,108 @@
+// ctgrad/nn/optim.hpp — optimizers: SGD, momentum, Adam (bias-corrected),
+// each with weight decay.  A config (`nn::adam{.learning_rate = 1e-3}`)
+// becomes an optimizer with its state sized for a model by
+// `model.make_optimizer(config)`.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+namespace ctgrad::nn {
+
+/// p -= lr * (g + weight_decay * p)
+struct sgd {
+  double learning_rate = 0.01;
+  double weight_decay = 0;
+};
+/// v = momentum * v + g + weight_decay * p;  p -= lr * v   (the form PyTorch uses)
+struct momentum {
+  double learning_rate = 0.01;
+  double beta = 0.9;
+  double weight_decay = 0;
+};
+/// Kingma & Ba 2015 with bias correction; weight decay decoupled (AdamW,
+/// Loshchilov & Hutter 2019): p -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p).
+struct adam {
+  double learning_rate = 1e-3;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weight_decay = 0;
+};
+
+template <class Config, class T, std::size_t N>
+class optimizer;
+
+template <class T, std::size_t N>
+class optimizer<sgd, T, N> {
+ public:
+  explicit optimizer(sgd config) noexcept : c_(config) {}
+  void begin_step() noexcept {}
+  /// Update the n values p[0..n) (at `offset` in the model's storage) by gradients g.
+  void update(T* __restrict p, const T* __restrict g, std::size_t, std::size_t n) noexcept {
+    const T lr = static_cast<T>(c_.learning_rate), wd = static_cast<T>(c_.weight_decay);
+    if (wd == T(0))
+      for (std::size_t i = 0; i != n; ++i) p[i] -= lr * g[i];
+    else
+      for (std::size_t i = 0; i != n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+  }
+  const sgd& config() const noexcept { return c_; }
+
+ private:
+  sgd c_;
+};
+
+template <class T, std::size_t N>
+class optimizer<momentum, T, N> {
+ public:
+  explicit optimizer(momentum config) noexcept : c_(config) {}
+  void begin_step() noexcept {}
+  void update(T* __restrict p, const T* __restrict g, std::size_t offset, std::size_t n) noexcept {
+    const T lr = static_cast<T>(c_.learning_rate), beta = static_cast<T>(c_.beta), wd = static_cast<T>(c_.weight_decay);
+    T* __restrict v = velocity_.data() + offset;
+    for (std::size_t i = 0; i != n; ++i) {
+      v[i] = beta * v[i] + g[i] + wd * p[i];
+      p[i] -= lr * v[i];
+    }
+  }
+  const momentum& config() const noexcept { return c_; }
+
+ private:
+  momentum c_;
+  std::array<T, N> velocity_{};
+};
+
+template <class T, std::size_t N>
+class optimizer<adam, T, N> {
+ public:
+  explicit optimizer(adam config) noexcept : c_(config) {}
+  /// Called once per training step, before the updates.
+  void begin_step() noexcept {
+    ++t_;
+    correction1_ = 1 - std::pow(c_.beta1, static_cast<double>(t_));
+    correction2_ = 1 - std::pow(c_.beta2, static_cast<double>(t_));
+  }
+  void update(T* __restrict p, const T* __restrict g, std::size_t offset, std::size_t n) noexcept {
+    const T b1 = static_cast<T>(c_.beta1), b2 = static_cast<T>(c_.beta2), eps = static_cast<T>(c_.epsilon);
+    const T step = static_cast<T>(c_.learning_rate / correction1_);
+    const T inv_sqrt_c2 = static_cast<T>(1 / std::sqrt(correction2_));
+    const T decay = static_cast<T>(c_.learning_rate * c_.weight_decay);
+    T* __restrict m = m_.data() + offset;
+    T* __restrict v = v_.data() + offset;
+    for (std::size_t i = 0; i != n; ++i) {
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      // m_hat / (sqrt(v_hat) + eps) with m_hat = m / c1, v_hat = v / c2.
+      p[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps) + decay * p[i];
+    }
+  }
+  const adam& config() const noexcept { return c_; }
+  long steps() const noexcept { return t_; }
+
+ private:
+  adam c_;
+  long t_ = 0;
+  double correction1_ = 1, correction2_ = 1;
+  std::array<T, N> m_{}, v_{};
+};
+
+}  // namespace ctgrad::nn

@@ -1,0 +1,127 @@
+// The layer API: models against hand-computed gradients, optimizers against
+// their formulas, initialisers (deterministic, right spread), training.
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/nn.hpp>
+
+#include <cmath>
+#include <memory>
+
+#include "support.hpp"
+
+using namespace ctgrad;
+
+namespace {
+using xor_net = nn::sequential<2, nn::dense<4, nn::tanh>, nn::dense<1, nn::sigmoid>>;
+using xor_model = nn::model<xor_net, nn::mse, double, 4>;
+const std::array<double, 8> xor_x{0, 0, 0, 1, 1, 0, 1, 1};
+const std::array<double, 4> xor_t{0, 1, 1, 0};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(nn_api)
+
+BOOST_AUTO_TEST_CASE(layers_build_the_expected_expression) {
+  constexpr param<"W1", shape<2, 4>> W1;
+  constexpr param<"b1", shape<4>> b1;
+  constexpr param<"W2", shape<4, 1>> W2;
+  constexpr param<"b2", shape<1>> b2;
+  constexpr input<"x", shape<4, 2>> x;
+  static_assert(xor_model::output_expression{} == sigmoid(matmul(tanh(matmul(x, W1) + b1), W2) + b2));
+  static_assert(xor_model::parameter_tensors == 4 && xor_model::parameter_count == 17);
+  using list = xor_model::parameter_list;
+  static_assert(detail::mp::mp_at_c<list, 0>{} == W1 && detail::mp::mp_at_c<list, 1>{} == b1 &&
+                detail::mp::mp_at_c<list, 2>{} == W2 && detail::mp::mp_at_c<list, 3>{} == b2);
+}
+
+BOOST_AUTO_TEST_CASE(loss_and_gradient_match_finite_differences) {
+  auto m = std::make_unique<xor_model>();
+  m->initialize(3);
+  const double loss = m->loss_and_gradient(xor_x, xor_t);
+  BOOST_TEST(loss > 0.0);
+  int checked = 0;
+  m->for_each_parameter([&](auto p, std::span<double> values) {
+    const auto g = m->gradient(p);
+    std::vector<double> exact(g.begin(), g.end());
+    for (std::size_t i = 0; i != values.size(); ++i) {
+      const double saved = values[i], h = 1e-6;
+      values[i] = saved + h;
+      const double up = m->loss_and_gradient(xor_x, xor_t);
+      values[i] = saved - h;
+      const double down = m->loss_and_gradient(xor_x, xor_t);
+      values[i] = saved;
+      BOOST_TEST(test::close(exact[i], (up - down) / (2 * h), 1e-7L));
+      ++checked;
+    }
+  });
+  BOOST_TEST(checked == 17);
+}
+
+BOOST_AUTO_TEST_CASE(initialisers_are_deterministic_and_scaled) {
+  nn::random_bits a(42), b(42);
+  for (int i = 0; i != 100; ++i) BOOST_TEST(a.next() == b.next());
+  // SplitMix64's published first output for seed 0.
+  BOOST_TEST(nn::random_bits(0).next() == 0xe220a8397b1dcdafULL);
+  auto m1 = std::make_unique<xor_model>(), m2 = std::make_unique<xor_model>();
+  m1->initialize(7);
+  m2->initialize(7);
+  BOOST_TEST(std::equal(m1->storage().begin(), m1->storage().end(), m2->storage().begin()));
+  // Xavier uniform for W1 [2, 4]: |w| <= sqrt(6 / 6) = 1; biases zero.
+  for (double w : m1->parameter<0>()) BOOST_TEST(std::fabs(w) <= 1.0);
+  for (double v : m1->parameter<1>()) BOOST_TEST(v == 0.0);
+  // Spread of a large He-normal draw: standard deviation sqrt(2 / fan_in).
+  std::vector<double> v(20000);
+  nn::random_bits bits(5);
+  nn::init::he_normal::fill(std::span<double>(v), 50, 10, bits);
+  double mean = 0, var = 0;
+  for (double x : v) mean += x / v.size();
+  for (double x : v) var += (x - mean) * (x - mean) / v.size();
+  BOOST_TEST(std::fabs(mean) < 0.01);
+  BOOST_TEST(std::fabs(std::sqrt(var) - 0.2) < 0.005);
+}
+
+BOOST_AUTO_TEST_CASE(optimizers_follow_their_formulas) {
+  std::array<double, 2> p{1.0, -2.0};
+  const std::array<double, 2> g{0.5, 0.25};
+  nn::optimizer<nn::sgd, double, 2> sgd(nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
+  sgd.begin_step();
+  sgd.update(p.data(), g.data(), 0, 2);
+  BOOST_TEST(p[0] == 1.0 - 0.1 * (0.5 + 0.01 * 1.0));
+  BOOST_TEST(p[1] == -2.0 - 0.1 * (0.25 + 0.01 * -2.0));
+
+  std::array<double, 1> q{1.0};
+  nn::optimizer<nn::momentum, double, 1> mom(nn::momentum{.learning_rate = 0.1, .beta = 0.9});
+  const double gq = 2.0;
+  mom.update(q.data(), &gq, 0, 1);  // v = 2, q = 1 - 0.2
+  mom.update(q.data(), &gq, 0, 1);  // v = 0.9*2 + 2 = 3.8, q = 0.8 - 0.38
+  BOOST_TEST(test::close(q[0], 0.42, 1e-15L));
+
+  std::array<double, 1> r{1.0};
+  nn::optimizer<nn::adam, double, 1> adam(nn::adam{.learning_rate = 0.01});
+  double m = 0, v = 0, expected = 1.0;
+  for (int t = 1; t <= 3; ++t) {
+    const double gr = 0.3 * t;
+    adam.begin_step();
+    adam.update(r.data(), &gr, 0, 1);
+    m = 0.9 * m + 0.1 * gr;
+    v = 0.999 * v + 0.001 * gr * gr;
+    const double mhat = m / (1 - std::pow(0.9, t)), vhat = v / (1 - std::pow(0.999, t));
+    expected -= 0.01 * mhat / (std::sqrt(vhat) + 1e-8);
+  }
+  BOOST_TEST(test::close(r[0], expected, 1e-14L));
+}
+
+BOOST_AUTO_TEST_CASE(xor_trains) {
+  auto m = std::make_unique<xor_model>();
+  m->initialize(1);
+  auto opt = m->make_optimizer(nn::adam{.learning_rate = 0.05});
+  double loss = 0;
+  for (int step = 0; step != 1000; ++step) loss = m->train_step(opt, xor_x, xor_t);
+  BOOST_TEST(loss < 0.01);
+  const auto y = m->predict(xor_x);
+  BOOST_TEST(y[0] < 0.5);
+  BOOST_TEST(y[1] > 0.5);
+  BOOST_TEST(y[2] > 0.5);
+  BOOST_TEST(y[3] < 0.5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,145 @@
+// Weights on disk: round trips, and every way a file can be wrong gives a
+// clear error and leaves the model untouched; saving is atomic.
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/nn.hpp>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+using namespace ctgrad;
+
+namespace {
+using net = nn::sequential<3, nn::dense<5, nn::relu>, nn::dense<2>>;
+using model_f = nn::model<net, nn::mse, float, 1>;
+using model_d = nn::model<net, nn::mse, double, 1>;
+using other_net = nn::sequential<3, nn::dense<4, nn::relu>, nn::dense<2>>;
+using other_f = nn::model<other_net, nn::mse, float, 1>;
+
+struct temp_dir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("ctgrad-weights-" + std::to_string(::getpid()));
+  temp_dir() { std::filesystem::create_directories(path); }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+std::vector<unsigned char> read_all(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+void write_all(const std::filesystem::path& p, const std::vector<unsigned char>& bytes) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+void reseal(std::vector<unsigned char>& bytes) {  // a valid checksum for edited bytes
+  const std::uint64_t h = nn::detail::fnv1a(bytes.data(), bytes.size() - 8);
+  std::memcpy(bytes.data() + bytes.size() - 8, &h, 8);
+}
+
+/// load_weights must throw a weights_error whose text contains `expected`,
+/// and leave the model exactly as it was.
+template <class Model>
+void expect_rejected(Model& m, const std::filesystem::path& file, const std::string& expected) {
+  const std::vector<typename Model::scalar_type> before(m.storage().begin(), m.storage().end());
+  try {
+    nn::load_weights(m, file);
+    BOOST_ERROR("loaded a bad file; expected: " << expected);
+  } catch (const nn::weights_error& e) {
+    BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what() << " lacks: " << expected);
+  }
+  BOOST_TEST(std::equal(before.begin(), before.end(), m.storage().begin()));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(weights_io)
+
+BOOST_AUTO_TEST_CASE(round_trip) {
+  temp_dir dir;
+  auto a = std::make_unique<model_d>(), b = std::make_unique<model_d>();
+  a->initialize(11);
+  nn::save_weights(*a, dir.path / "w.bin");
+  nn::load_weights(*b, dir.path / "w.bin");
+  BOOST_TEST(std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  // Overwriting an existing file is atomic: no temporary is left behind.
+  a->initialize(12);
+  nn::save_weights(*a, dir.path / "w.bin");
+  nn::load_weights(*b, dir.path / "w.bin");
+  BOOST_TEST(std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path), std::filesystem::directory_iterator{}) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_corruption_is_rejected) {
+  temp_dir dir;
+  auto good = std::make_unique<model_f>();
+  good->initialize(1);
+  nn::save_weights(*good, dir.path / "good.bin");
+  const auto bytes = read_all(dir.path / "good.bin");
+  auto m = std::make_unique<model_f>();
+  m->initialize(99);  // must survive every failed load
+
+  expect_rejected(*m, dir.path / "missing.bin", "cannot open");
+  // Truncated at every length.
+  for (std::size_t n = 0; n < bytes.size(); n += (n < 64 ? 1 : 13)) {
+    write_all(dir.path / "t.bin", std::vector<unsigned char>(bytes.begin(), bytes.begin() + static_cast<long>(n)));
+    expect_rejected(*m, dir.path / "t.bin", n < 8 ? "bad magic" : "truncated");
+  }
+  // A flipped bit anywhere in the values or the checksum.
+  for (std::size_t at : {bytes.size() - 1, bytes.size() - 20, bytes.size() / 2 + 40}) {
+    auto bad = bytes;
+    bad[at] ^= 0x10;
+    write_all(dir.path / "c.bin", bad);
+    expect_rejected(*m, dir.path / "c.bin", "checksum mismatch");
+  }
+  auto bad = bytes;
+  bad[1] = 'X';
+  write_all(dir.path / "m.bin", bad);
+  expect_rejected(*m, dir.path / "m.bin", "bad magic");
+  bad = bytes;
+  bad[8] = 2;  // version
+  reseal(bad);
+  write_all(dir.path / "v.bin", bad);
+  expect_rejected(*m, dir.path / "v.bin", "format version 2");
+  // Trailing garbage (checksum recomputed so only the length is wrong).
+  bad = bytes;
+  bad.insert(bad.end() - 8, {1, 2, 3, 4});
+  reseal(bad);
+  write_all(dir.path / "g.bin", bad);
+  expect_rejected(*m, dir.path / "g.bin", "unexpected bytes");
+  // A NaN with a valid checksum.
+  bad = bytes;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(bad.data() + bad.size() - 8 - 4, &nan, 4);
+  reseal(bad);
+  write_all(dir.path / "n.bin", bad);
+  expect_rejected(*m, dir.path / "n.bin", "b2[1] is not finite");
+}
+
+BOOST_AUTO_TEST_CASE(mismatched_models_are_rejected) {
+  temp_dir dir;
+  auto f = std::make_unique<model_f>();
+  f->initialize(2);
+  nn::save_weights(*f, dir.path / "f.bin");
+  auto d = std::make_unique<model_d>();
+  expect_rejected(*d, dir.path / "f.bin", "stores 4-byte values, the model uses 8-byte values");
+  auto other = std::make_unique<other_f>();
+  other->initialize(3);
+  expect_rejected(*other, dir.path / "f.bin", "tensor W1 [3, 5] does not match the model's W1 [3, 4]");
+}
+
+BOOST_AUTO_TEST_CASE(failed_save_keeps_the_old_file) {
+  temp_dir dir;
+  auto a = std::make_unique<model_f>();
+  a->initialize(4);
+  nn::save_weights(*a, dir.path / "w.bin");
+  const auto before = read_all(dir.path / "w.bin");
+  // The temporary cannot be created: a directory is in its way.
+  std::filesystem::create_directory(dir.path / "w.bin.ctgrad-tmp");
+  a->initialize(5);
+  BOOST_CHECK_THROW(nn::save_weights(*a, dir.path / "w.bin"), nn::weights_error);
+  BOOST_TEST(read_all(dir.path / "w.bin") == before);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
