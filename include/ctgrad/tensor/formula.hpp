@@ -15,6 +15,7 @@
 #include <boost/mp11/list.hpp>
 
 #include "../arithmetic.hpp"
+#include "../detail/vmath.hpp"
 #include "../functions.hpp"
 #include "../var.hpp"
 
@@ -179,11 +180,38 @@ struct apply_formula<nodes::pow<A, nodes::constant<N, D>>> {
       return math::pow(a, static_cast<T>(N) / static_cast<T>(D));
   }
 };
+/// An elementwise function in a tensor kernel: the vectorisable vmath::
+/// version for float and double at run time (unless CTGRAD_EXACT_MATH),
+/// the function's own value() otherwise.
+template <class F>
+struct kernel_function {
+  template <class T>
+  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {
+    return F::value(x);
+  }
+};
+#ifndef CTGRAD_EXACT_MATH
+#define CTGRAD_DETAIL_VECTORISED(NAME)                                                        \
+  template <>                                                                                 \
+  struct kernel_function<fn::NAME> {                                                          \
+    template <class T>                                                                        \
+    CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {                     \
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)                    \
+        if (!std::is_constant_evaluated()) return vmath::NAME(x);                             \
+      return fn::NAME::value(x);                                                              \
+    }                                                                                         \
+  };
+CTGRAD_DETAIL_VECTORISED(exp)
+CTGRAD_DETAIL_VECTORISED(tanh)
+CTGRAD_DETAIL_VECTORISED(sigmoid)
+#undef CTGRAD_DETAIL_VECTORISED
+#endif
+
 template <class F, class A>
 struct apply_formula<nodes::unary<F, A>> {
   template <class T>
   CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
-    return F::value(apply_formula<A>::run(v));
+    return kernel_function<F>::value(apply_formula<A>::run(v));
   }
 };
 

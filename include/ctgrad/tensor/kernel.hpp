@@ -22,6 +22,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../detail/gemm.hpp"
 #include "adjoint.hpp"
 
 namespace ctgrad {
@@ -169,6 +170,22 @@ struct i_map {
   }
 };
 
+/// out [Cols, Rows] = the transpose of a [Rows, Cols] operand: packing for
+/// a product; rows of the source are read with a stride, out is written
+/// in order.
+template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+struct i_transpose {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t i = 0; i != Cols; ++i)
+      for (std::size_t j = 0; j != Rows; ++j) out[i * Rows + j] = rd<R>::at(c, j * Cols + i);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
 /// out (shape To) = R (shape From) summed over the broadcast dimensions.
 template <std::size_t Offset, class To, class From, class R>
 struct i_reduce {
@@ -211,31 +228,18 @@ struct i_logsumexp {
         continue;
       }
       T s = T(0);
-      for (std::size_t j = 0; j != Cols; ++j) s += math::exp(rd<R>::at(c, r * Cols + j) - m);
+      for (std::size_t j = 0; j != Cols; ++j) s += kernel_function<fn::exp>::value(rd<R>::at(c, r * Cols + j) - m);
       out[r] = m + math::log(s);
     }
   }
 };
 
-/// o[j] += a * b[j]: the matmul inner loop.  Restrict pointers let the
-/// compiler vectorise it at -O2 without runtime alias checks.
-template <std::size_t N, class T>
-CTGRAD_DETAIL_TK_INLINE void axpy(T* __restrict o, const T* __restrict b, T a) noexcept {
-  for (std::size_t j = 0; j != N; ++j) o[j] += a * b[j];
-}
-
-/// sum(a[k] * b[k]) with 8 interleaved partial sums (a fixed order, so the
-/// result does not depend on the compiler; the lanes vectorise).
-template <std::size_t K, class T>
-CTGRAD_DETAIL_TK_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
-  constexpr std::size_t lanes = 8, body = K / lanes * lanes;
-  T acc[lanes] = {};
-  for (std::size_t k = 0; k != body; k += lanes)
-    for (std::size_t l = 0; l != lanes; ++l) acc[l] += a[k + l] * b[k + l];
-  T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (std::size_t k = body; k != K; ++k) s += a[k] * b[k];
-  return s;
-}
+/// Element (i, k) of a [.., K] operand, for the matrix product.
+template <class R, std::size_t K, class T>
+struct element_of {
+  context<T> c;
+  CTGRAD_DETAIL_TK_INLINE T operator()(std::size_t i, std::size_t k) const noexcept { return at2<R, K>(c, i, k); }
+};
 
 /// out [M,N] = A [M,K] x B [K,N].
 template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
@@ -243,19 +247,15 @@ struct i_matmul {
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (rd<RB>::contiguous) {
-      // Rows of B scaled and added: every lane independent, vectorises.
-      const T* b = rd<RB>::ptr(c);
-      for (std::size_t i = 0; i != M; ++i) {
-        T* o = out + i * N;
-        for (std::size_t j = 0; j != N; ++j) o[j] = T(0);
-        for (std::size_t k = 0; k != K; ++k) axpy<N>(o, b + k * N, at2<RA, K>(c, i, k));
-      }
+      // Register-blocked: see detail/gemm.hpp.  (A transposed right operand
+      // has been packed into a slot by the plan, so it lands here too.)
+      gemm::multiply<M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c});
     } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
       // B = Y^T with Y [N,K] stored: dot products of rows.
       const T* a = rd<RA>::ptr(c);
       const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
       for (std::size_t i = 0; i != M; ++i)
-        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = dot<K>(a + i * K, y + j * K);
+        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = gemm::dot<K>(a + i * K, y + j * K);
     } else {
       for (std::size_t i = 0; i != M; ++i)
         for (std::size_t j = 0; j != N; ++j) {
@@ -299,12 +299,20 @@ template <class A, class B>
 struct kind_s<tnodes::matmul<A, B>> : std::integral_constant<int, 5> {};
 enum kind : int { k_leaf = 0, k_fill = 1, k_ew = 2, k_view = 3, k_reduce = 4, k_matmul = 5 };
 
+template <class T>
+struct is_transpose_s : std::false_type {};
+template <class A>
+struct is_transpose_s<tnodes::transpose<A>> : std::true_type {};
+
 /// Users that read their operand element by element at the same index
 /// (so an elementwise operand can be computed inside their loop).
 template <class U>
 struct reads_flat : std::bool_constant<kind_s<U>::value == k_ew || kind_s<U>::value == k_reduce> {};
 
 inline constexpr std::size_t slot_alignment = 16;  // elements: 64 bytes of float
+/// A product A * Y^T with at least this many rows in A packs Y^T first;
+/// below, it takes dot products of rows of A and Y (no copy).
+inline constexpr std::size_t pack_rows = 8;
 
 template <class Nodes, class Outputs>
 struct plan {
@@ -321,10 +329,23 @@ struct plan {
     using first_user = mp::mp_at<Nodes, mp::mp_min<mp::mp_find_if<Nodes, has_x>, mp::mp_size_t<n - 1>>>;
   };
 
+  /// Whether X is the right operand of a matrix product somewhere.
+  template <class X>
+  struct right_operand_of_matmul {
+    template <class U>
+    struct is_user : std::false_type {};
+    template <class A>
+    struct is_user<tnodes::matmul<A, X>> : std::bool_constant<(shape_of<A>::dims[0] >= pack_rows)> {};
+    static constexpr bool value = mp::mp_any_of<Nodes, is_user>::value;
+  };
+
   template <class X>
   static constexpr bool has_slot() {
     constexpr int k = kind_s<X>::value;
     if (mp::mp_contains<Outputs, X>::value) return true;
+    // A transposed right operand of a product is packed (copied
+    // transposed) once, so that the product streams contiguous rows.
+    if (is_transpose_s<X>::value && right_operand_of_matmul<X>::value) return true;
     if (k == k_reduce || k == k_matmul) return true;
     if (k != k_ew) return false;
     return !(uses<X>::edges == 1 && reads_flat<typename uses<X>::first_user>::value);
@@ -386,6 +407,10 @@ struct plan {
   struct instruction<tnodes::logsumexp<A>>
       : std::type_identity<i_logsumexp<offset_of<tnodes::logsumexp<A>>, shape_of<A>::size / shape_of<A>::dims.back(),
                                        shape_of<A>::dims.back(), ref_t<A>>> {};
+  template <class A>
+  struct instruction<tnodes::transpose<A>>
+      : std::type_identity<i_transpose<offset_of<tnodes::transpose<A>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
+                                       ref_t<A>>> {};
   template <class A, class B>
   struct instruction<tnodes::matmul<A, B>>
       : std::type_identity<i_matmul<offset_of<tnodes::matmul<A, B>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
