@@ -84,15 +84,15 @@ BOOST_AUTO_TEST_CASE(optimizers_follow_their_formulas) {
   const std::array<double, 2> g{0.5, 0.25};
   nn::optimizer<nn::sgd, double, 2> sgd(nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
   sgd.begin_step();
-  sgd.update(p.data(), g.data(), 0, 2);
+  sgd.update<2>(p.data(), g.data(), 0);
   BOOST_TEST(p[0] == 1.0 - 0.1 * (0.5 + 0.01 * 1.0));
   BOOST_TEST(p[1] == -2.0 - 0.1 * (0.25 + 0.01 * -2.0));
 
   std::array<double, 1> q{1.0};
   nn::optimizer<nn::momentum, double, 1> mom(nn::momentum{.learning_rate = 0.1, .beta = 0.9});
   const double gq = 2.0;
-  mom.update(q.data(), &gq, 0, 1);  // v = 2, q = 1 - 0.2
-  mom.update(q.data(), &gq, 0, 1);  // v = 0.9*2 + 2 = 3.8, q = 0.8 - 0.38
+  mom.update<1>(q.data(), &gq, 0);  // v = 2, q = 1 - 0.2
+  mom.update<1>(q.data(), &gq, 0);  // v = 0.9*2 + 2 = 3.8, q = 0.8 - 0.38
   BOOST_TEST(test::close(q[0], 0.42, 1e-15L));
 
   std::array<double, 1> r{1.0};
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(optimizers_follow_their_formulas) {
   for (int t = 1; t <= 3; ++t) {
     const double gr = 0.3 * t;
     adam.begin_step();
-    adam.update(r.data(), &gr, 0, 1);
+    adam.update<1>(r.data(), &gr, 0);
     m = 0.9 * m + 0.1 * gr;
     v = 0.999 * v + 0.001 * gr * gr;
     const double mhat = m / (1 - std::pow(0.9, t)), vhat = v / (1 - std::pow(0.999, t));

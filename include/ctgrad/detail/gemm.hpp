@@ -14,36 +14,38 @@
 
 #include <cstddef>
 #include <cstring>
-#include <utility>
 #include <type_traits>
+#include <utility>
 
 namespace ctgrad::detail::gemm {
 
 #define CTGRAD_DETAIL_GEMM_INLINE [[gnu::always_inline]] inline
 
-template <class T>
+/// The vector of T that is Bytes wide (16: SSE2, 32: AVX), or none.
+template <class T, std::size_t Bytes>
 struct vec {
   static constexpr std::size_t lanes = 1;  // no vector type: plain loops
 };
-template <>
-struct vec<float> {
-  typedef float type __attribute__((vector_size(16)));
-  static constexpr std::size_t lanes = 4;
+template <std::size_t Bytes>
+struct vec<float, Bytes> {
+  typedef float type __attribute__((vector_size(Bytes)));
+  static constexpr std::size_t lanes = Bytes / sizeof(float);
 };
-template <>
-struct vec<double> {
-  typedef double type __attribute__((vector_size(16)));
-  static constexpr std::size_t lanes = 2;
+template <std::size_t Bytes>
+struct vec<double, Bytes> {
+  typedef double type __attribute__((vector_size(Bytes)));
+  static constexpr std::size_t lanes = Bytes / sizeof(double);
 };
 
-template <class T>
-CTGRAD_DETAIL_GEMM_INLINE typename vec<T>::type load(const T* p) noexcept {
-  typename vec<T>::type v;
+// Vectors move by memcpy (unaligned loads and stores), never by value
+// through a function: a 32-byte vector returned from a function compiled
+// without AVX would change the ABI (GCC warns, -Wpsabi).
+template <class V, class T>
+CTGRAD_DETAIL_GEMM_INLINE void load(V& v, const T* p) noexcept {
   std::memcpy(&v, p, sizeof v);
-  return v;
 }
-template <class T>
-CTGRAD_DETAIL_GEMM_INLINE void store(T* p, typename vec<T>::type v) noexcept {
+template <class V, class T>
+CTGRAD_DETAIL_GEMM_INLINE void store(T* p, const V& v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
@@ -51,22 +53,24 @@ CTGRAD_DETAIL_GEMM_INLINE void store(T* p, typename vec<T>::type v) noexcept {
 /// written as pack expansions: with constant indices the accumulators live
 /// in registers (GCC -O2 does not unroll small loops, and an array indexed
 /// in a loop stays in memory).
-template <std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A>
+template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A>
 CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a, std::size_t i0,
                                     std::size_t j0) noexcept {
-  using v = typename vec<T>::type;
-  constexpr std::size_t L = vec<T>::lanes;
+  using v = typename vec<T, Bytes>::type;
+  constexpr std::size_t L = vec<T, Bytes>::lanes;
   [&]<std::size_t... RQ, std::size_t... Q, std::size_t... Rr>(std::index_sequence<RQ...>, std::index_sequence<Q...>,
-                                                               std::index_sequence<Rr...>) {
+                                                              std::index_sequence<Rr...>) {
     v acc[R * V] = {};
     for (std::size_t k = 0; k != K; ++k) {
       const T* bk = b + k * N + j0;
-      const v row[V] = {load(bk + Q * L)...};
+      v row[V];
+      (load(row[Q], bk + Q * L), ...);
       const v broadcast[R] = {(v{} + a(i0 + Rr, k))...};
       ((acc[RQ] += broadcast[RQ / V] * row[RQ % V]), ...);
     }
     (store(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, acc[RQ]), ...);
-  }(std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{});
+  }
+  (std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{});
 }
 
 /// Columns [J0, N) that do not fill a vector: plain sums.
@@ -79,9 +83,10 @@ CTGRAD_DETAIL_GEMM_INLINE void tail_columns(T* __restrict c, const T* __restrict
   }
 }
 
-template <std::size_t M, std::size_t K, std::size_t N, class T, class A>
+/// C = A x B with vectors of Bytes (the kernel's dispatch picks 16 or 32).
+template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T, class A>
 CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, A a) noexcept {
-  constexpr std::size_t L = vec<T>::lanes;
+  constexpr std::size_t L = vec<T, Bytes>::lanes;
   if constexpr (L == 1) {
     for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, 0>(c, b, a, i);
   } else {
@@ -91,36 +96,49 @@ CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, 
     constexpr std::size_t J = vectors / V * V * L;  // columns covered by whole tiles
     constexpr std::size_t I = M / R * R;
     for (std::size_t j0 = 0; j0 != J; j0 += V * L) {
-      for (std::size_t i0 = 0; i0 != I; i0 += R) tile<R, V, K, N>(c, b, a, i0, j0);
-      for (std::size_t i0 = I; i0 != M; ++i0) tile<1, V, K, N>(c, b, a, i0, j0);
+      for (std::size_t i0 = 0; i0 != I; i0 += R) tile<Bytes, R, V, K, N>(c, b, a, i0, j0);
+      for (std::size_t i0 = I; i0 != M; ++i0) tile<Bytes, 1, V, K, N>(c, b, a, i0, j0);
     }
     if constexpr (J != vectors * L) {  // leftover whole vectors: one-vector tiles
       for (std::size_t j0 = J; j0 != vectors * L; j0 += L)
-        for (std::size_t i0 = 0; i0 != M; ++i0) tile<1, 1, K, N>(c, b, a, i0, j0);
+        for (std::size_t i0 = 0; i0 != M; ++i0) tile<Bytes, 1, 1, K, N>(c, b, a, i0, j0);
     }
     if constexpr (vectors * L != N)
       for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, vectors * L>(c, b, a, i);
   }
 }
 
-/// sum over k of a[k] * b[k], in vector lanes of partial sums (a fixed
-/// order: the result does not depend on the compiler).
-template <std::size_t K, class T>
+/// sum over k of a[k] * b[k]: eight partial sums p[k % 8] over the whole
+/// multiples of 8, then (p0+p4) + (p1+p5) + (p2+p6) + (p3+p7), then the
+/// rest in order.  One fixed order, whatever the vector width.
+template <std::size_t Bytes, std::size_t K, class T>
 CTGRAD_DETAIL_GEMM_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
-  constexpr std::size_t L = vec<T>::lanes;
+  constexpr std::size_t body = K / 8 * 8;
   T s = T(0);
-  std::size_t k = 0;
-  if constexpr (L > 1 && K >= 2 * L) {
-    using v = typename vec<T>::type;
-    v acc0{}, acc1{};
-    for (; k + 2 * L <= K; k += 2 * L) {
-      acc0 += load(a + k) * load(b + k);
-      acc1 += load(a + k + L) * load(b + k + L);
+  if constexpr (body != 0) {
+    T p[8];
+    if constexpr (vec<T, Bytes>::lanes > 1 && 8 % vec<T, Bytes>::lanes == 0) {
+      using v = typename vec<T, Bytes>::type;
+      constexpr std::size_t L = vec<T, Bytes>::lanes, n = 8 / L;
+      [&]<std::size_t... Q>(std::index_sequence<Q...>) {
+        v acc[n] = {};
+        for (std::size_t k = 0; k != body; k += 8) {
+          v x[n], y[n];
+          (load(x[Q], a + k + Q * L), ...);
+          (load(y[Q], b + k + Q * L), ...);
+          ((acc[Q] += x[Q] * y[Q]), ...);
+        }
+        (std::memcpy(p + Q * L, &acc[Q], sizeof(v)), ...);
+      }
+      (std::make_index_sequence<n>{});
+    } else {
+      for (std::size_t l = 0; l != 8; ++l) p[l] = T(0);
+      for (std::size_t k = 0; k != body; k += 8)
+        for (std::size_t l = 0; l != 8; ++l) p[l] += a[k + l] * b[k + l];
     }
-    const v acc = acc0 + acc1;
-    for (std::size_t l = 0; l != L; ++l) s += acc[l];
+    s = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
   }
-  for (; k != K; ++k) s += a[k] * b[k];
+  for (std::size_t k = body; k != K; ++k) s += a[k] * b[k];
   return s;
 }
 

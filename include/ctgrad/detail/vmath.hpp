@@ -31,7 +31,7 @@ struct traits<float> {
   static constexpr float max_arg = 88.7228394f;   // exp overflows above
   static constexpr float min_arg = -103.972084f;  // exp underflows to 0 below
   static constexpr int exp_terms = 8;             // Taylor terms of e^r, |r| <= ln2/2
-  static constexpr int expm1_terms = 10;          // Taylor terms of expm1(y), |y| <= 1/2
+  static constexpr int expm1_terms = 8;           // Taylor terms of e^r - 1, |r| <= ln2/2
 };
 template <>
 struct traits<double> {
@@ -43,7 +43,7 @@ struct traits<double> {
   static constexpr double max_arg = 709.782712893383973;
   static constexpr double min_arg = -745.133219101941108;
   static constexpr int exp_terms = 14;
-  static constexpr int expm1_terms = 17;
+  static constexpr int expm1_terms = 14;
 };
 
 /// 2^k for an integer-valued k in [-bias + 1, bias], by building the bits.
@@ -115,21 +115,27 @@ template <class T>
   return select(x > tr::max_arg, std::numeric_limits<T>::infinity(), select(x < tr::min_arg, T(0), y));
 }
 
-/// e^y - 1 for |y| <= 1/2, without cancellation: y(1 + y/2(1 + y/3(...))).
+/// e^y - 1 for y in [-40, 0], without cancellation anywhere:
+/// y = k*ln2 + r, |r| <= ln2/2, e^y - 1 = 2^k (e^r - 1) + (2^k - 1), with
+/// e^r - 1 = r(1 + r/2(1 + r/3(...))) and 2^k - 1 exact for small k.
 template <class T>
-[[gnu::always_inline]] inline T expm1_small(T y) noexcept {
-  return y * horner_steps<traits<T>::expm1_terms, 2>(T(1), y);
+[[gnu::always_inline]] inline T expm1_negative(T y) noexcept {
+  using tr = traits<T>;
+  using U = typename tr::bits;
+  const T yc = select(y < T(-40), T(-40), y);
+  const T shifted = yc * tr::log2e + tr::round_magic;
+  const T k = shifted - tr::round_magic;
+  const T r = (yc - k * tr::ln2_hi) - k * tr::ln2_lo;
+  const T em = r * horner_steps<tr::expm1_terms, 2>(T(1), r);
+  const T scale = pow2<T>(std::bit_cast<U>(shifted) - std::bit_cast<U>(tr::round_magic));
+  return scale * em + (scale - T(1));
 }
 
 template <class T>
 [[gnu::always_inline]] inline T tanh(T x) noexcept {
-  // tanh|x| = -m / (2 + m), m = e^(-2|x|) - 1 in (-1, 0].  For |x| < 1/4
-  // m comes from the series (no cancellation); above, from exp, where
-  // e^(-2|x|) <= 0.61 keeps the error of e - 1 within 1.6 times exp's.
-  const T a = vmath::abs(x);
-  const T y = T(-2) * a;
-  const T series = expm1_small(y), from_exp = vmath::exp(y) - T(1);
-  const T m = select(a < T(0.25), series, from_exp);
+  // tanh|x| = -m / (2 + m) with m = e^(-2|x|) - 1 in (-1, 0], computed
+  // without cancellation; the quotient has none either.
+  const T m = expm1_negative(T(-2) * vmath::abs(x));
   const T t = -m / (T(2) + m);  // NaN for NaN: every step propagates it
   return with_sign_of(t, x);
 }

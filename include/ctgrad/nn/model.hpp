@@ -312,7 +312,8 @@ class model {
     opt.begin_step();
     ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) {
       constexpr std::size_t i = index_of<decltype(p)>;
-      opt.update(storage_.data() + offsets_[i], train_ws_.gradient(p).data(), offsets_[i], shape_of<decltype(p)>::size);
+      opt.template update<shape_of<decltype(p)>::size>(storage_.data() + offsets_[i], train_ws_.gradient(p).data(),
+                                                       offsets_[i]);
     });
     return loss;
   }

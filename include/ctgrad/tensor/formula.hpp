@@ -191,15 +191,15 @@ struct kernel_function {
   }
 };
 #ifndef CTGRAD_EXACT_MATH
-#define CTGRAD_DETAIL_VECTORISED(NAME)                                                        \
-  template <>                                                                                 \
-  struct kernel_function<fn::NAME> {                                                          \
-    template <class T>                                                                        \
-    CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {                     \
-      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)                    \
-        if (!std::is_constant_evaluated()) return vmath::NAME(x);                             \
-      return fn::NAME::value(x);                                                              \
-    }                                                                                         \
+#define CTGRAD_DETAIL_VECTORISED(NAME)                                     \
+  template <>                                                              \
+  struct kernel_function<fn::NAME> {                                       \
+    template <class T>                                                     \
+    CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {  \
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) \
+        if (!std::is_constant_evaluated()) return vmath::NAME(x);          \
+      return fn::NAME::value(x);                                           \
+    }                                                                      \
   };
 CTGRAD_DETAIL_VECTORISED(exp)
 CTGRAD_DETAIL_VECTORISED(tanh)

@@ -48,7 +48,28 @@ struct gradient_not_requested {
 };
 }  // namespace error
 
+// Vector width.  Built with AVX2 enabled (-mavx2, -march=native), every
+// kernel uses 32-byte vectors.  Otherwise, on x86-64 with GCC or clang, a
+// kernel is compiled twice, for SSE2 and for AVX2, and picks at run time
+// (define CTGRAD_NO_RUNTIME_DISPATCH to keep only the baseline).
+#if defined(__AVX2__)
+#define CTGRAD_DETAIL_DISPATCH_AVX2 0
+#define CTGRAD_DETAIL_VECTOR_BYTES 32
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(CTGRAD_NO_RUNTIME_DISPATCH)
+#define CTGRAD_DETAIL_DISPATCH_AVX2 1
+#define CTGRAD_DETAIL_VECTOR_BYTES 16
+#else
+#define CTGRAD_DETAIL_DISPATCH_AVX2 0
+#define CTGRAD_DETAIL_VECTOR_BYTES 16
+#endif
+
 namespace detail::tk {
+
+inline constexpr std::size_t default_vector_bytes = CTGRAD_DETAIL_VECTOR_BYTES;
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+/// Whether this CPU (and OS) runs AVX2: decided once, before main.
+inline const bool cpu_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+#endif
 
 template <class T>
 struct context {
@@ -164,7 +185,7 @@ struct i_map {
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
   }
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
     loop(c.ws + Offset, c);
   }
@@ -180,7 +201,7 @@ struct i_transpose {
     for (std::size_t i = 0; i != Cols; ++i)
       for (std::size_t j = 0; j != Rows; ++j) out[i * Rows + j] = rd<R>::at(c, j * Cols + i);
   }
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
     loop(c.ws + Offset, c);
   }
@@ -205,7 +226,7 @@ struct i_reduce {
       for (std::size_t i = 0; i != From::size; ++i) out[broadcast_source_index<To, From>(i)] += rd<R>::at(c, i);
     }
   }
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
     loop(c.ws + Offset, c);
   }
@@ -214,7 +235,7 @@ struct i_reduce {
 /// out = log(sum(exp(row))) for each row of a [Rows, Cols] operand.
 template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
 struct i_logsumexp {
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
     T* out = c.ws + Offset;
     for (std::size_t r = 0; r != Rows; ++r) {
@@ -244,18 +265,18 @@ struct element_of {
 /// out [M,N] = A [M,K] x B [K,N].
 template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
 struct i_matmul {
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (rd<RB>::contiguous) {
       // Register-blocked: see detail/gemm.hpp.  (A transposed right operand
       // has been packed into a slot by the plan, so it lands here too.)
-      gemm::multiply<M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c});
+      gemm::multiply<Bytes, M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c});
     } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
       // B = Y^T with Y [N,K] stored: dot products of rows.
       const T* a = rd<RA>::ptr(c);
       const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
       for (std::size_t i = 0; i != M; ++i)
-        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = gemm::dot<K>(a + i * K, y + j * K);
+        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = gemm::dot<Bytes, K>(a + i * K, y + j * K);
     } else {
       for (std::size_t i = 0; i != M; ++i)
         for (std::size_t j = 0; j != N; ++j) {
@@ -270,9 +291,9 @@ struct i_matmul {
   template <class R, std::size_t Rows, std::size_t Cols>
   struct transposed_source<r_transpose<R, Rows, Cols>> : std::type_identity<R> {};
 
-  template <class T>
+  template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
+    loop<Bytes>(c.ws + Offset, c);
   }
 };
 
@@ -409,8 +430,8 @@ struct plan {
                                        shape_of<A>::dims.back(), ref_t<A>>> {};
   template <class A>
   struct instruction<tnodes::transpose<A>>
-      : std::type_identity<i_transpose<offset_of<tnodes::transpose<A>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
-                                       ref_t<A>>> {};
+      : std::type_identity<
+            i_transpose<offset_of<tnodes::transpose<A>>, shape_of<A>::dims[0], shape_of<A>::dims[1], ref_t<A>>> {};
   template <class A, class B>
   struct instruction<tnodes::matmul<A, B>>
       : std::type_identity<i_matmul<offset_of<tnodes::matmul<A, B>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
@@ -425,10 +446,26 @@ struct plan {
 
 template <class... Instructions>
 struct program_runner {
+  /// The program with matrix products in vectors of Bytes.
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run_with(context<T> c) noexcept {
+    // Braced-list expansion: no fold-expression nesting limit.
+    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), 0)...};
+  }
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+  /// The same program compiled for AVX2 (without FMA, so every result is
+  /// bit-identical to the SSE2 path: same operations, same order, wider).
+  template <class T>
+  [[gnu::target("avx2")]] static void run_avx2(context<T> c) noexcept {
+    run_with<32>(c);
+  }
+#endif
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    // Braced-list expansion: no fold-expression nesting limit.
-    [[maybe_unused]] const int sequence[] = {0, (Instructions::run(c), 0)...};
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+    if (cpu_has_avx2) return run_avx2(c);
+#endif
+    run_with<default_vector_bytes>(c);
   }
 };
 

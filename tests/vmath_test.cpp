@@ -1,0 +1,142 @@
+// The vectorisable math of tensor kernels (detail/vmath.hpp) against the
+// platform's libm in long double, over the whole range, and the matrix
+// product (detail/gemm.hpp) against the plain sum, bit for bit.
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/detail/gemm.hpp>
+#include <ctgrad/detail/vmath.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "support.hpp"
+
+namespace vm = ctgrad::detail::vmath;
+
+namespace {
+
+/// |got - exact| in units of T's last place at the exact value (for results
+/// in the subnormal range, in units of the smallest subnormal).
+template <class T>
+long double ulps(T got, long double exact) {
+  if (std::isnan(exact)) return std::isnan(got) ? 0 : 1e30L;
+  if (std::isinf(exact)) return got == exact ? 0 : 1e30L;
+  const T rounded = static_cast<T>(exact);
+  long double ulp = std::nextafter(std::fabs(rounded), std::numeric_limits<T>::infinity()) - std::fabs(rounded);
+  if (std::fabs(exact) < std::numeric_limits<T>::min()) ulp = std::numeric_limits<T>::denorm_min();
+  return std::fabs(static_cast<long double>(got) - exact) / ulp;
+}
+
+template <class T, class F, class G>
+long double worst_ulps(T lo, T hi, F f, G exact, int n = 400000) {
+  long double worst = 0;
+  for (int i = 0; i <= n; ++i) {
+    const T x = lo + (hi - lo) * static_cast<T>(i) / static_cast<T>(n);
+    worst = std::max(worst, ulps(f(x), exact(static_cast<long double>(x))));
+  }
+  return worst;
+}
+
+const auto exact_exp = [](long double x) { return std::exp(x); };
+const auto exact_tanh = [](long double x) { return std::tanh(x); };
+const auto exact_sigmoid = [](long double x) { return 1.0L / (1.0L + std::exp(-x)); };
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(vectorisable_math)
+
+BOOST_AUTO_TEST_CASE(exp_within_2_ulp) {
+  BOOST_TEST(worst_ulps<float>(
+                 -87.3f, 88.7f, [](float x) { return vm::exp(x); }, exact_exp) <= 2.0L);
+  BOOST_TEST(worst_ulps<float>(
+                 -1, 1, [](float x) { return vm::exp(x); }, exact_exp) <= 2.0L);
+  BOOST_TEST(worst_ulps<double>(
+                 -708, 709.7, [](double x) { return vm::exp(x); }, exact_exp) <= 2.0L);
+  BOOST_TEST(worst_ulps<double>(
+                 -1, 1, [](double x) { return vm::exp(x); }, exact_exp) <= 2.0L);
+  // Subnormal results: within 2 units of the smallest subnormal.
+  BOOST_TEST(worst_ulps<float>(
+                 -103.9f, -87.4f, [](float x) { return vm::exp(x); }, exact_exp) <= 2.0L);
+}
+
+BOOST_AUTO_TEST_CASE(tanh_within_3_ulp) {
+  BOOST_TEST(worst_ulps<float>(
+                 -10, 10, [](float x) { return vm::tanh(x); }, exact_tanh) <= 3.0L);
+  BOOST_TEST(worst_ulps<float>(
+                 -1e-3f, 1e-3f, [](float x) { return vm::tanh(x); }, exact_tanh) <= 3.0L);
+  BOOST_TEST(worst_ulps<double>(
+                 -20, 20, [](double x) { return vm::tanh(x); }, exact_tanh) <= 3.0L);
+  BOOST_TEST(worst_ulps<double>(
+                 -1, 1, [](double x) { return vm::tanh(x); }, exact_tanh) <= 3.0L);
+}
+
+BOOST_AUTO_TEST_CASE(sigmoid_within_3_ulp) {
+  BOOST_TEST(worst_ulps<float>(
+                 -100, 100, [](float x) { return vm::sigmoid(x); }, exact_sigmoid) <= 3.0L);
+  BOOST_TEST(worst_ulps<double>(
+                 -740, 740, [](double x) { return vm::sigmoid(x); }, exact_sigmoid) <= 3.0L);
+}
+
+BOOST_AUTO_TEST_CASE(special_values) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  BOOST_TEST(vm::exp(inf) == inf);
+  BOOST_TEST(vm::exp(-inf) == 0.0f);
+  BOOST_TEST(vm::exp(1000.0f) == inf);
+  BOOST_TEST(std::isnan(vm::exp(nan)));
+  BOOST_TEST(vm::tanh(inf) == 1.0f);
+  BOOST_TEST(vm::tanh(-inf) == -1.0f);
+  BOOST_TEST(std::isnan(vm::tanh(nan)));
+  BOOST_TEST(std::signbit(vm::tanh(-0.0f)));
+  BOOST_TEST(vm::sigmoid(-inf) == 0.0f);
+  BOOST_TEST(vm::sigmoid(inf) == 1.0f);
+  BOOST_TEST(std::isnan(vm::sigmoid(nan)));
+  BOOST_TEST(std::isnan(vm::exp(std::numeric_limits<double>::quiet_NaN())));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T>
+void check_gemm() {
+  std::vector<T> a(M * K), b(K * N), c(M * N, T(-1)), naive(M * N);
+  const auto pa = test::random_points(-1, 1, static_cast<int>(a.size()), M * 7 + K);
+  const auto pb = test::random_points(-1, 1, static_cast<int>(b.size()), N * 3 + K);
+  for (std::size_t i = 0; i != a.size(); ++i) a[i] = static_cast<T>(pa[i]);
+  for (std::size_t i = 0; i != b.size(); ++i) b[i] = static_cast<T>(pb[i]);
+  for (std::size_t i = 0; i != M; ++i)
+    for (std::size_t j = 0; j != N; ++j) {
+      T s = T(0);
+      for (std::size_t k = 0; k != K; ++k) s += a[i * K + k] * b[k * N + j];
+      naive[i * N + j] = s;
+    }
+  ctgrad::detail::gemm::multiply<Bytes, M, K, N>(c.data(), b.data(),
+                                                 [&](std::size_t i, std::size_t k) { return a[i * K + k]; });
+  BOOST_TEST(c == naive, "gemm<" << Bytes << "> " << M << "x" << K << "x" << N << " differs from the plain sum");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(matrix_product_is_the_plain_sum_bit_for_bit) {
+  // Every tiling path: wide and narrow, row and column remainders, K = 1.
+  check_gemm<16, 1, 16, 32, float>();
+  check_gemm<32, 1, 16, 32, float>();
+  check_gemm<16, 32, 784, 10, float>();
+  check_gemm<32, 32, 784, 10, float>();
+  check_gemm<16, 7, 5, 13, float>();
+  check_gemm<32, 7, 5, 13, float>();
+  check_gemm<16, 33, 1, 37, float>();
+  check_gemm<32, 33, 1, 37, float>();
+  check_gemm<16, 5, 9, 6, double>();
+  check_gemm<32, 5, 9, 6, double>();
+  check_gemm<16, 4, 3, 2, long double>();
+
+  // The dot product's documented order, for both widths.
+  std::vector<float> x(37), y(37);
+  for (std::size_t i = 0; i != x.size(); ++i) x[i] = 0.1f * float(i) - 1.3f, y[i] = 0.7f - 0.05f * float(i);
+  float p[8] = {};
+  for (std::size_t k = 0; k != 32; ++k) p[k % 8] += x[k] * y[k];
+  float expected = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+  for (std::size_t k = 32; k != 37; ++k) expected += x[k] * y[k];
+  BOOST_TEST((ctgrad::detail::gemm::dot<16, 37>(x.data(), y.data())) == expected);
+  BOOST_TEST((ctgrad::detail::gemm::dot<32, 37>(x.data(), y.data())) == expected);
+}
