@@ -13,7 +13,7 @@ for src in "${sources[@]}"; do
   for cxx in g++-12 clang++-14; do
     best_s=; best_mb=
     for _ in 1 2 3; do
-      out=$( { /usr/bin/time -f '%e %M' "$cxx" -std=c++20 -O2 -Iinclude -Idocs/examples -c "$src" -o /dev/null; } 2>&1 | tail -n 1)
+      out=$( { /usr/bin/time -f "%e %M" "$cxx" -std=c++20 -O2 -Iinclude -Idocs/examples -Ibench -c "$src" -o /dev/null; } 2>&1 | tail -n 1)
       s=${out% *}; kb=${out#* }
       mb=$((kb / 1024))
       if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; fi

@@ -15,6 +15,8 @@
 // code, so they are inspectable types that share forward nodes.
 #pragma once
 
+#include <array>
+
 #include "ops.hpp"
 
 namespace ctgrad::detail {
@@ -71,38 +73,96 @@ struct vjp<tnodes::logsumexp<A>, 0, G> : std::type_identity<decltype(softmax(A{}
 };
 
 // ---------------------------------------------------------------------------
-// Adjoints, memoised as class templates over (nodes, node).
+// The graph as integers: for every node, who uses it and at which operand
+// position.  One constexpr table per node list, built by one pack
+// expansion; looking at a pair (user, node) never instantiates a type
+// (an N^2 set of class templates over these deep types costs seconds).
 
-template <class Nodes, class X>
-struct tensor_adjoint;
+template <class Nodes, class U>
+struct operand_indices;
+template <class Nodes, class U>
+struct operand_indices {
+  template <class... Ops>
+  static constexpr std::array<std::size_t, sizeof...(Ops)> of(mp::mp_list<Ops...>) {
+    return {mp::mp_find<Nodes, Ops>::value...};
+  }
+  static constexpr auto value = of(tensor_operands_t<U>{});
+};
 
-/// Contributions node U makes to X: one per operand position holding X.
-template <class Nodes, class U, class X>
-struct contributions_from {
-  template <class K>
-  using at_x = std::is_same<mp::mp_at<tensor_operands_t<U>, K>, X>;
-  template <class K>
-  using contribution = typename vjp<U, K::value, typename tensor_adjoint<Nodes, U>::type>::type;
-  using positions = mp::mp_copy_if<mp::mp_iota<mp::mp_size<tensor_operands_t<U>>>, at_x>;
-  using type = mp::mp_transform<contribution, positions>;
+template <class Nodes>
+struct tensor_tables;
+template <class... U>
+struct tensor_tables<mp::mp_list<U...>> {
+  using nodes = mp::mp_list<U...>;
+  static constexpr std::size_t n = sizeof...(U);
+  /// Operand positions are < 4: an edge is user * 4 + position.
+  static constexpr std::size_t edge_count = [] {
+    const std::size_t counts[] = {0, operand_indices<nodes, U>::value.size()...};
+    std::size_t total = 0;
+    for (std::size_t c : counts) total += c;
+    return total;
+  }();
+  struct csr {
+    std::array<std::size_t, n + 1> offsets{};         // users of node j: edges[offsets[j] .. offsets[j+1])
+    std::array<std::size_t, edge_count + 1> edges{};  // user * 4 + position, users in topological order
+  };
+  static constexpr csr users = [] {
+    csr t{};
+    std::size_t counts[n + 1]{};
+    const auto each_edge = [](auto f) {
+      std::size_t user = 0;
+      (
+          [&](const auto& operands) {
+            for (std::size_t k = 0; k != operands.size(); ++k) f(user, k, operands[k]);
+            ++user;
+          }(operand_indices<nodes, U>::value),
+          ...);
+    };
+    each_edge([&](std::size_t, std::size_t, std::size_t j) { ++counts[j]; });
+    for (std::size_t j = 0; j != n; ++j) t.offsets[j + 1] = t.offsets[j] + counts[j];
+    std::size_t fill[n + 1]{};
+    each_edge(
+        [&](std::size_t user, std::size_t k, std::size_t j) { t.edges[t.offsets[j] + fill[j]++] = user * 4 + k; });
+    return t;
+  }();
+  static constexpr std::size_t user_count(std::size_t j) { return users.offsets[j + 1] - users.offsets[j]; }
+};
+
+// ---------------------------------------------------------------------------
+// Adjoints, memoised as class templates over (nodes, node index).
+
+template <class Nodes, std::size_t J>
+struct adjoint_at;
+
+template <class Nodes, std::size_t Edge>
+struct tensor_contribution {
+  using user = mp::mp_at_c<Nodes, Edge / 4>;
+  using type = typename vjp<user, Edge % 4, typename adjoint_at<Nodes, Edge / 4>::type>::type;
 };
 
 template <class A, class B>
 using tensor_add_t = ew_t<decltype(ph<0>{} + ph<1>{}), shape_of<A>, A, B>;
 
-template <class Nodes, class X>
-struct tensor_adjoint {
-  using users = mp::mp_drop_c<Nodes, mp::mp_find<Nodes, X>::value + 1>;
-  template <class U>
-  using from = typename contributions_from<Nodes, U, X>::type;
-  using terms = mp::mp_flatten<mp::mp_transform<from, users>>;
+template <class Nodes, std::size_t J, class Edges>
+struct tensor_adjoint_sum;
+template <class Nodes, std::size_t J, std::size_t... E>
+struct tensor_adjoint_sum<Nodes, J, std::index_sequence<E...>> {
+  using tables = tensor_tables<Nodes>;
+  using terms =
+      mp::mp_list<typename tensor_contribution<Nodes, tables::users.edges[tables::users.offsets[J] + E]>::type...>;
   using type = mp::mp_fold<mp::mp_pop_front<terms>, mp::mp_front<terms>, tensor_add_t>;
 };
+
+template <class Nodes, std::size_t J>
+struct adjoint_at : tensor_adjoint_sum<Nodes, J, std::make_index_sequence<tensor_tables<Nodes>::user_count(J)>> {};
 /// The root: seeded with 1.
-template <class Nodes, class X>
-requires std::is_same<mp::mp_back<Nodes>, X>::value struct tensor_adjoint<Nodes, X>
-    : std::type_identity<tnodes::fill<nodes::constant<1>, shape_of<X>>> {
+template <class Nodes, std::size_t J>
+requires(J + 1 == mp::mp_size<Nodes>::value) struct adjoint_at<Nodes, J>
+    : std::type_identity<tnodes::fill<nodes::constant<1>, shape_of<mp::mp_back<Nodes>>>> {
 };
+
+template <class Nodes, class X>
+struct tensor_adjoint : adjoint_at<Nodes, mp::mp_find<Nodes, X>::value> {};
 
 }  // namespace ctgrad::detail
 

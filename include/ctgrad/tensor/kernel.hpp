@@ -339,37 +339,46 @@ template <class Nodes, class Outputs>
 struct plan {
   static constexpr std::size_t n = mp::mp_size<Nodes>::value;
 
-  template <class X>
-  struct uses {
-    template <class U>
-    using count_in = mp::mp_count<tensor_operands_t<U>, X>;
-    static constexpr std::size_t edges =
-        mp::mp_apply<mp::mp_plus, mp::mp_push_back<mp::mp_transform<count_in, Nodes>, mp::mp_size_t<0>>>::value;
-    template <class U>
-    using has_x = mp::mp_contains<tensor_operands_t<U>, X>;
-    using first_user = mp::mp_at<Nodes, mp::mp_min<mp::mp_find_if<Nodes, has_x>, mp::mp_size_t<n - 1>>>;
-  };
+  using tables = tensor_tables<Nodes>;
+  static constexpr std::array<int, n> kinds = []<class... U>(mp::mp_list<U...>) {
+    return std::array<int, n>{kind_s<U>::value...};
+  }(Nodes{});
+  /// For a matrix product, the rows of its left operand (else 0).
+  template <class U>
+  struct product_rows : std::integral_constant<std::size_t, 0> {};
+  template <class A, class B>
+  struct product_rows<tnodes::matmul<A, B>> : std::integral_constant<std::size_t, shape_of<A>::dims[0]> {};
+  static constexpr std::array<std::size_t, n> rows = []<class... U>(mp::mp_list<U...>) {
+    return std::array<std::size_t, n>{product_rows<U>::value...};
+  }(Nodes{});
 
-  /// Whether X is the right operand of a matrix product somewhere.
-  template <class X>
-  struct right_operand_of_matmul {
-    template <class U>
-    struct is_user : std::false_type {};
-    template <class A>
-    struct is_user<tnodes::matmul<A, X>> : std::bool_constant<(shape_of<A>::dims[0] >= pack_rows)> {};
-    static constexpr bool value = mp::mp_any_of<Nodes, is_user>::value;
-  };
+  /// Whether node j is read element by element by its only user (so an
+  /// elementwise j can be computed inside that user's loop).
+  static constexpr bool fused_into_user(std::size_t j) {
+    if (tables::user_count(j) != 1) return false;
+    const int user_kind = kinds[tables::users.edges[tables::users.offsets[j]] / 4];
+    return user_kind == k_ew || user_kind == k_reduce;
+  }
+  /// Whether node j is the right operand of a product with at least
+  /// pack_rows rows: then it is packed (copied transposed) once, so that
+  /// the product streams contiguous rows.
+  static constexpr bool packed_right_operand(std::size_t j) {
+    for (std::size_t e = tables::users.offsets[j]; e != tables::users.offsets[j + 1]; ++e) {
+      const std::size_t user = tables::users.edges[e] / 4, position = tables::users.edges[e] % 4;
+      if (kinds[user] == k_matmul && position == 1 && rows[user] >= pack_rows) return true;
+    }
+    return false;
+  }
 
   template <class X>
   static constexpr bool has_slot() {
     constexpr int k = kind_s<X>::value;
+    constexpr std::size_t j = mp::mp_find<Nodes, X>::value;
     if (mp::mp_contains<Outputs, X>::value) return true;
-    // A transposed right operand of a product is packed (copied
-    // transposed) once, so that the product streams contiguous rows.
-    if (is_transpose_s<X>::value && right_operand_of_matmul<X>::value) return true;
+    if (is_transpose_s<X>::value && packed_right_operand(j)) return true;
     if (k == k_reduce || k == k_matmul) return true;
     if (k != k_ew) return false;
-    return !(uses<X>::edges == 1 && reads_flat<typename uses<X>::first_user>::value);
+    return !fused_into_user(j);
   }
 
   template <std::size_t... I>
