@@ -7,11 +7,13 @@
 
 using namespace ctgrad;
 
-// [xor]
+// [xor_model]
 using net = nn::sequential<2, nn::dense<4, nn::tanh>, nn::dense<1, nn::sigmoid>>;
 using xor_model = nn::model<net, nn::mse, float, 4>;  // the 4 cases as one batch
+// [xor_model]
 
 int main() {
+  // [xor_train]
   auto model = std::make_unique<xor_model>();
   model->initialize(/*seed=*/1);
   auto adam = model->make_optimizer(nn::adam{.learning_rate = 0.05});
@@ -26,6 +28,6 @@ int main() {
   }
   const auto y = model->predict(x);
   std::printf("step %4d  loss %.5f  outputs %.3f %.3f %.3f %.3f\n", step, loss, y[0], y[1], y[2], y[3]);
-  // [xor]
+  // [xor_train]
   return loss < 0.01f && y[0] < 0.5f && y[1] > 0.5f && y[2] > 0.5f && y[3] < 0.5f ? 0 : 1;
 }

@@ -178,29 +178,31 @@ struct not_a_scalar_loss {
 template <class Parameter>
 struct not_in_the_loss {
   static_assert(detail::always_false<Parameter>,
-                "ctgrad::grad(loss, p): p does not occur in the loss, so its gradient is zero; "
-                "remove it from wrt(...)");
+                "ctgrad::grad(loss, p) / ctgrad::compile(loss, wrt(p, ...)): p does not occur in the loss, so its "
+                "gradient is zero; remove it");
 };
 template <class NotALeaf>
 struct differentiate_by_leaf {
   static_assert(detail::always_false<NotALeaf>,
-                "ctgrad::grad(loss, p): p must be a ctgrad::param or ctgrad::input, not an expression");
+                "ctgrad::compile(loss, wrt(p, ...)): p must be a ctgrad::param or ctgrad::input, not an expression "
+                "(grad(loss, e) gives the derivative by any subexpression e)");
 };
 }  // namespace error
 
-/// The gradient of a scalar loss with respect to a parameter (or input): a
-/// tensor expression of the parameter's shape, the symbolic derivative.
+/// The gradient of a scalar loss with respect to a parameter, an input, or
+/// any subexpression of the loss (dL/dz of a layer's pre-activation): a
+/// tensor expression of that shape, the symbolic derivative.
 template <Tensor L, Tensor P>
 constexpr auto grad(L, P) noexcept {
   using nodes = detail::tensor_topo_t<L>;
   if constexpr (shape_of<L>::rank != 0) {
     (void)error::not_a_scalar_loss<L>{};
     return detail::shape_error_result{};
-  } else if constexpr (!detail::is_tensor_leaf<P>) {
-    (void)error::differentiate_by_leaf<P>{};
-    return detail::shape_error_result{};
   } else if constexpr (!detail::mp::mp_contains<nodes, P>::value) {
-    (void)error::not_in_the_loss<decltype(detail::spelled_tensor<P::name>())>{};
+    if constexpr (detail::is_tensor_leaf<P>)
+      (void)error::not_in_the_loss<decltype(detail::spelled_tensor<P::name>())>{};
+    else
+      (void)error::not_in_the_loss<P>{};
     return detail::shape_error_result{};
   } else {
     return typename detail::tensor_adjoint<nodes, P>::type{};

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <utility>
 
 namespace ctgrad {
 
@@ -70,16 +71,32 @@ template <class From, class To>
 inline constexpr bool broadcasts_to =
     std::is_same<typename broadcast_shape<From, To>::type, To>::value&& From::rank <= To::rank;
 
-/// Flat index in From of the element that broadcasting From to To puts at
-/// flat index i of To.
+/// Whether From is To's trailing dimensions (a bias over a batch): then
+/// the source index is i modulo From's size.
 template <class From, class To>
-constexpr std::size_t broadcast_source_index(std::size_t i) noexcept {
-  std::size_t src = 0;
-  constexpr std::size_t offset = To::rank - From::rank;
-  for (std::size_t d = 0; d != From::rank; ++d) {
-    if (From::dims[d] != 1) src += ((i / To::strides[d + offset]) % To::dims[d + offset]) * From::strides[d];
+inline constexpr bool is_suffix_of = [] {
+  if (From::rank > To::rank) return false;
+  for (std::size_t d = 0; d != From::rank; ++d)
+    if (From::dims[d] != To::dims[To::rank - From::rank + d]) return false;
+  return true;
+}();
+
+/// Flat index in From of the element that broadcasting From to To puts at
+/// flat index i of To.  No loop: it sits in the innermost loop of kernels,
+/// and a loop there stops the vectoriser.
+template <class From, class To>
+[[gnu::always_inline]] constexpr std::size_t broadcast_source_index(std::size_t i) noexcept {
+  if constexpr (From::size == 1) {
+    return 0;
+  } else if constexpr (is_suffix_of<From, To>) {
+    return i % From::size;
+  } else {
+    constexpr std::size_t offset = To::rank - From::rank;
+    return [&]<std::size_t... D>(std::index_sequence<D...>) {
+      return ((From::dims[D] != 1 ? ((i / To::strides[D + offset]) % To::dims[D + offset]) * From::strides[D] : 0) +
+              ... + std::size_t{0});
+    }(std::make_index_sequence<From::rank>{});
   }
-  return src;
 }
 
 }  // namespace detail

@@ -1,0 +1,95 @@
+// The snippets of docs/tensor.md and docs/nn.md, compiled and run.
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/nn.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+using namespace ctgrad;
+using namespace ctgrad::literals;
+
+namespace guide {
+// [leaves]
+constexpr input<"x", shape<8, 3>> x;  // a batch of 8 rows of 3 features
+constexpr input<"t", shape<8, 2>> t;  // one-hot targets
+constexpr param<"W", shape<3, 2>> W;  // weights: [in, out]
+constexpr param<"b", shape<2>> b;     // bias, broadcast over the batch
+// [leaves]
+
+// [expressions]
+constexpr auto z = matmul(x, W) + b;                   // [8, 2]
+constexpr auto L = loss::softmax_cross_entropy(z, t);  // a scalar
+// [expressions]
+
+// [grad]
+static_assert(to_string(grad(L, W), label<"z">(z)) == "x^T*(softmax(z)/8 - t/8)");
+static_assert(to_string(grad(L, b), label<"z">(z)) == "colsum(softmax(z)/8 - t/8)");
+static_assert(to_string(grad(L, z), label<"z">(z)) == "softmax(z)/8 - t/8");  // by any subexpression
+// [grad]
+
+// [formula]
+using namespace ctgrad::placeholders;
+constexpr auto swish = map(_0 * sigmoid(_0), z);  // any scalar formula of _0, _1, ...
+static_assert(to_string(grad(sum(swish), z), label<"z">(z)) ==
+              "sigmoid(z) + z \u2299 sigmoid(z) \u2299 (1 - sigmoid(z))");  // derived, not written
+// [formula]
+
+// [kernel]
+constexpr auto kernel = compile(L, wrt(W, b));  // forward + backward, one pass
+// [kernel]
+}  // namespace guide
+
+int main() {
+  using namespace guide;
+  int failures = 0;
+  const auto check = [&](bool ok, const char* what) {
+    if (!ok) std::printf("FAILED: %s\n", what), ++failures;
+  };
+
+  // [run]
+  static workspace<decltype(kernel), float> ws;  // every intermediate and gradient; sizeof is a constant
+  std::array<float, 24> xs{};
+  std::array<float, 16> ts{};
+  std::array<float, 6> w{0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f};
+  std::array<float, 2> bias{};
+  for (std::size_t i = 0; i != 8; ++i) xs[3 * i] = float(i) / 8, ts[2 * i + i % 2] = 1;
+  const float loss = kernel(ws, x = xs, t = ts, W = w, b = bias);  // bind by name
+  std::span<const float, 6> dW = ws.gradient(W);
+  // [run]
+  check(std::isfinite(loss) && loss > 0, "loss");
+  check(std::fabs(dW[0]) > 0, "gradient");
+  std::printf("loss %.6f, dL/dW[0] %.6f\n", loss, dW[0]);
+
+  // [model]
+  using net = nn::sequential<3, nn::dense<16, nn::relu>, nn::dense<2>>;
+  using model_t = nn::model<net, nn::softmax_cross_entropy, float, 8>;
+  auto model = std::make_unique<model_t>();  // owns parameters and workspaces: large, so on the heap
+  model->initialize(/*seed=*/42);            // He for relu layers, Xavier otherwise, biases zero
+  auto adam = model->make_optimizer(nn::adam{.learning_rate = 1e-2});
+  for (int step = 0; step != 100; ++step) model->train_step(adam, xs, ts);
+  std::span<const float, 16> logits = model->predict(xs);
+  // [model]
+  check(std::isfinite(logits[0]), "predict");
+
+  // [parameters]
+  std::span<float, 3 * 16> W1 = model->parameter<0>();  // by position, or by expression:
+  model->for_each_parameter([](auto p, auto values) { std::printf("%s: %zu values\n", p.name.data, values.size()); });
+  // [parameters]
+  check(W1.size() == 48, "parameter view");
+
+  // [weights]
+  const auto file = std::filesystem::temp_directory_path() / "ctgrad-guide-weights.bin";
+  nn::save_weights(*model, file);  // temporary file + rename: never a half-written file
+  auto copy = std::make_unique<model_t>();
+  try {
+    nn::load_weights(*copy, file);  // checks magic, version, names, shapes, checksum, finiteness
+  } catch (const nn::weights_error& e) {
+    std::printf("cannot load: %s\n", e.what());  // and *copy is unchanged
+  }
+  // [weights]
+  check(std::equal(model->storage().begin(), model->storage().end(), copy->storage().begin()), "weights round trip");
+  std::filesystem::remove(file);
+  return failures == 0 ? 0 : 1;
+}
