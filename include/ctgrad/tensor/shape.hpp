@@ -95,7 +95,8 @@ template <class From, class To>
     return [&]<std::size_t... D>(std::index_sequence<D...>) {
       return ((From::dims[D] != 1 ? ((i / To::strides[D + offset]) % To::dims[D + offset]) * From::strides[D] : 0) +
               ... + std::size_t{0});
-    }(std::make_index_sequence<From::rank>{});
+    }
+    (std::make_index_sequence<From::rank>{});
   }
 }
 
