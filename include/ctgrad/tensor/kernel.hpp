@@ -453,13 +453,23 @@ struct plan {
   using program = mp::mp_transform<instruction_t, mp::mp_copy_if<Nodes, slotted>>;
 };
 
+/// Between two instructions: each loop reads its operands from memory.
+/// Without it clang 14 forwards values across loops and then declines to
+/// vectorise them ("value ... used outside the loop"); the workspace lives
+/// in memory anyway.
+CTGRAD_DETAIL_TK_INLINE void boundary() noexcept {
+#if defined(__GNUC__)
+  asm volatile("" ::: "memory");
+#endif
+}
+
 template <class... Instructions>
 struct program_runner {
   /// The program with matrix products in vectors of Bytes.
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run_with(context<T> c) noexcept {
     // Braced-list expansion: no fold-expression nesting limit.
-    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), 0)...};
+    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), boundary(), 0)...};
   }
 #if CTGRAD_DETAIL_DISPATCH_AVX2
   /// The same program compiled for AVX2 (without FMA, so every result is
