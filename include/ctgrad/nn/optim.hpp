@@ -41,7 +41,7 @@ class optimizer<sgd, T, N> {
   /// gradients g.  n is a template argument: a loop of known length
   /// vectorises at -O2 without a scalar epilogue.
   template <std::size_t n>
-  void update(T* __restrict p, const T* __restrict g, std::size_t) noexcept {
+  [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t) noexcept {
     const T lr = static_cast<T>(c_.learning_rate), wd = static_cast<T>(c_.weight_decay);
     if (wd == T(0))
       for (std::size_t i = 0; i != n; ++i) p[i] -= lr * g[i];
@@ -60,7 +60,7 @@ class optimizer<momentum, T, N> {
   explicit optimizer(momentum config) noexcept : c_(config) {}
   void begin_step() noexcept {}
   template <std::size_t n>
-  void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
+  [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
     const T lr = static_cast<T>(c_.learning_rate), beta = static_cast<T>(c_.beta), wd = static_cast<T>(c_.weight_decay);
     T* __restrict v = velocity_.data() + offset;
     for (std::size_t i = 0; i != n; ++i) {
@@ -86,7 +86,7 @@ class optimizer<adam, T, N> {
     correction2_ = 1 - std::pow(c_.beta2, static_cast<double>(t_));
   }
   template <std::size_t n>
-  void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
+  [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
     const T b1 = static_cast<T>(c_.beta1), b2 = static_cast<T>(c_.beta2), eps = static_cast<T>(c_.epsilon);
     const T step = static_cast<T>(c_.learning_rate / correction1_);
     const T inv_sqrt_c2 = static_cast<T>(1 / std::sqrt(correction2_));
