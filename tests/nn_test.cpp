@@ -126,3 +126,32 @@ BOOST_AUTO_TEST_CASE(xor_trains) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
+  // train_step with nn::sgd folds the update into the kernel; it must give
+  // exactly the parameters of loss_and_gradient followed by the update.
+  using net = nn::sequential<5, nn::dense<8, nn::tanh>, nn::dense<8, nn::relu>, nn::dense<3>>;
+  using model_t = nn::model<net, nn::softmax_cross_entropy, float, 4>;
+  static_assert(model_t::training_kernel::sgd_fused[0] && model_t::training_kernel::sgd_fused[2] &&
+                model_t::training_kernel::sgd_fused[4]);  // every weight matrix
+  auto fused = std::make_unique<model_t>(), plain = std::make_unique<model_t>();
+  fused->initialize(21);
+  plain->initialize(21);
+  std::array<float, 20> x{};
+  std::array<float, 12> t{};
+  for (std::size_t i = 0; i != x.size(); ++i) x[i] = 0.1f * float(i % 7) - 0.3f;
+  for (std::size_t r = 0; r != 4; ++r) t[r * 3 + r % 3] = 1;
+  const nn::sgd config{.learning_rate = 0.1, .weight_decay = 0.01};
+  auto opt = fused->make_optimizer(config);
+  nn::optimizer<nn::sgd, float, model_t::storage_size> manual(config);
+  for (int step = 0; step != 5; ++step) {
+    const float a = fused->train_step(opt, x, t);
+    const float b = plain->loss_and_gradient(x, t);
+    BOOST_TEST(a == b);
+    plain->for_each_parameter([&](auto p, std::span<float> values) {
+      const auto g = plain->gradient(p);
+      for (std::size_t i = 0; i != values.size(); ++i) values[i] = manual.beta() * values[i] + manual.alpha() * g[i];
+    });
+  }
+  BOOST_TEST(std::equal(fused->storage().begin(), fused->storage().end(), plain->storage().begin()));
+}

@@ -49,17 +49,44 @@ CTGRAD_DETAIL_GEMM_INLINE void store(T* p, const V& v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
+/// How results are written: stored (C = A x B), or folded into an existing
+/// array (C = beta * C + alpha * (A x B): an SGD step applied as the
+/// gradient is produced, without storing the gradient).
+struct store_result {
+  template <class T, class V>
+  CTGRAD_DETAIL_GEMM_INLINE void vec(T* p, const V& v) const noexcept {
+    store(p, v);
+  }
+  template <class T>
+  CTGRAD_DETAIL_GEMM_INLINE void scalar(T* p, T v) const noexcept {
+    *p = v;
+  }
+};
+template <class T>
+struct scale_and_add {
+  T alpha, beta;
+  template <class V>
+  CTGRAD_DETAIL_GEMM_INLINE void vec(T* p, const V& v) const noexcept {
+    V old;
+    load(old, p);
+    old = (V{} + beta) * old + (V{} + alpha) * v;
+    store(p, old);
+  }
+  CTGRAD_DETAIL_GEMM_INLINE void scalar(T* p, T v) const noexcept { *p = beta * *p + alpha * v; }
+};
+
 /// One R x (V vectors) tile of C at (i0, j0).  The loops over the tile are
 /// written as pack expansions: with constant indices the accumulators live
 /// in registers (GCC -O2 does not unroll small loops, and an array indexed
 /// in a loop stays in memory).
-template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A>
-CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a, std::size_t i0,
+template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A, class E>
+CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i0,
                                     std::size_t j0) noexcept {
   using v = typename vec<T, Bytes>::type;
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   [&]<std::size_t... RQ, std::size_t... Q, std::size_t... Rr>(std::index_sequence<RQ...>, std::index_sequence<Q...>,
-                                                              std::index_sequence<Rr...>) {
+                                                              std::index_sequence<Rr...>)
+      __attribute__((always_inline)) {  // never out of line: it would lose the caller's AVX2 target
     v acc[R * V] = {};
     for (std::size_t k = 0; k != K; ++k) {
       const T* bk = b + k * N + j0;
@@ -68,27 +95,30 @@ CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a,
       const v broadcast[R] = {(v{} + a(i0 + Rr, k))...};
       ((acc[RQ] += broadcast[RQ / V] * row[RQ % V]), ...);
     }
-    (store(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, acc[RQ]), ...);
+    // Results leave through copies: taking the accumulators' address would
+    // keep them in memory (clang 14).
+    v result[R * V] = {acc[RQ]...};
+    (e.vec(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, result[RQ]), ...);
   }
   (std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{});
 }
 
 /// Columns [J0, N) that do not fill a vector: plain sums.
-template <std::size_t K, std::size_t N, std::size_t J0, class T, class A>
-CTGRAD_DETAIL_GEMM_INLINE void tail_columns(T* __restrict c, const T* __restrict b, A a, std::size_t i) noexcept {
+template <std::size_t K, std::size_t N, std::size_t J0, class T, class A, class E>
+CTGRAD_DETAIL_GEMM_INLINE void tail_columns(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i) noexcept {
   for (std::size_t j = J0; j != N; ++j) {
     T s = T(0);
     for (std::size_t k = 0; k != K; ++k) s += a(i, k) * b[k * N + j];
-    c[i * N + j] = s;
+    e.scalar(c + i * N + j, s);
   }
 }
 
 /// C = A x B with vectors of Bytes (the kernel's dispatch picks 16 or 32).
-template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T, class A>
-CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, A a) noexcept {
+template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T, class A, class E = store_result>
+CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, A a, E e = {}) noexcept {
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   if constexpr (L == 1) {
-    for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, 0>(c, b, a, i);
+    for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, 0>(c, b, a, e, i);
   } else {
     constexpr std::size_t vectors = N / L;  // full vectors per row of C
     constexpr std::size_t R = M >= 2 && vectors >= 3 ? 2 : 1;
@@ -96,15 +126,15 @@ CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, 
     constexpr std::size_t J = vectors / V * V * L;  // columns covered by whole tiles
     constexpr std::size_t I = M / R * R;
     for (std::size_t j0 = 0; j0 != J; j0 += V * L) {
-      for (std::size_t i0 = 0; i0 != I; i0 += R) tile<Bytes, R, V, K, N>(c, b, a, i0, j0);
-      for (std::size_t i0 = I; i0 != M; ++i0) tile<Bytes, 1, V, K, N>(c, b, a, i0, j0);
+      for (std::size_t i0 = 0; i0 != I; i0 += R) tile<Bytes, R, V, K, N>(c, b, a, e, i0, j0);
+      for (std::size_t i0 = I; i0 != M; ++i0) tile<Bytes, 1, V, K, N>(c, b, a, e, i0, j0);
     }
     if constexpr (J != vectors * L) {  // leftover whole vectors: one-vector tiles
       for (std::size_t j0 = J; j0 != vectors * L; j0 += L)
-        for (std::size_t i0 = 0; i0 != M; ++i0) tile<Bytes, 1, 1, K, N>(c, b, a, i0, j0);
+        for (std::size_t i0 = 0; i0 != M; ++i0) tile<Bytes, 1, 1, K, N>(c, b, a, e, i0, j0);
     }
     if constexpr (vectors * L != N)
-      for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, vectors * L>(c, b, a, i);
+      for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, vectors * L>(c, b, a, e, i);
   }
 }
 
@@ -120,7 +150,7 @@ CTGRAD_DETAIL_GEMM_INLINE T dot(const T* __restrict a, const T* __restrict b) no
     if constexpr (vec<T, Bytes>::lanes > 1 && 8 % vec<T, Bytes>::lanes == 0) {
       using v = typename vec<T, Bytes>::type;
       constexpr std::size_t L = vec<T, Bytes>::lanes, n = 8 / L;
-      [&]<std::size_t... Q>(std::index_sequence<Q...>) {
+      [&]<std::size_t... Q>(std::index_sequence<Q...>) __attribute__((always_inline)) {
         v acc[n] = {};
         for (std::size_t k = 0; k != body; k += 8) {
           v x[n], y[n];

@@ -304,10 +304,31 @@ class model {
   }
 
   /// loss_and_gradient, then one optimizer update of every parameter.
-  /// Returns the loss before the update.
+  /// Returns the loss before the update.  With nn::sgd the update is fused
+  /// into the kernel (no gradient is stored; call loss_and_gradient to
+  /// inspect gradients).
   template <class Config>
   T train_step(optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
                std::span<const T, Batch * outputs> t) noexcept {
+    if constexpr (std::is_same_v<Config, sgd>) {
+      // SGD is fused into the kernel: each gradient is folded into its
+      // parameter as it is produced (gradient(p) is not kept for those).
+      const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
+        const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_of<P>])...};
+        return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
+                                           (P{} = std::as_const(*this).parameter(P{}))...);
+      }(parameter_list{});
+      [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual
+        ((training_kernel::sgd_fused[I]
+              ? void()
+              : opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
+                    storage_.data() + offsets_[I],
+                    train_ws_.gradient(ctgrad::detail::mp::mp_at_c<parameter_list, I>{}).data(), offsets_[I])),
+         ...);
+      }
+      (std::make_index_sequence<parameter_tensors>{});
+      return loss;
+    }
     const T loss = loss_and_gradient(x, t);
     opt.begin_step();
 #if CTGRAD_DETAIL_DISPATCH_AVX2

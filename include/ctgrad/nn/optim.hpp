@@ -10,7 +10,9 @@
 
 namespace ctgrad::nn {
 
-/// p -= lr * (g + weight_decay * p)
+/// p -= lr * (g + weight_decay * p), computed as p = beta * p + alpha * g
+/// with alpha = -lr, beta = 1 - lr * weight_decay (the form a model fuses
+/// into its kernel: the same numbers either way).
 struct sgd {
   double learning_rate = 0.01;
   double weight_decay = 0;
@@ -42,12 +44,11 @@ class optimizer<sgd, T, N> {
   /// vectorises at -O2 without a scalar epilogue.
   template <std::size_t n>
   [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t) noexcept {
-    const T lr = static_cast<T>(c_.learning_rate), wd = static_cast<T>(c_.weight_decay);
-    if (wd == T(0))
-      for (std::size_t i = 0; i != n; ++i) p[i] -= lr * g[i];
-    else
-      for (std::size_t i = 0; i != n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+    const T a = alpha(), b = beta();
+    for (std::size_t i = 0; i != n; ++i) p[i] = b * p[i] + a * g[i];
   }
+  T alpha() const noexcept { return static_cast<T>(-c_.learning_rate); }
+  T beta() const noexcept { return static_cast<T>(1 - c_.learning_rate * c_.weight_decay); }
   const sgd& config() const noexcept { return c_; }
 
  private:

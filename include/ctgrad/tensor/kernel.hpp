@@ -75,6 +75,10 @@ template <class T>
 struct context {
   T* ws;
   const T* const* leaves;
+  // For a training step with SGD fused into the kernel: parameter k is
+  // updated in place, p = beta * p + alpha * gradient.
+  T* const* updates = nullptr;
+  T alpha = T(0), beta = T(1);
 };
 
 #define CTGRAD_DETAIL_TK_INLINE [[gnu::always_inline]] inline
@@ -265,24 +269,24 @@ struct element_of {
 /// out [M,N] = A [M,K] x B [K,N].
 template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
 struct i_matmul {
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  template <std::size_t Bytes, class T, class E = gemm::store_result>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E e = {}) noexcept {
     if constexpr (rd<RB>::contiguous) {
       // Register-blocked: see detail/gemm.hpp.  (A transposed right operand
       // has been packed into a slot by the plan, so it lands here too.)
-      gemm::multiply<Bytes, M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c});
+      gemm::multiply<Bytes, M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c}, e);
     } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
       // B = Y^T with Y [N,K] stored: dot products of rows.
       const T* a = rd<RA>::ptr(c);
       const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
       for (std::size_t i = 0; i != M; ++i)
-        for (std::size_t j = 0; j != N; ++j) out[i * N + j] = gemm::dot<Bytes, K>(a + i * K, y + j * K);
+        for (std::size_t j = 0; j != N; ++j) e.scalar(out + i * N + j, gemm::dot<Bytes, K>(a + i * K, y + j * K));
     } else {
       for (std::size_t i = 0; i != M; ++i)
         for (std::size_t j = 0; j != N; ++j) {
           T s = T(0);
           for (std::size_t k = 0; k != K; ++k) s += at2<RA, K>(c, i, k) * at2<RB, N>(c, k, j);
-          out[i * N + j] = s;
+          e.scalar(out + i * N + j, s);
         }
     }
   }
@@ -296,6 +300,77 @@ struct i_matmul {
     loop<Bytes>(c.ws + Offset, c);
   }
 };
+
+// ---------------------------------------------------------------------------
+// Fused SGD: the instruction that produces the gradient of parameter Target
+// folds it into the parameter (p = beta * p + alpha * g) instead of storing
+// it.  The plan uses these only where no later instruction reads the
+// parameter, and where nothing else reads the gradient.
+
+template <class Inner, std::size_t Target>
+struct i_update;
+template <std::size_t Offset, std::size_t Size, class R, std::size_t Target>
+struct i_update<i_map<Offset, Size, R>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.updates[Target], c);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, context<T> c) noexcept {
+    const T alpha = c.alpha, beta = c.beta;
+    for (std::size_t i = 0; i != Size; ++i) p[i] = beta * p[i] + alpha * rd<R>::at(c, i);
+  }
+};
+template <std::size_t Offset, class To, class From, class R, std::size_t Target>
+struct i_update<i_reduce<Offset, To, From, R>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    i_reduce<Offset, To, From, R>::template run<Bytes>(c);  // the sum, in its slot
+    loop(c.updates[Target], c.ws + Offset, c.alpha, c.beta);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, const T* __restrict g, T alpha, T beta) noexcept {
+    for (std::size_t i = 0; i != To::size; ++i) p[i] = beta * p[i] + alpha * g[i];
+  }
+};
+template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB, std::size_t Target>
+struct i_update<i_matmul<Offset, M, K, N, RA, RB>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    i_matmul<Offset, M, K, N, RA, RB>::template loop<Bytes>(c.updates[Target], c,
+                                                            gemm::scale_and_add<T>{c.alpha, c.beta});
+  }
+};
+template <class Inner, std::size_t Target>
+inline constexpr bool can_update = requires {
+  sizeof(i_update<Inner, Target>);
+};
+
+// Which instructions read leaf L (to know when a parameter may be updated).
+template <class R, std::size_t L>
+struct ref_reads : std::false_type {};
+template <std::size_t L>
+struct ref_reads<r_leaf<L>, L> : std::true_type {};
+template <class F, class... R, std::size_t L>
+struct ref_reads<r_ew<F, R...>, L> : std::bool_constant<(ref_reads<R, L>::value || ...)> {};
+template <class R, class From, class To, std::size_t L>
+struct ref_reads<r_bcast<R, From, To>, L> : ref_reads<R, L> {};
+template <class R, std::size_t Rows, std::size_t Cols, std::size_t L>
+struct ref_reads<r_transpose<R, Rows, Cols>, L> : ref_reads<R, L> {};
+
+template <class I, std::size_t L>
+struct instruction_reads : std::true_type {};  // unknown: assume it does
+template <std::size_t O, std::size_t S, class R, std::size_t L>
+struct instruction_reads<i_map<O, S, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, class To, class From, class R, std::size_t L>
+struct instruction_reads<i_reduce<O, To, From, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t Rows, std::size_t Cols, class R, std::size_t L>
+struct instruction_reads<i_transpose<O, Rows, Cols, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t Rows, std::size_t Cols, class R, std::size_t L>
+struct instruction_reads<i_logsumexp<O, Rows, Cols, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t M, std::size_t K, std::size_t N, class RA, class RB, std::size_t L>
+struct instruction_reads<i_matmul<O, M, K, N, RA, RB>, L>
+    : std::bool_constant<ref_reads<RA, L>::value || ref_reads<RB, L>::value> {};
 
 // ---------------------------------------------------------------------------
 // The plan.
@@ -450,7 +525,45 @@ struct plan {
   using slotted = std::bool_constant<has_slot<X>()>;
   template <class X>
   using instruction_t = typename instruction<X>::type;
-  using program = mp::mp_transform<instruction_t, mp::mp_copy_if<Nodes, slotted>>;
+  using slotted_nodes = mp::mp_copy_if<Nodes, slotted>;
+  using program = mp::mp_transform<instruction_t, slotted_nodes>;
+
+  /// Whether the gradient G of parameter P (update target k) can be folded
+  /// into P by the instruction producing it: that instruction kind allows
+  /// it, nothing reads G, and neither it nor any later instruction reads P.
+  template <class G, class P, std::size_t Target>
+  static constexpr bool fusable() {
+    constexpr std::size_t at = mp::mp_find<slotted_nodes, G>::value;
+    constexpr std::size_t leaf = mp::mp_find<leaves, P>::value;
+    if constexpr (at == mp::mp_size<slotted_nodes>::value || leaf == mp::mp_size<leaves>::value) {
+      return false;
+    } else {
+      using I = mp::mp_at_c<program, at>;
+      if (!can_update<I, Target> || tables::user_count(mp::mp_find<Nodes, G>::value) != 0) return false;
+      if (mp::mp_count<Outputs, G>::value != 1) return false;  // another output is the same node
+      return ![]<class... Later>(mp::mp_list<Later...>) {
+        return (instruction_reads<Later, leaf>::value || ...);
+      }(mp::mp_drop_c<program, at>{});
+    }
+  }
+
+  /// The program of a training step with SGD fused: Gradients[k] of
+  /// Params[k] folded into parameter k where fusable.
+  template <class Gradients, class Params>
+  struct fused {
+    static constexpr std::size_t n = mp::mp_size<Params>::value;
+    static constexpr auto flags = []<std::size_t... K>(std::index_sequence<K...>) {
+      return std::array<bool, n>{fusable<mp::mp_at_c<Gradients, K>, mp::mp_at_c<Params, K>, K>()...};
+    }
+    (std::make_index_sequence<n>{});
+    template <class X, std::size_t K = mp::mp_find<Gradients, X>::value, bool Fuse = (K < n && flags[K])>
+    struct pick : std::type_identity<instruction_t<X>> {};
+    template <class X, std::size_t K>
+    struct pick<X, K, true> : std::type_identity<i_update<instruction_t<X>, K>> {};
+    template <class X>
+    using pick_t = typename pick<X>::type;
+    using program = mp::mp_transform<pick_t, slotted_nodes>;
+  };
 };
 
 /// Between two instructions: each loop reads its operands from memory.
@@ -547,6 +660,34 @@ class tensor_kernel {
   /// tensor, a span over its value); gradients are in `ws`.
   template <class T, class... Bindings>
   auto operator()(basic_workspace<tensor_kernel, T>& ws, const Bindings&... bindings) const noexcept {
+    return run_program<program>(ws, detail::tk::context<T>{}, bindings...);
+  }
+
+  using fused_sgd = typename plan::template fused<gradient_types, parameters>;
+  /// For each parameter (in wrt order): whether train_sgd folds its update
+  /// into the instruction producing its gradient (else its gradient is in
+  /// the workspace as usual, and the caller updates it).
+  static constexpr std::array<bool, sizeof...(Params)> sgd_fused = fused_sgd::flags;
+
+  /// A training step with SGD fused into the pass: for each parameter k
+  /// with sgd_fused[k], p = beta * p + alpha * dL/dp is applied to
+  /// targets[k] (the memory the parameter's binding points to) as the
+  /// gradient is produced, and the gradient is not stored.  Returns the loss.
+  template <class T, class... Bindings>
+  T train_sgd(basic_workspace<tensor_kernel, T>& ws, T alpha, T beta, const std::array<T*, sizeof...(Params)>& targets,
+              const Bindings&... bindings) const noexcept {
+    detail::tk::context<T> c{};
+    c.updates = targets.data();
+    c.alpha = alpha;
+    c.beta = beta;
+    return run_program<detail::mp::mp_apply<detail::tk::program_runner, typename fused_sgd::program>>(ws, c,
+                                                                                                      bindings...);
+  }
+
+ private:
+  template <class Program, class T, class... Bindings>
+  auto run_program(basic_workspace<tensor_kernel, T>& ws, detail::tk::context<T> c,
+                   const Bindings&... bindings) const noexcept {
     using leaves = typename plan::leaves;
     constexpr std::size_t n_leaves = detail::mp::mp_size<leaves>::value;
     static_assert(detail::all_of<std::is_same<Bindings, tensor_binding<Bindings::name, T>>::value...>,
@@ -567,7 +708,9 @@ class tensor_kernel {
                     n_leaves)
         (void)error::bound_tensor_does_not_occur<decltype(detail::spelled_tensor<binding::name>())>{};
     });
-    program::run(detail::tk::context<T>{ws.data(), leaf_pointers});
+    c.ws = ws.data();
+    c.leaves = leaf_pointers;
+    Program::run(c);
     if constexpr (shape_of<Loss>::rank == 0)
       return ws.data()[plan::template offset_of<Loss>];
     else

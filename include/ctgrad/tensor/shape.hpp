@@ -92,7 +92,7 @@ template <class From, class To>
     return i % From::size;
   } else {
     constexpr std::size_t offset = To::rank - From::rank;
-    return [&]<std::size_t... D>(std::index_sequence<D...>) {
+    return [&]<std::size_t... D>(std::index_sequence<D...>) __attribute__((always_inline)) {
       return ((From::dims[D] != 1 ? ((i / To::strides[D + offset]) % To::dims[D + offset]) * From::strides[D] : 0) +
               ... + std::size_t{0});
     }
