@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string_view>
+#include <utility>
 
 namespace ctgrad {
 
@@ -51,5 +52,15 @@ struct static_string {
   }
   friend std::ostream& operator<<(std::ostream& os, const static_string& s) { return os << s.view(); }
 };
+
+namespace detail {
+/// Name spelled out as characters in a type, As<'w', '5'>: diagnostics name
+/// variables and tensors this way, which every compiler prints readably.
+template <fixed_string Name, template <char...> class As>
+constexpr auto spelled() noexcept {
+  return []<std::size_t... I>(std::index_sequence<I...>) { return As<Name.data[I]...>{}; }
+  (std::make_index_sequence<Name.size()>{});
+}
+}  // namespace detail
 
 }  // namespace ctgrad

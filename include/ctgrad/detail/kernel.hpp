@@ -60,8 +60,7 @@ namespace detail {
 
 template <fixed_string Name>
 constexpr auto spelled_out() noexcept {
-  return []<std::size_t... I>(std::index_sequence<I...>) { return error::variable<Name.data[I]...>{}; }
-  (std::make_index_sequence<Name.size()>{});
+  return spelled<Name, error::variable>();
 }
 
 template <fixed_string Name, class T>

@@ -79,8 +79,6 @@ struct vjp<tnodes::logsumexp<A>, 0, G> : std::type_identity<decltype(softmax(A{}
 // (an N^2 set of class templates over these deep types costs seconds).
 
 template <class Nodes, class U>
-struct operand_indices;
-template <class Nodes, class U>
 struct operand_indices {
   template <class... Ops>
   static constexpr std::array<std::size_t, sizeof...(Ops)> of(mp::mp_list<Ops...>) {

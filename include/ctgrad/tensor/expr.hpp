@@ -57,8 +57,7 @@ struct tensor {};
 namespace detail {
 template <fixed_string Name>
 constexpr auto spelled_tensor() noexcept {
-  return []<std::size_t... I>(std::index_sequence<I...>) { return error::tensor<Name.data[I]...>{}; }
-  (std::make_index_sequence<Name.size()>{});
+  return spelled<Name, error::tensor>();
 }
 
 /// What parameters and inputs share: a name, a shape, and `x = values`.

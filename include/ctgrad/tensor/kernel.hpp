@@ -769,21 +769,12 @@ constexpr int report_wrt() noexcept {
 }
 }  // namespace detail::tk
 
-namespace error {
-template <class Loss>
-struct compile_loss_not_scalar {
-  static_assert(detail::always_false<Loss>,
-                "ctgrad::compile(loss, wrt(...)): the loss must be a scalar (shape<>); reduce it with sum(), mean() "
-                "or a ctgrad::loss function");
-};
-}  // namespace error
-
 /// Compile the forward and backward pass of a scalar loss with respect to
 /// the given parameters (and/or inputs).
 template <Tensor Loss, Tensor... Params>
 constexpr auto compile(Loss, wrt_t<Params...>) noexcept {
   if constexpr (shape_of<Loss>::rank != 0) {
-    (void)error::compile_loss_not_scalar<Loss>{};
+    (void)error::not_a_scalar_loss<Loss>{};
     return tensor_kernel<detail::shape_error_result>{};
   } else if constexpr (!detail::all_of<detail::tk::differentiable_by<Loss, Params>...>) {
     (void)std::array<int, sizeof...(Params)>{detail::tk::report_wrt<Loss, Params>()...};
