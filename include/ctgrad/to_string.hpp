@@ -257,24 +257,40 @@ constexpr void print_node(Sink& sink) noexcept {
   }
 }
 
-template <class Style, class E>
-consteval auto print_to_string() noexcept {
+/// Runs Printer::run(sink) twice in a constant expression: once to
+/// measure, once to write into a static_string of exactly that length.
+template <class Printer>
+consteval auto render() noexcept {
   constexpr std::size_t n = [] {
     length_sink s;
-    print<Style, E>(s, 0);
+    Printer::run(s);
     return s.size;
   }();
   buffer_sink<n> b;
-  print<Style, E>(b, 0);
+  Printer::run(b);
   return b.out;
+}
+
+template <class Style, class E>
+struct expression_printer {
+  template <class Sink>
+  static constexpr void run(Sink& sink) noexcept {
+    print<Style, E>(sink, 0);
+  }
+};
+
+template <class Style, class E>
+consteval auto print_to_string() noexcept {
+  return render<expression_printer<Style, E>>();
 }
 
 }  // namespace detail
 
 /// A name for a subexpression, used by the printers: wherever the labelled
 /// expression occurs, its name is printed instead.  Make one with
-/// `label<"out_h1">(sigmoid(w1*i1 + w2*i2 + b1))`.
-template <fixed_string Name, Expression E>
+/// `label<"out_h1">(sigmoid(w1*i1 + w2*i2 + b1))`.  (Tensor expressions
+/// are labelled the same way, see tensor/print.hpp.)
+template <fixed_string Name, class E>
 struct expression_label {
   using expression = E;
   static constexpr auto name = Name;

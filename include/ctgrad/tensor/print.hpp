@@ -14,14 +14,9 @@
 
 namespace ctgrad {
 
-template <fixed_string Name, Tensor E>
-struct tensor_label {
-  using expression = E;
-  static constexpr auto name = Name;
-};
 /// A name for a tensor subexpression, used by `to_string`.
 template <fixed_string Name, Tensor E>
-constexpr tensor_label<Name, E> label(E) noexcept {
+constexpr expression_label<Name, E> label(E) noexcept {
   return {};
 }
 
@@ -165,16 +160,10 @@ constexpr void tprint_node(Sink& sink, int min_precedence) noexcept {
   }
 }
 
-template <class Expr>
-struct tensor_labelled_as {
-  template <class Label>
-  using fn = std::is_same<typename Label::expression, Expr>;
-};
-
 template <class Labels, class T, class Sink>
 constexpr void tprint(Sink& sink, int min_precedence) noexcept {
   using labels = typename Labels::list;
-  constexpr std::size_t label = mp::mp_find_if_q<labels, tensor_labelled_as<T>>::value;
+  constexpr std::size_t label = mp::mp_find_if_q<labels, labelled_as<T>>::value;
   if constexpr (label != mp::mp_size<labels>::value) {
     sink.put(mp::mp_at_c<labels, label>::name.view());
   } else if (tensor_precedence<T>::value < min_precedence) {
@@ -187,29 +176,20 @@ constexpr void tprint(Sink& sink, int min_precedence) noexcept {
 }
 
 template <class Labels, class E>
-consteval auto tensor_to_string() noexcept {
-  constexpr std::size_t n = [] {
-    length_sink s;
-    tprint<Labels, E>(s, 0);
-    return s.size;
-  }();
-  buffer_sink<n> b;
-  tprint<Labels, E>(b, 0);
-  return b.out;
-}
-
-template <class T>
-inline constexpr bool is_tensor_label = false;
-template <fixed_string N, class E>
-inline constexpr bool is_tensor_label<tensor_label<N, E>> = true;
+struct tensor_printer {
+  template <class Sink>
+  static constexpr void run(Sink& sink) noexcept {
+    tprint<Labels, E>(sink, 0);
+  }
+};
 
 }  // namespace detail
 
 /// A tensor expression as maths (constexpr: usable in static_assert).
 /// Labels name subexpressions: `to_string(grad(L, W1), label<"z1">(z1))`.
 template <Tensor E, class... Labels>
-requires(detail::is_tensor_label<Labels>&&...) constexpr auto to_string(E, Labels...) noexcept {
-  return detail::tensor_to_string<detail::tensor_labels<Labels...>, E>();
+requires(detail::is_label<Labels>&&...) constexpr auto to_string(E, Labels...) noexcept {
+  return detail::render<detail::tensor_printer<detail::tensor_labels<Labels...>, E>>();
 }
 
 }  // namespace ctgrad
