@@ -92,26 +92,45 @@ template <int N, class T>
   return horner_steps<N - 1, 1>(T(1), r);
 }
 
+/// v rounded to an integer (|v| < 2^22 for float, 2^51 for double),
+/// without a rounding instruction SSE2 lacks: add and subtract 1.5 * 2^p.
+template <class T>
+[[gnu::always_inline]] inline T round_to_integer(T v) noexcept {
+  return (v + traits<T>::round_magic) - traits<T>::round_magic;
+}
+/// The integer-valued k as an integer of T's width (bits of k + magic).
+template <class T>
+[[gnu::always_inline]] inline typename traits<T>::bits integer_of(T k) noexcept {
+  using U = typename traits<T>::bits;
+  return std::bit_cast<U>(k + traits<T>::round_magic) - std::bit_cast<U>(traits<T>::round_magic);
+}
+
+/// x = k*ln2 + r with k an integer and |r| <= ln2/2 (Cody-Waite: ln2 in two
+/// parts, so r is exact enough for a 1-ulp result).
+template <class T>
+struct ln2_reduction {
+  T k, r;
+};
+template <class T>
+[[gnu::always_inline]] inline ln2_reduction<T> reduce_by_ln2(T x) noexcept {
+  using tr = traits<T>;
+  const T k = round_to_integer(x * tr::log2e);
+  return {k, (x - k * tr::ln2_hi) - k * tr::ln2_lo};
+}
+
 template <class T>
 [[gnu::always_inline]] inline T exp(T x) noexcept {
   using tr = traits<T>;
-  using U = typename tr::bits;
-  // x = k*ln2 + r, |r| <= ln2/2.  Clamp first so k stays representable;
-  // the selects at the end restore overflow and underflow.
+  // Clamp first so k stays representable; the selects at the end restore
+  // overflow and underflow.
   const T xc = select(x < tr::min_arg, tr::min_arg, select(x > tr::max_arg, tr::max_arg, x));
-  const T shifted = xc * tr::log2e + tr::round_magic;  // rounds to an integer
-  const T k = shifted - tr::round_magic;
-  const T r = (xc - k * tr::ln2_hi) - k * tr::ln2_lo;
+  const auto [k, r] = reduce_by_ln2(xc);
   const T p = taylor_exp<tr::exp_terms>(r);
   // 2^k as two factors 2^k1 * 2^k2, so that k down to the subnormal range
   // works; the halving is done in floating point (SSE2 has no 64-bit
   // arithmetic shift, which would stop the vectoriser for double).
-  const T k1 = (k * T(0.5) + tr::round_magic) - tr::round_magic;
-  const T k2 = k - k1;
-  const U magic_bits = std::bit_cast<U>(tr::round_magic);
-  const U i1 = std::bit_cast<U>(k1 + tr::round_magic) - magic_bits;
-  const U i2 = std::bit_cast<U>(k2 + tr::round_magic) - magic_bits;
-  const T y = p * pow2<T>(i1) * pow2<T>(i2);
+  const T k1 = round_to_integer(k * T(0.5));
+  const T y = p * pow2<T>(integer_of(k1)) * pow2<T>(integer_of(k - k1));
   return select(x > tr::max_arg, std::numeric_limits<T>::infinity(), select(x < tr::min_arg, T(0), y));
 }
 
@@ -120,14 +139,9 @@ template <class T>
 /// e^r - 1 = r(1 + r/2(1 + r/3(...))) and 2^k - 1 exact for small k.
 template <class T>
 [[gnu::always_inline]] inline T expm1_negative(T y) noexcept {
-  using tr = traits<T>;
-  using U = typename tr::bits;
-  const T yc = select(y < T(-40), T(-40), y);
-  const T shifted = yc * tr::log2e + tr::round_magic;
-  const T k = shifted - tr::round_magic;
-  const T r = (yc - k * tr::ln2_hi) - k * tr::ln2_lo;
-  const T em = r * horner_steps<tr::expm1_terms, 2>(T(1), r);
-  const T scale = pow2<T>(std::bit_cast<U>(shifted) - std::bit_cast<U>(tr::round_magic));
+  const auto [k, r] = reduce_by_ln2(select(y < T(-40), T(-40), y));
+  const T em = r * horner_steps<traits<T>::expm1_terms, 2>(T(1), r);
+  const T scale = pow2<T>(integer_of(k));
   return scale * em + (scale - T(1));
 }
 
