@@ -1,0 +1,23 @@
+// The ctgrad side of a training benchmark: one iteration = model.train_step
+// (forward + every gradient + SGD update) on a fixed deterministic batch.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <ctgrad/nn.hpp>
+#include <memory>
+
+#include "mlp_data.hpp"
+
+template <class Model>
+void train_benchmark(benchmark::State& state) {
+  auto model = std::make_unique<Model>();  // large: parameters and workspaces
+  model->initialize(1);
+  auto opt = model->make_optimizer(ctgrad::nn::sgd{.learning_rate = 0.01});
+  const auto data = std::make_unique<mlp_batch<Model::batch, Model::inputs, Model::outputs>>();
+  for (auto _ : state) {
+    float loss = model->train_step(opt, data->x, data->t);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+}
