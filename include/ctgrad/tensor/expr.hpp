@@ -170,13 +170,6 @@ template <class T>
 concept is_tensor_leaf = is_leaf_s<T>::value;
 
 template <class T>
-struct is_param_s : std::false_type {};
-template <fixed_string N, class S>
-struct is_param_s<param<N, S>> : std::true_type {};
-template <class T>
-concept is_tensor_param = is_param_s<T>::value;
-
-template <class T>
 struct is_fill_s : std::false_type {};
 template <class C, class S>
 struct is_fill_s<tnodes::fill<C, S>> : std::true_type {};
@@ -192,8 +185,6 @@ concept is_ew = is_ew_s<T>::value;
 
 template <class T>
 struct tensor_hash;
-template <class T>
-inline constexpr std::uint64_t tensor_hash_v = tensor_hash<T>::value;
 
 template <std::size_t... D>
 constexpr std::uint64_t shape_hash(shape<D...>) noexcept {

@@ -400,11 +400,6 @@ struct is_transpose_s : std::false_type {};
 template <class A>
 struct is_transpose_s<tnodes::transpose<A>> : std::true_type {};
 
-/// Users that read their operand element by element at the same index
-/// (so an elementwise operand can be computed inside their loop).
-template <class U>
-struct reads_flat : std::bool_constant<kind_s<U>::value == k_ew || kind_s<U>::value == k_reduce> {};
-
 inline constexpr std::size_t slot_alignment = 16;  // elements: 64 bytes of float
 /// A product A * Y^T with at least this many rows in A packs Y^T first;
 /// below, it takes dot products of rows of A and Y (no copy).

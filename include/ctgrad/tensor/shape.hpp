@@ -66,11 +66,6 @@ struct broadcast_shape {
   using type = std::conditional_t<result.ok, decltype(make(std::make_index_sequence<rank>{})), void>;
 };
 
-/// Whether From broadcasts to exactly To.
-template <class From, class To>
-inline constexpr bool broadcasts_to =
-    std::is_same<typename broadcast_shape<From, To>::type, To>::value&& From::rank <= To::rank;
-
 /// Whether From is To's trailing dimensions (a bias over a batch): then
 /// the source index is i modulo From's size.
 template <class From, class To>
