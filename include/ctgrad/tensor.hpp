@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tensor/adjoint.hpp"  // grad(loss, p)
+#include "tensor/conv.hpp"     // conv1d conv2d max_pool avg_pool flatten
 #include "tensor/expr.hpp"     // shape, param, input, Tensor
 #include "tensor/kernel.hpp"   // compile(loss, wrt(...)), workspace
 #include "tensor/ops.hpp"      // + - * / matmul transpose reshape sum mean dot softmax loss::...

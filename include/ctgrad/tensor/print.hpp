@@ -10,6 +10,7 @@
 #pragma once
 
 #include "../to_string.hpp"
+#include "conv.hpp"
 #include "ops.hpp"
 
 namespace ctgrad {
@@ -126,9 +127,138 @@ struct tprint_other<Labels, tnodes::reduce_sum<A, S>> {
       out.put("sum(");
     else if constexpr (S::rank == from::rank && S::dims.back() == 1)
       out.put("rowsum(");
+    else if constexpr (S::rank == 3 && from::rank == 4 && S::dims[1] == 1 && S::dims[2] == 1)
+      out.put("channelsum(");  // a convolution's bias: over batch and positions
     else
       out.put("colsum(");
     tprint<Labels, A>(out, 0);
+    out.put(")");
+  }
+};
+
+// Convolution and pooling.  Geometry other than the default is spelled
+// out: `conv(x, W, stride 2)`, `maxpool(h, 3x3, stride 2)`.
+template <class Sink>
+constexpr void put_pair(Sink& out, std::string_view what, std::size_t h, std::size_t w) noexcept {
+  out.put(what);
+  put_integer(out, static_cast<std::intmax_t>(h));
+  if (h != w) {
+    out.put("x");
+    put_integer(out, static_cast<std::intmax_t>(w));
+  }
+}
+template <class Sink, class G>
+constexpr void put_conv_geometry(Sink& out) noexcept {
+  if (G::stride_h != 1 || G::stride_w != 1) put_pair(out, ", stride ", G::stride_h, G::stride_w);
+  if (G::dilation_h != 1 || G::dilation_w != 1) put_pair(out, ", dilation ", G::dilation_h, G::dilation_w);
+}
+template <class Sink, class P>
+constexpr void put_pool_geometry(Sink& out) noexcept {
+  out.put(", ");
+  put_integer(out, static_cast<std::intmax_t>(P::window_h));
+  out.put("x");
+  put_integer(out, static_cast<std::intmax_t>(P::window_w));
+  if (P::stride_h != P::window_h || P::stride_w != P::window_w) put_pair(out, ", stride ", P::stride_h, P::stride_w);
+}
+/// name(A, B<geometry>)
+template <class Labels, class A, class B, class Sink>
+constexpr void put_call(Sink& out, std::string_view name) noexcept {
+  out.put(name);
+  out.put("(");
+  tprint<Labels, A>(out, 0);
+  if constexpr (!std::is_void_v<B>) {
+    out.put(", ");
+    tprint<Labels, B>(out, 0);
+  }
+}
+template <class Labels, class X, class W, class G>
+struct tprint_other<Labels, tnodes::conv<X, W, G>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, W>(out, "conv");
+    put_conv_geometry<Sink, G>(out);
+    out.put(")");
+  }
+};
+template <class Labels, class X, class Y, class S, class G>
+struct tprint_other<Labels, tnodes::conv_kernel_grad<X, Y, S, G>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, Y>(out, "correlate");
+    put_conv_geometry<Sink, G>(out);
+    out.put(")");
+  }
+};
+template <class Labels, class Y, class W, class S, class G>
+struct tprint_other<Labels, tnodes::conv_input_grad<Y, W, S, G>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    if constexpr (G::stride_h == 1 && G::stride_w == 1 && G::dilation_h == 1 && G::dilation_w == 1) {
+      put_call<Labels, Y, void>(out, "full_conv");
+      out.put(", flip(");
+      tprint<Labels, W>(out, 0);
+      out.put("))");
+    } else {
+      put_call<Labels, Y, W>(out, "conv_transpose");
+      put_conv_geometry<Sink, G>(out);
+      out.put(")");
+    }
+  }
+};
+template <class Labels, class X, std::size_t PH, std::size_t PW>
+struct tprint_other<Labels, tnodes::pad<X, PH, PW>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, void>(out, "pad");
+    put_pair(out, ", ", PH, PW);
+    out.put(")");
+  }
+};
+template <class Labels, class X, std::size_t PH, std::size_t PW>
+struct tprint_other<Labels, tnodes::crop<X, PH, PW>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, void>(out, "crop");
+    put_pair(out, ", ", PH, PW);
+    out.put(")");
+  }
+};
+template <class Labels, class X, class V, class P>
+struct tprint_other<Labels, tnodes::max_select<X, V, P>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    if constexpr (std::is_same_v<X, V>)
+      put_call<Labels, X, void>(out, "maxpool");
+    else
+      put_call<Labels, X, V>(out, "select_at_max");
+    put_pool_geometry<Sink, P>(out);
+    out.put(")");
+  }
+};
+template <class Labels, class X, class G, class P>
+struct tprint_other<Labels, tnodes::max_route<X, G, P>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, G>(out, "route_to_max");
+    put_pool_geometry<Sink, P>(out);
+    out.put(")");
+  }
+};
+template <class Labels, class X, class P>
+struct tprint_other<Labels, tnodes::avg_pool<X, P>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, X, void>(out, "avgpool");
+    put_pool_geometry<Sink, P>(out);
+    out.put(")");
+  }
+};
+template <class Labels, class G, class S, class P>
+struct tprint_other<Labels, tnodes::avg_unpool<G, S, P>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Labels, G, void>(out, "spread_over_windows");
+    put_pool_geometry<Sink, P>(out);
     out.put(")");
   }
 };

@@ -1,0 +1,343 @@
+// ctgrad/tensor/instructions.hpp — what a compiled tensor kernel is made
+// of: references (how to read element i of a node: a slot of the
+// workspace, a bound tensor, a literal, a fused formula, an index mapping)
+// and instructions (one fixed-extent loop nest each).  The plan in
+// kernel.hpp turns a graph into a list of these; window_instructions.hpp
+// adds convolution and pooling.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include "../detail/gemm.hpp"
+#include "formula.hpp"
+#include "shape.hpp"
+
+namespace ctgrad {
+// Vector width.  Built with AVX2 enabled (-mavx2, -march=native), every
+// kernel uses 32-byte vectors.  Otherwise, on x86-64 with GCC or clang, a
+// kernel is compiled twice, for SSE2 and for AVX2, and picks at run time
+// (define CTGRAD_NO_RUNTIME_DISPATCH to keep only the baseline).
+#if defined(__AVX2__)
+#define CTGRAD_DETAIL_DISPATCH_AVX2 0
+#define CTGRAD_DETAIL_VECTOR_BYTES 32
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(CTGRAD_NO_RUNTIME_DISPATCH)
+#define CTGRAD_DETAIL_DISPATCH_AVX2 1
+#define CTGRAD_DETAIL_VECTOR_BYTES 16
+#else
+#define CTGRAD_DETAIL_DISPATCH_AVX2 0
+#define CTGRAD_DETAIL_VECTOR_BYTES 16
+#endif
+
+namespace detail::tk {
+
+inline constexpr std::size_t default_vector_bytes = CTGRAD_DETAIL_VECTOR_BYTES;
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+/// Whether this CPU (and OS) runs AVX2: decided once, before main.
+inline const bool cpu_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+#endif
+
+template <class T>
+struct context {
+  T* ws;
+  const T* const* leaves;
+  // For a training step with SGD fused into the kernel: parameter k is
+  // updated in place, p = beta * p + alpha * gradient.
+  T* const* updates = nullptr;
+  T alpha = T(0), beta = T(1);
+};
+
+#define CTGRAD_DETAIL_TK_INLINE [[gnu::always_inline]] inline
+
+// ---------------------------------------------------------------------------
+// References: how to read element i of a node.
+
+template <std::size_t Offset>
+struct r_slot {};
+template <std::size_t Leaf>
+struct r_leaf {};
+template <class C>
+struct r_const {};
+template <class F, class... R>
+struct r_ew {};
+template <class R, class From, class To>
+struct r_bcast {};
+/// The transpose of a [Rows, Cols] source.
+template <class R, std::size_t Rows, std::size_t Cols>
+struct r_transpose {};
+
+template <class R>
+struct rd;
+
+template <std::size_t Offset>
+struct rd<r_slot<Offset>> {
+  static constexpr bool contiguous = true;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+    return c.ws + Offset;
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return c.ws[Offset + i];
+  }
+};
+template <std::size_t Leaf>
+struct rd<r_leaf<Leaf>> {
+  static constexpr bool contiguous = true;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+    return c.leaves[Leaf];
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return c.leaves[Leaf][i];
+  }
+};
+template <class C>
+struct rd<r_const<C>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T>, std::size_t) noexcept {
+    return C::template value<T>();
+  }
+};
+template <class F, class... R>
+struct rd<r_ew<F, R...>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    const T v[] = {rd<R>::at(c, i)...};
+    return apply_formula<F>::run(v);
+  }
+};
+template <class R, class From, class To>
+struct rd<r_bcast<R, From, To>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return rd<R>::at(c, broadcast_source_index<From, To>(i));
+  }
+};
+template <class R, std::size_t Rows, std::size_t Cols>
+struct rd<r_transpose<R, Rows, Cols>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return rd<R>::at(c, (i % Rows) * Cols + i / Rows);
+  }
+  // Element (row, col) of the transpose.
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+    return rd<R>::at(c, col * Cols + row);
+  }
+};
+
+template <class R, std::size_t Cols, class T>
+CTGRAD_DETAIL_TK_INLINE T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+  if constexpr (requires { rd<R>::at2(c, row, col); })
+    return rd<R>::at2(c, row, col);
+  else
+    return rd<R>::at(c, row * Cols + col);
+}
+
+template <class R>
+inline constexpr bool is_transposed_contiguous = false;
+template <class R, std::size_t Rows, std::size_t Cols>
+inline constexpr bool is_transposed_contiguous<r_transpose<R, Rows, Cols>> = rd<R>::contiguous;
+
+// ---------------------------------------------------------------------------
+// Instructions.
+
+/// out[i] = element i of R, for every i: one fused elementwise loop.
+template <std::size_t Offset, std::size_t Size, class R>
+struct i_map {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
+  }
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+/// out [Cols, Rows] = the transpose of a [Rows, Cols] operand: packing for
+/// a product; rows of the source are read with a stride, out is written
+/// in order.
+template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+struct i_transpose {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t i = 0; i != Cols; ++i)
+      for (std::size_t j = 0; j != Rows; ++j) out[i * Rows + j] = rd<R>::at(c, j * Cols + i);
+  }
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+/// out (shape To) = R (shape From) summed over the broadcast dimensions.
+template <std::size_t Offset, class To, class From, class R>
+struct i_reduce {
+  static constexpr bool suffix = [] {  // To is From's trailing dimensions
+    if (To::rank > From::rank) return false;
+    for (std::size_t d = 0; d != To::rank; ++d)
+      if (To::dims[d] != From::dims[From::rank - To::rank + d]) return false;
+    return true;
+  }();
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t j = 0; j != To::size; ++j) out[j] = T(0);
+    if constexpr (suffix) {
+      for (std::size_t outer = 0; outer != From::size / To::size; ++outer)
+        for (std::size_t j = 0; j != To::size; ++j) out[j] += rd<R>::at(c, outer * To::size + j);
+    } else {
+      for (std::size_t i = 0; i != From::size; ++i) out[broadcast_source_index<To, From>(i)] += rd<R>::at(c, i);
+    }
+  }
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.ws + Offset, c);
+  }
+};
+
+/// out = log(sum(exp(row))) for each row of a [Rows, Cols] operand.
+template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+struct i_logsumexp {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    T* out = c.ws + Offset;
+    for (std::size_t r = 0; r != Rows; ++r) {
+      T m = rd<R>::at(c, r * Cols);
+      for (std::size_t j = 1; j != Cols; ++j) {
+        const T x = rd<R>::at(c, r * Cols + j);
+        m = x > m ? x : m;
+      }
+      if (!(m - m == T(0))) {  // +-inf or NaN: the answer is m
+        out[r] = m;
+        continue;
+      }
+      T s = T(0);
+      for (std::size_t j = 0; j != Cols; ++j) s += kernel_function<fn::exp>::value(rd<R>::at(c, r * Cols + j) - m);
+      out[r] = m + math::log(s);
+    }
+  }
+};
+
+/// Element (i, k) of a [.., K] operand, for the matrix product.
+template <class R, std::size_t K, class T>
+struct element_of {
+  context<T> c;
+  CTGRAD_DETAIL_TK_INLINE T operator()(std::size_t i, std::size_t k) const noexcept { return at2<R, K>(c, i, k); }
+};
+
+/// out [M,N] = A [M,K] x B [K,N].
+template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
+struct i_matmul {
+  template <std::size_t Bytes, class T, class E = gemm::store_result>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E e = {}) noexcept {
+    if constexpr (rd<RB>::contiguous) {
+      // Register-blocked: see detail/gemm.hpp.  (A transposed right operand
+      // has been packed into a slot by the plan, so it lands here too.)
+      gemm::multiply<Bytes, M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c}, e);
+    } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
+      // B = Y^T with Y [N,K] stored: dot products of rows.
+      const T* a = rd<RA>::ptr(c);
+      const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
+      for (std::size_t i = 0; i != M; ++i)
+        for (std::size_t j = 0; j != N; ++j) e.scalar(out + i * N + j, gemm::dot<Bytes, K>(a + i * K, y + j * K));
+    } else {
+      for (std::size_t i = 0; i != M; ++i)
+        for (std::size_t j = 0; j != N; ++j) {
+          T s = T(0);
+          for (std::size_t k = 0; k != K; ++k) s += at2<RA, K>(c, i, k) * at2<RB, N>(c, k, j);
+          e.scalar(out + i * N + j, s);
+        }
+    }
+  }
+  template <class R>
+  struct transposed_source;
+  template <class R, std::size_t Rows, std::size_t Cols>
+  struct transposed_source<r_transpose<R, Rows, Cols>> : std::type_identity<R> {};
+
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop<Bytes>(c.ws + Offset, c);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Fused SGD: the instruction that produces the gradient of parameter Target
+// folds it into the parameter (p = beta * p + alpha * g) instead of storing
+// it.  The plan uses these only where no later instruction reads the
+// parameter, and where nothing else reads the gradient.
+
+template <class Inner, std::size_t Target>
+struct i_update;
+template <std::size_t Offset, std::size_t Size, class R, std::size_t Target>
+struct i_update<i_map<Offset, Size, R>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    loop(c.updates[Target], c);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, context<T> c) noexcept {
+    const T alpha = c.alpha, beta = c.beta;
+    for (std::size_t i = 0; i != Size; ++i) p[i] = beta * p[i] + alpha * rd<R>::at(c, i);
+  }
+};
+template <std::size_t Offset, class To, class From, class R, std::size_t Target>
+struct i_update<i_reduce<Offset, To, From, R>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    i_reduce<Offset, To, From, R>::template run<Bytes>(c);  // the sum, in its slot
+    loop(c.updates[Target], c.ws + Offset, c.alpha, c.beta);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, const T* __restrict g, T alpha, T beta) noexcept {
+    for (std::size_t i = 0; i != To::size; ++i) p[i] = beta * p[i] + alpha * g[i];
+  }
+};
+template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB, std::size_t Target>
+struct i_update<i_matmul<Offset, M, K, N, RA, RB>, Target> {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    i_matmul<Offset, M, K, N, RA, RB>::template loop<Bytes>(c.updates[Target], c,
+                                                            gemm::scale_and_add<T>{c.alpha, c.beta});
+  }
+};
+template <class Inner, std::size_t Target>
+inline constexpr bool can_update = requires {
+  sizeof(i_update<Inner, Target>);
+};
+
+// Which instructions read leaf L (to know when a parameter may be updated).
+template <class R, std::size_t L>
+struct ref_reads : std::false_type {};
+template <std::size_t L>
+struct ref_reads<r_leaf<L>, L> : std::true_type {};
+template <class F, class... R, std::size_t L>
+struct ref_reads<r_ew<F, R...>, L> : std::bool_constant<(ref_reads<R, L>::value || ...)> {};
+template <class R, class From, class To, std::size_t L>
+struct ref_reads<r_bcast<R, From, To>, L> : ref_reads<R, L> {};
+template <class R, std::size_t Rows, std::size_t Cols, std::size_t L>
+struct ref_reads<r_transpose<R, Rows, Cols>, L> : ref_reads<R, L> {};
+
+template <class I, std::size_t L>
+struct instruction_reads : std::true_type {};  // unknown: assume it does
+template <std::size_t O, std::size_t S, class R, std::size_t L>
+struct instruction_reads<i_map<O, S, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, class To, class From, class R, std::size_t L>
+struct instruction_reads<i_reduce<O, To, From, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t Rows, std::size_t Cols, class R, std::size_t L>
+struct instruction_reads<i_transpose<O, Rows, Cols, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t Rows, std::size_t Cols, class R, std::size_t L>
+struct instruction_reads<i_logsumexp<O, Rows, Cols, R>, L> : ref_reads<R, L> {};
+template <std::size_t O, std::size_t M, std::size_t K, std::size_t N, class RA, class RB, std::size_t L>
+struct instruction_reads<i_matmul<O, M, K, N, RA, RB>, L>
+    : std::bool_constant<ref_reads<RA, L>::value || ref_reads<RB, L>::value> {};
+
+}  // namespace detail::tk
+}  // namespace ctgrad
