@@ -78,9 +78,54 @@ struct dense {};
 template <class Activation>
 struct activation {};
 
-/// A network: its input width, then its layers.
-template <std::size_t In, class... Layers>
+// Convolution and pooling options (types): nn::padding<1>, nn::stride<2>,
+// nn::dilation<2>; two numbers are (height, width).
+template <std::size_t H, std::size_t W = H>
+using stride = ctgrad::stride_t<H, W>;
+template <std::size_t H, std::size_t W = H>
+using padding = ctgrad::padding_t<H, W>;
+template <std::size_t H, std::size_t W = H>
+using dilation = ctgrad::dilation_t<H, W>;
+
+/// A 2-D convolution layer: act(conv2d(h, W, b, options...)) with W of
+/// shape [Out, in channels, Kernel, Kernel] and b of shape [Out], on
+/// [batch, channels, height, width] input.  Options: nn::padding<n>,
+/// nn::stride<n>, nn::dilation<n>, and an initialiser (default: the
+/// activation's).
+template <std::size_t Out, std::size_t Kernel, class Activation = identity, class... Options>
+struct conv2d {};
+/// A 1-D convolution layer on [batch, channels, length]: W [Out, in channels, Kernel].
+template <std::size_t Out, std::size_t Kernel, class Activation = identity, class... Options>
+struct conv1d {};
+/// Pooling layers: windows of K (K x K in 2-D), stride K unless nn::stride<n> is given.
+template <std::size_t K, class... Options>
+struct max_pool2d {};
+template <std::size_t K, class... Options>
+struct avg_pool2d {};
+template <std::size_t K, class... Options>
+struct max_pool1d {};
+template <std::size_t K, class... Options>
+struct avg_pool1d {};
+/// [batch, ...] to [batch, features], for a dense layer after convolutions.
+struct flatten {};
+
+/// The shape of one example, for a network whose input is not a vector:
+/// `nn::sequential<nn::input_shape<1, 28, 28>, nn::conv2d<8, 3>, ...>`.
+template <std::size_t... Dims>
+inline constexpr shape<Dims...> input_shape{};
+
+/// A network: its input width (or nn::input_shape<...>), then its layers.
+template <auto In, class... Layers>
 struct sequential {};
+
+namespace error {
+template <class InputShape>
+struct dense_needs_flat_input {
+  static_assert(ctgrad::detail::always_false<InputShape>,
+                "nn::dense: its input must be [batch, features]; put nn::flatten before it. The input's shape is in "
+                "error::dense_needs_flat_input<...>");
+};
+}  // namespace error
 
 // Losses for a model: (network output, target) -> scalar.
 struct mse {
@@ -134,39 +179,120 @@ struct initialised {
   static constexpr std::size_t fan_in = FanIn, fan_out = FanOut;
 };
 
-template <std::size_t K, std::size_t Width, class X, class... Layers>
+/// Layer K onwards applied to X: the output expression and the parameters.
+template <std::size_t K, class X, class... Layers>
 struct chain {
   using output = X;
-  static constexpr std::size_t width = Width;
   using parameters = ctgrad::detail::mp::mp_list<>;
 };
 
-template <std::size_t K, std::size_t Width, class X, std::size_t Out, class Act, class Init, class... Rest>
-struct chain<K, Width, X, dense<Out, Act, Init>, Rest...> {
-  using W = param<indexed_name<'W', K>(), shape<Width, Out>>;
+template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
+struct chain<K, X, dense<Out, Act, Init>, Rest...> {
+  static constexpr std::size_t width = shape_of<X>::dims.back();
+  using W = param<indexed_name<'W', K>(), shape<width, Out>>;
   using b = param<indexed_name<'b', K>(), shape<Out>>;
-  using h = decltype(Act::apply(matmul(X{}, W{}) + b{}));
-  using next = chain<K + 1, Out, h, Rest...>;
+  using next = chain<K + 1, decltype(Act::apply(matmul(X{}, W{}) + b{})), Rest...>;
   using output = typename next::output;
-  static constexpr std::size_t width = next::width;
-  using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, Width, Out>,
-                                                       initialised<b, init::zeros, Width, Out>>;
+  using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, width, Out>,
+                                                       initialised<b, init::zeros, width, Out>>;
 };
 
-template <std::size_t K, std::size_t Width, class X, class Act, class... Rest>
-struct chain<K, Width, X, activation<Act>, Rest...> : chain<K, Width, decltype(Act::apply(X{})), Rest...> {};
+/// A dense layer on an unflattened input: one error, then zeros of the
+/// layer's output shape (so that nothing downstream reports more).
+template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
+requires(shape_of<X>::rank != 2) struct chain<K, X, dense<Out, Act, Init>, Rest...>
+    : chain<K + 1, ctgrad::detail::zeros_t<shape<shape_of<X>::dims[0], Out>>, Rest...> {
+  static_assert(sizeof(error::dense_needs_flat_input<shape_of<X>>) > 0);
+};
+
+/// The initialiser among a layer's options, else the activation's.
+template <class Act, class... Options>
+struct initialiser_of {
+  template <class O>
+  using is_init = std::bool_constant<(ctgrad::detail::option_s<O>::kind < 0)>;
+  using inits = ctgrad::detail::mp::mp_copy_if<ctgrad::detail::mp::mp_list<Options...>, is_init>;
+  using type = ctgrad::detail::mp::mp_eval_if_c<ctgrad::detail::mp::mp_empty<inits>::value, typename Act::default_init,
+                                                ctgrad::detail::mp::mp_front, inits>;
+};
+template <class O>
+using window_options_only = std::bool_constant<(ctgrad::detail::option_s<O>::kind >= 0)>;
+
+/// conv2d or conv1d layer K: W [Out, C, Kernel(, Kernel)], b [Out].
+template <std::size_t K, class X, std::size_t Rank, std::size_t Out, std::size_t Kernel, class Act, class... Options>
+struct convolution_layer {
+  static constexpr std::size_t channels = shape_of<X>::rank >= 3 ? shape_of<X>::dims[1] : 1;
+  using W = param<indexed_name<'W', K>(),
+                  std::conditional_t<Rank == 2, shape<Out, channels, Kernel, Kernel>, shape<Out, channels, Kernel>>>;
+  using b = param<indexed_name<'b', K>(), shape<Out>>;
+  template <class... O>
+  static auto apply(ctgrad::detail::mp::mp_list<O...>) {
+    if constexpr (Rank == 2)
+      return ctgrad::conv2d(X{}, W{}, b{}, O{}...);
+    else
+      return ctgrad::conv1d(X{}, W{}, b{}, O{}...);
+  }
+  using h = decltype(Act::apply(
+      apply(ctgrad::detail::mp::mp_copy_if<ctgrad::detail::mp::mp_list<Options...>, window_options_only>{})));
+  static constexpr std::size_t receptive = Rank == 2 ? Kernel * Kernel : Kernel;
+  using initialiser = typename initialiser_of<Act, Options...>::type;
+  using weights = initialised<W, initialiser, channels * receptive, Out * receptive>;
+  using bias = initialised<b, init::zeros, channels * receptive, Out * receptive>;
+};
+template <std::size_t K, class X, std::size_t Out, std::size_t Kernel, class Act, class... Options, class... Rest>
+struct chain<K, X, conv2d<Out, Kernel, Act, Options...>, Rest...> {
+  using layer = convolution_layer<K, X, 2, Out, Kernel, Act, Options...>;
+  using next = chain<K + 1, typename layer::h, Rest...>;
+  using output = typename next::output;
+  using parameters =
+      ctgrad::detail::mp::mp_push_front<typename next::parameters, typename layer::weights, typename layer::bias>;
+};
+template <std::size_t K, class X, std::size_t Out, std::size_t Kernel, class Act, class... Options, class... Rest>
+struct chain<K, X, conv1d<Out, Kernel, Act, Options...>, Rest...> {
+  using layer = convolution_layer<K, X, 1, Out, Kernel, Act, Options...>;
+  using next = chain<K + 1, typename layer::h, Rest...>;
+  using output = typename next::output;
+  using parameters =
+      ctgrad::detail::mp::mp_push_front<typename next::parameters, typename layer::weights, typename layer::bias>;
+};
+
+template <std::size_t K, class X, class Act, class... Rest>
+struct chain<K, X, activation<Act>, Rest...> : chain<K, decltype(Act::apply(X{})), Rest...> {};
+template <std::size_t K, class X, class... Rest>
+struct chain<K, X, flatten, Rest...> : chain<K, decltype(ctgrad::flatten(X{})), Rest...> {};
+template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
+struct chain<K, X, max_pool2d<W, Options...>, Rest...>
+    : chain<K, decltype(ctgrad::max_pool2d<W>(X{}, Options{}...)), Rest...> {};
+template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
+struct chain<K, X, avg_pool2d<W, Options...>, Rest...>
+    : chain<K, decltype(ctgrad::avg_pool2d<W>(X{}, Options{}...)), Rest...> {};
+template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
+struct chain<K, X, max_pool1d<W, Options...>, Rest...>
+    : chain<K, decltype(ctgrad::max_pool1d<W>(X{}, Options{}...)), Rest...> {};
+template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
+struct chain<K, X, avg_pool1d<W, Options...>, Rest...>
+    : chain<K, decltype(ctgrad::avg_pool1d<W>(X{}, Options{}...)), Rest...> {};
+
+/// The shape of one example: [In] for a width, else the given shape.
+template <auto In>
+struct example_shape : std::type_identity<shape<In>> {};
+template <auto In>
+requires is_shape_v<std::remove_cv_t<decltype(In)>>
+struct example_shape<In> : std::type_identity<std::remove_cv_t<decltype(In)>> {
+};
+template <std::size_t B, class S>
+struct batch_of;
+template <std::size_t B, std::size_t... D>
+struct batch_of<B, shape<D...>> : std::type_identity<shape<B, D...>> {};
 
 template <class Net, class X>
 struct build;
-template <std::size_t In, class... Layers, class X>
-struct build<sequential<In, Layers...>, X> : chain<1, In, X, Layers...> {
-  static constexpr std::size_t in = In;
-};
+template <auto In, class... Layers, class X>
+struct build<sequential<In, Layers...>, X> : chain<1, X, Layers...> {};
 
 template <class Net>
-struct input_width;
-template <std::size_t In, class... Layers>
-struct input_width<sequential<In, Layers...>> : std::integral_constant<std::size_t, In> {};
+struct input_shape_of;
+template <auto In, class... Layers>
+struct input_shape_of<sequential<In, Layers...>> : example_shape<In> {};
 
 template <class L>
 struct parameters_of;
@@ -192,14 +318,15 @@ inline constexpr std::size_t parameter_alignment = 16;  // elements
 template <class Net, class Loss, std::floating_point T = float, std::size_t Batch = 1>
 class model {
   template <std::size_t B>
-  using x_of = input<"x", shape<B, detail::input_width<Net>::value>>;
+  using x_of = input<"x", typename detail::batch_of<B, typename detail::input_shape_of<Net>::type>::type>;
   using net = detail::build<Net, x_of<Batch>>;
 
  public:
   using scalar_type = T;
   static constexpr std::size_t batch = Batch;
-  static constexpr std::size_t inputs = detail::input_width<Net>::value;
-  static constexpr std::size_t outputs = net::width;
+  /// Numbers per example in and out.
+  static constexpr std::size_t inputs = detail::input_shape_of<Net>::type::size;
+  static constexpr std::size_t outputs = shape_of<typename net::output>::size / Batch;
 
   using x_type = x_of<Batch>;
   using target_type = input<"t", shape<Batch, outputs>>;
