@@ -1,8 +1,9 @@
-// The hand-written baselines of W2, W3 and P1 (see hand_mlp.hpp).
+// The hand-written baselines of W2, W3, P1 (hand_mlp.hpp) and C1 (hand_cnn.hpp).
 #include <benchmark/benchmark.h>
 
 #include <memory>
 
+#include "hand_cnn.hpp"
 #include "hand_mlp.hpp"
 #include "mlp_data.hpp"
 
@@ -42,3 +43,15 @@ static void p1_hand(benchmark::State& state) {
   }
 }
 BENCHMARK(p1_hand)->Name("P1/hand");
+
+static void c1_hand(benchmark::State& state) {
+  auto net = std::make_unique<hand::cnn<8, 28, 28, 8, 10>>();
+  net->initialize(1);
+  const auto data = std::make_unique<mlp_batch<8, 784, 10>>();
+  for (auto _ : state) {
+    float loss = net->train_step(data->x.data(), data->t.data(), 0.01f);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(c1_hand)->Name("C1/hand");

@@ -271,14 +271,18 @@ constexpr T relu(T x) noexcept {
   return x < T(0) ? T(0) : x;
 }
 
+// Written as independent selects, not nested conditionals: GCC -O2
+// if-converts (and so vectorises) only the flat form.
 template <std::floating_point T>
 constexpr T step(T x) noexcept {
-  return x > T(0) ? T(1) : (x <= T(0) ? T(0) : x);
+  const T s = x > T(0) ? T(1) : T(0);
+  return x != x ? x : s;
 }
 
 template <std::floating_point T>
 constexpr T sign(T x) noexcept {
-  return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));
+  const T s = (x > T(0) ? T(1) : T(0)) - (x < T(0) ? T(1) : T(0));
+  return x != x ? x : s;
 }
 
 template <std::floating_point T>

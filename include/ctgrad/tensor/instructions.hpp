@@ -141,6 +141,49 @@ CTGRAD_DETAIL_TK_INLINE T at2(context<T> c, std::size_t row, std::size_t col) no
     return rd<R>::at(c, row * Cols + col);
 }
 
+// Reading in blocks: element (outer * Inner + inner).  A broadcast whose
+// source is constant over blocks of Inner reads once per block (the
+// compiler hoists it out of the inner loop) instead of dividing the flat
+// index in the inner loop, which would stop the vectoriser.
+template <class R, std::size_t Inner>
+struct blocked {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+    return rd<R>::at(c, outer * Inner + inner);
+  }
+};
+template <class F, class... R, std::size_t Inner>
+struct blocked<r_ew<F, R...>, Inner> {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+    const T v[] = {blocked<R, Inner>::at(c, outer, inner)...};
+    return apply_formula<F>::run(v);
+  }
+};
+template <class R, class From, class To, std::size_t Inner>
+requires(constant_block<From, To> % Inner == 0) struct blocked<r_bcast<R, From, To>, Inner> {
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t) noexcept {
+    return rd<R>::at(c, broadcast_source_index<From, To>(outer * Inner));
+  }
+};
+
+/// The block to read R in: the smallest constant block (> 1) of the
+/// broadcasts in R, or 1.
+template <class R>
+struct block_of : std::integral_constant<std::size_t, 0> {};  // 0: none
+template <class F, class... R>
+struct block_of<r_ew<F, R...>> {
+  static constexpr std::size_t value = [] {
+    std::size_t b = 0;
+    for (std::size_t x : {std::size_t{0}, block_of<R>::value...})
+      if (x > 1 && (b == 0 || x < b)) b = x;
+    return b;
+  }();
+};
+template <class R, class From, class To>
+struct block_of<r_bcast<R, From, To>> : std::integral_constant<std::size_t, constant_block<From, To>> {};
+
 template <class R>
 inline constexpr bool is_transposed_contiguous = false;
 template <class R, std::size_t Rows, std::size_t Cols>
@@ -152,9 +195,15 @@ inline constexpr bool is_transposed_contiguous<r_transpose<R, Rows, Cols>> = rd<
 /// out[i] = element i of R, for every i: one fused elementwise loop.
 template <std::size_t Offset, std::size_t Size, class R>
 struct i_map {
+  static constexpr std::size_t block = block_of<R>::value;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
-    for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
+    if constexpr (block > 1) {
+      for (std::size_t outer = 0; outer != Size / block; ++outer)
+        for (std::size_t i = 0; i != block; ++i) out[outer * block + i] = blocked<R, block>::at(c, outer, i);
+    } else {
+      for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
+    }
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
@@ -187,12 +236,26 @@ struct i_reduce {
       if (To::dims[d] != From::dims[From::rank - To::rank + d]) return false;
     return true;
   }();
+  static constexpr std::size_t block = constant_block<To, From>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t j = 0; j != To::size; ++j) out[j] = T(0);
     if constexpr (suffix) {
       for (std::size_t outer = 0; outer != From::size / To::size; ++outer)
         for (std::size_t j = 0; j != To::size; ++j) out[j] += rd<R>::at(c, outer * To::size + j);
+    } else if constexpr (block > 1) {
+      // Each block of From sums into one element of To: in `lanes`
+      // independent partial sums (vectorised; a fixed order), then those.
+      constexpr std::size_t lanes = 16, body = block / lanes * lanes;
+      for (std::size_t outer = 0; outer != From::size / block; ++outer) {
+        T part[lanes] = {};
+        for (std::size_t k = 0; k != body; k += lanes)
+          for (std::size_t l = 0; l != lanes; ++l) part[l] += rd<R>::at(c, outer * block + k + l);
+        T s = T(0);
+        for (std::size_t k = body; k != block; ++k) s += rd<R>::at(c, outer * block + k);
+        for (std::size_t l = 0; l != lanes; ++l) s += part[l];
+        out[broadcast_source_index<To, From>(outer * block)] += s;
+      }
     } else {
       for (std::size_t i = 0; i != From::size; ++i) out[broadcast_source_index<To, From>(i)] += rd<R>::at(c, i);
     }

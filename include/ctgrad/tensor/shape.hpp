@@ -76,6 +76,21 @@ inline constexpr bool is_suffix_of = [] {
   return true;
 }();
 
+/// How many consecutive elements of To (a trailing block) come from one
+/// element of From when From is broadcast to To: the product of To's
+/// trailing dimensions where From has 1.  (A bias [C, 1, 1] over
+/// [N, C, H, W]: H * W.)
+template <class From, class To>
+inline constexpr std::size_t constant_block = [] {
+  std::size_t block = 1;
+  for (std::size_t i = 0; i != To::rank; ++i) {  // i counts from the right
+    const std::size_t from = i < From::rank ? From::dims[From::rank - 1 - i] : 1;
+    if (i >= From::rank || from != 1) break;
+    block *= To::dims[To::rank - 1 - i];
+  }
+  return block;
+}();
+
 /// Flat index in From of the element that broadcasting From to To puts at
 /// flat index i of To.  No loop: it sits in the innermost loop of kernels,
 /// and a loop there stops the vectoriser.

@@ -10,6 +10,9 @@
 // stack (KH * KW * OW elements).
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 #include "conv.hpp"
 #include "instructions.hpp"
 
@@ -178,22 +181,32 @@ struct pool_extents {
   static constexpr std::size_t KH = P::window_h, KW = P::window_w, SH = P::stride_h, SW = P::stride_w;
   static constexpr std::size_t OH = window_positions(H, KH, SH, 1), OW = window_positions(W, KW, SW, 1);
 
-  /// Flat index in X of the first maximum of window (n, i, j); a NaN is
-  /// the maximum (it propagates, as in the forward value).
+  /// For the windows (n, i, j) of one output row: the first maximum m[j]
+  /// and its position p[j] in the window (a * KW + t).  A NaN is the
+  /// maximum (it propagates, as in the forward value).  The inner loops
+  /// run along j with selects, so they vectorise.
   template <class R, class T>
-  CTGRAD_DETAIL_TK_INLINE static std::size_t arg_max(context<T> c, std::size_t n, std::size_t i,
-                                                     std::size_t j) noexcept {
-    std::size_t best = (n * H + i * SH) * W + j * SW;
-    T m = rd<R>::at(c, best);
-    for (std::size_t a = 0; a != KH; ++a)
-      for (std::size_t t = 0; t != KW; ++t) {
-        const std::size_t k = (n * H + i * SH + a) * W + j * SW + t;
-        const T x = rd<R>::at(c, k);
-        const bool take = x > m || (x != x && m == m);
-        best = take ? k : best;
-        m = take ? x : m;
+  CTGRAD_DETAIL_TK_INLINE static void row_max(context<T> c, std::size_t n, std::size_t i, T (&m)[OW],
+                                              std::uint32_t (&p)[OW]) noexcept {
+    const std::size_t base = (n * H + i * SH) * W;
+    for (std::size_t j = 0; j != OW; ++j) {
+      m[j] = rd<R>::at(c, base + j * SW);
+      p[j] = 0;
+    }
+    for (std::size_t tap = 1; tap != KH * KW; ++tap) {
+      const std::size_t offset = base + tap / KW * W + tap % KW;
+      const auto position = static_cast<std::uint32_t>(tap);
+      for (std::size_t j = 0; j != OW; ++j) {
+        const T x = rd<R>::at(c, offset + j * SW);
+        const bool take = (x > m[j]) | ((x != x) & (m[j] == m[j]));
+        m[j] = take ? x : m[j];
+        p[j] = take ? position : p[j];
       }
-    return best;
+    }
+  }
+  /// Flat index in X of position p of window (n, i, j).
+  static constexpr std::size_t index(std::size_t n, std::size_t i, std::size_t j, std::uint32_t p) noexcept {
+    return (n * H + i * SH + p / KW) * W + j * SW + p % KW;
   }
 };
 
@@ -204,9 +217,16 @@ struct i_max_select : pool_extents<XS, P> {
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t n = 0; n != e::N; ++n)
-      for (std::size_t i = 0; i != e::OH; ++i)
-        for (std::size_t j = 0; j != e::OW; ++j)
-          out[(n * e::OH + i) * e::OW + j] = rd<RV>::at(c, e::template arg_max<RX>(c, n, i, j));
+      for (std::size_t i = 0; i != e::OH; ++i) {
+        T m[e::OW];
+        std::uint32_t p[e::OW];
+        e::template row_max<RX>(c, n, i, m, p);
+        T* __restrict row = out + (n * e::OH + i) * e::OW;
+        if constexpr (std::is_same_v<RX, RV>)
+          for (std::size_t j = 0; j != e::OW; ++j) row[j] = m[j];
+        else
+          for (std::size_t j = 0; j != e::OW; ++j) row[j] = rd<RV>::at(c, e::index(n, i, j, p[j]));
+      }
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
@@ -222,9 +242,13 @@ struct i_max_route : pool_extents<XS, P> {
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     for (std::size_t n = 0; n != e::N; ++n)
-      for (std::size_t i = 0; i != e::OH; ++i)
+      for (std::size_t i = 0; i != e::OH; ++i) {
+        T m[e::OW];
+        std::uint32_t p[e::OW];
+        e::template row_max<RX>(c, n, i, m, p);
         for (std::size_t j = 0; j != e::OW; ++j)
-          out[e::template arg_max<RX>(c, n, i, j)] += rd<RG>::at(c, (n * e::OH + i) * e::OW + j);
+          out[e::index(n, i, j, p[j])] += rd<RG>::at(c, (n * e::OH + i) * e::OW + j);
+      }
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
