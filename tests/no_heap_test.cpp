@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <ctgrad/nn.hpp>
+
 #include "worked_example.hpp"
 
 namespace {
@@ -71,4 +73,26 @@ BOOST_AUTO_TEST_CASE(tensor_kernels_do_not_allocate) {
   }
   BOOST_TEST(allocations - before == 0u);
   BOOST_TEST(sink > 0.0f);
+}
+
+BOOST_AUTO_TEST_CASE(convolution_kernels_do_not_allocate) {
+  using namespace ctgrad;
+  using net = nn::sequential<nn::input_shape<1, 12, 12>, nn::conv2d<4, 3, nn::relu, nn::padding<1>>, nn::max_pool2d<2>,
+                             nn::conv2d<2, 3, nn::tanh>, nn::avg_pool2d<2>, nn::flatten, nn::dense<3>>;
+  static nn::model<net, nn::softmax_cross_entropy, float, 2> m;  // not on the heap: that is the caller's choice
+  m.initialize(5);
+  std::array<float, 288> xs{};  // 2 x 1 x 12 x 12
+  std::array<float, 6> ts{1, 0, 0, 0, 0, 1};
+  for (std::size_t i = 0; i != xs.size(); ++i) xs[i] = static_cast<float>(i % 13) / 13.0f;
+  auto sgd = m.make_optimizer(nn::sgd{.learning_rate = 0.05});
+  auto adam = m.make_optimizer(nn::adam{});
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int step = 0; step != 20; ++step) {
+    sink += m.train_step(sgd, xs, ts);
+    sink += m.train_step(adam, xs, ts);
+    sink += m.predict(xs)[0];
+  }
+  BOOST_TEST(allocations - before == 0u);
+  BOOST_TEST(sink != 0.0f);
 }

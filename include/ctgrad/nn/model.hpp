@@ -186,22 +186,35 @@ struct chain {
   using parameters = ctgrad::detail::mp::mp_list<>;
 };
 
+/// After a layer reported a shape error: nothing more (one error).
+struct failed_chain {
+  using output = ctgrad::detail::shape_error_result;
+  using parameters = ctgrad::detail::mp::mp_list<>;
+};
+template <std::size_t K, class X, class... Rest>
+struct next_chain_s : std::type_identity<chain<K, X, Rest...>> {};
+template <std::size_t K, class... Rest>
+struct next_chain_s<K, ctgrad::detail::shape_error_result, Rest...> : std::type_identity<failed_chain> {};
+/// The rest of the network after a layer's output X.
+template <std::size_t K, class X, class... Rest>
+using next_chain = typename next_chain_s<K, X, Rest...>::type;
+
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
 struct chain<K, X, dense<Out, Act, Init>, Rest...> {
   static constexpr std::size_t width = shape_of<X>::dims.back();
   using W = param<indexed_name<'W', K>(), shape<width, Out>>;
   using b = param<indexed_name<'b', K>(), shape<Out>>;
-  using next = chain<K + 1, decltype(Act::apply(matmul(X{}, W{}) + b{})), Rest...>;
+  using next = next_chain<K + 1, decltype(Act::apply(matmul(X{}, W{}) + b{})), Rest...>;
   using output = typename next::output;
   using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, width, Out>,
                                                        initialised<b, init::zeros, width, Out>>;
 };
 
-/// A dense layer on an unflattened input: one error, then zeros of the
-/// layer's output shape (so that nothing downstream reports more).
+/// A dense layer on an unflattened input: one error, then the layer as if
+/// nn::flatten came first (so that nothing downstream reports more).
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
-requires(shape_of<X>::rank != 2) struct chain<K, X, dense<Out, Act, Init>, Rest...>
-    : chain<K + 1, ctgrad::detail::zeros_t<shape<shape_of<X>::dims[0], Out>>, Rest...> {
+requires(shape_of<X>::rank > 2) struct chain<K, X, dense<Out, Act, Init>, Rest...>
+    : next_chain<K, decltype(ctgrad::flatten(X{})), dense<Out, Act, Init>, Rest...> {
   static_assert(sizeof(error::dense_needs_flat_input<shape_of<X>>) > 0);
 };
 
@@ -241,7 +254,7 @@ struct convolution_layer {
 template <std::size_t K, class X, std::size_t Out, std::size_t Kernel, class Act, class... Options, class... Rest>
 struct chain<K, X, conv2d<Out, Kernel, Act, Options...>, Rest...> {
   using layer = convolution_layer<K, X, 2, Out, Kernel, Act, Options...>;
-  using next = chain<K + 1, typename layer::h, Rest...>;
+  using next = next_chain<K + 1, typename layer::h, Rest...>;
   using output = typename next::output;
   using parameters =
       ctgrad::detail::mp::mp_push_front<typename next::parameters, typename layer::weights, typename layer::bias>;
@@ -249,28 +262,28 @@ struct chain<K, X, conv2d<Out, Kernel, Act, Options...>, Rest...> {
 template <std::size_t K, class X, std::size_t Out, std::size_t Kernel, class Act, class... Options, class... Rest>
 struct chain<K, X, conv1d<Out, Kernel, Act, Options...>, Rest...> {
   using layer = convolution_layer<K, X, 1, Out, Kernel, Act, Options...>;
-  using next = chain<K + 1, typename layer::h, Rest...>;
+  using next = next_chain<K + 1, typename layer::h, Rest...>;
   using output = typename next::output;
   using parameters =
       ctgrad::detail::mp::mp_push_front<typename next::parameters, typename layer::weights, typename layer::bias>;
 };
 
 template <std::size_t K, class X, class Act, class... Rest>
-struct chain<K, X, activation<Act>, Rest...> : chain<K, decltype(Act::apply(X{})), Rest...> {};
+struct chain<K, X, activation<Act>, Rest...> : next_chain<K, decltype(Act::apply(X{})), Rest...> {};
 template <std::size_t K, class X, class... Rest>
-struct chain<K, X, flatten, Rest...> : chain<K, decltype(ctgrad::flatten(X{})), Rest...> {};
+struct chain<K, X, flatten, Rest...> : next_chain<K, decltype(ctgrad::flatten(X{})), Rest...> {};
 template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
 struct chain<K, X, max_pool2d<W, Options...>, Rest...>
-    : chain<K, decltype(ctgrad::max_pool2d<W>(X{}, Options{}...)), Rest...> {};
+    : next_chain<K, decltype(ctgrad::max_pool2d<W>(X{}, Options{}...)), Rest...> {};
 template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
 struct chain<K, X, avg_pool2d<W, Options...>, Rest...>
-    : chain<K, decltype(ctgrad::avg_pool2d<W>(X{}, Options{}...)), Rest...> {};
+    : next_chain<K, decltype(ctgrad::avg_pool2d<W>(X{}, Options{}...)), Rest...> {};
 template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
 struct chain<K, X, max_pool1d<W, Options...>, Rest...>
-    : chain<K, decltype(ctgrad::max_pool1d<W>(X{}, Options{}...)), Rest...> {};
+    : next_chain<K, decltype(ctgrad::max_pool1d<W>(X{}, Options{}...)), Rest...> {};
 template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>
 struct chain<K, X, avg_pool1d<W, Options...>, Rest...>
-    : chain<K, decltype(ctgrad::avg_pool1d<W>(X{}, Options{}...)), Rest...> {};
+    : next_chain<K, decltype(ctgrad::avg_pool1d<W>(X{}, Options{}...)), Rest...> {};
 
 /// The shape of one example: [In] for a width, else the given shape.
 template <auto In>
@@ -308,6 +321,12 @@ struct training_kernel_of<Loss, ctgrad::detail::mp::mp_list<P...>> {
   using type = decltype(compile(Loss{}, wrt(P{}...)));
 };
 
+/// The loss expression (after a shape error in the network: nothing, so that it stays one error).
+template <bool WellFormed, class Loss, class Output, class Target>
+struct loss_of : std::type_identity<decltype(Loss::apply(Output{}, Target{}))> {};
+template <class Loss, class Output, class Target>
+struct loss_of<false, Loss, Output, Target> : std::type_identity<ctgrad::detail::shape_error_result> {};
+
 inline constexpr std::size_t parameter_alignment = 16;  // elements
 
 }  // namespace detail
@@ -326,13 +345,14 @@ class model {
   static constexpr std::size_t batch = Batch;
   /// Numbers per example in and out.
   static constexpr std::size_t inputs = detail::input_shape_of<Net>::type::size;
-  static constexpr std::size_t outputs = shape_of<typename net::output>::size / Batch;
+  static constexpr bool well_formed = !std::is_same_v<typename net::output, ctgrad::detail::shape_error_result>;
+  static constexpr std::size_t outputs = well_formed ? shape_of<typename net::output>::size / Batch : 1;
 
   using x_type = x_of<Batch>;
   using target_type = input<"t", shape<Batch, outputs>>;
   /// The network's output and the loss, as expressions.
   using output_expression = typename net::output;
-  using loss_expression = decltype(Loss::apply(output_expression{}, target_type{}));
+  using loss_expression = typename detail::loss_of<well_formed, Loss, output_expression, target_type>::type;
 
   using parameter_list = typename detail::parameters_of<typename net::parameters>::type;
   static constexpr std::size_t parameter_tensors = ctgrad::detail::mp::mp_size<parameter_list>::value;

@@ -205,8 +205,9 @@ namespace error {
 template <class Input>
 struct conv_input_rank {
   static_assert(detail::always_false<Input>,
-                "ctgrad::conv2d / nn::conv2d: the input must be [batch, channels, height, width] or "
-                "[channels, height, width] (conv1d: [batch, channels, length] or [channels, length]); "
+                "ctgrad::conv2d / max_pool2d / avg_pool2d (and the nn:: layers): the input must be [batch, channels, "
+                "height, width] or "
+                "[channels, height, width] (the 1d ones: [batch, channels, length] or [channels, length]); "
                 "its shape is in error::conv_input_rank<...>");
 };
 template <class Kernel>
@@ -287,29 +288,31 @@ struct window_options {
 };
 
 /// Whether a convolution of x [B,C,H,W] by w [O,C,KH,KW] with options O is
-/// well formed; if not, one error names what is wrong.
+/// well formed (conv_ok), and if not, one error naming what is wrong.
 template <class SX, class SW, class O>
-constexpr bool check_conv() noexcept {
+inline constexpr bool conv_ok = [] {
+  if constexpr (SX::rank != 4 || SW::rank != 4) {
+    return false;
+  } else {
+    return SX::dims[1] == SW::dims[1] && O::nonzero &&
+           SX::dims[2] + 2 * O::padding[0] >= O::dilation[0] * (SW::dims[2] - 1) + 1 &&
+           SX::dims[3] + 2 * O::padding[1] >= O::dilation[1] * (SW::dims[3] - 1) + 1;
+  }
+}();
+template <class SX, class SW, class O>
+constexpr void report_conv() noexcept {
   if constexpr (SX::rank != 4) {
     (void)error::conv_input_rank<SX>{};
-    return false;
   } else if constexpr (SW::rank != 4) {
     (void)error::conv_kernel_rank<SW>{};
-    return false;
   } else if constexpr (SX::dims[1] != SW::dims[1]) {
     (void)error::conv_channels_differ<SX::dims[1], SW::dims[1]>{};
-    return false;
   } else if constexpr (!O::nonzero) {
     (void)error::zero_stride<O>{};
-    return false;
-  } else if constexpr (SX::dims[2] + 2 * O::padding[0] < O::dilation[0] * (SW::dims[2] - 1) + 1 ||
-                       SX::dims[3] + 2 * O::padding[1] < O::dilation[1] * (SW::dims[3] - 1) + 1) {
+  } else {
     (void)error::window_larger_than_input<
         shape<SX::dims[2] + 2 * O::padding[0], SX::dims[3] + 2 * O::padding[1]>,
         shape<O::dilation[0] * (SW::dims[2] - 1) + 1, O::dilation[1] * (SW::dims[3] - 1) + 1>>{};
-    return false;
-  } else {
-    return true;
   }
 }
 
@@ -364,7 +367,8 @@ constexpr auto convolution(X, W, B) noexcept {
       return y{};
     else
       return reshape_t<y, typename unbatched_s<shape_of<y>>::type>{};
-  } else if constexpr (!check_conv<SX, shape_of<W>, O>()) {
+  } else if constexpr (!conv_ok<SX, shape_of<W>, O>) {
+    report_conv<SX, shape_of<W>, O>();
     return shape_error_result{};
   } else {
     using y = tnodes::conv<pad_t<X, O::padding[0], O::padding[1]>, W, conv_geometry_of<O>>;
@@ -402,21 +406,22 @@ constexpr auto convolution_1d(X, W, B) noexcept {
 }
 
 template <class O, class SX, std::size_t KH, std::size_t KW>
-constexpr bool check_pool() noexcept {
+inline constexpr bool pool_ok = [] {
+  if constexpr (SX::rank != 4)
+    return false;
+  else
+    return O::known && O::only_stride && O::nonzero && KH * KW != 0 && SX::dims[2] >= KH && SX::dims[3] >= KW;
+}();
+template <class O, class SX, std::size_t KH, std::size_t KW>
+constexpr void report_pool() noexcept {
   if constexpr (!O::known || !O::only_stride) {
     (void)error::unknown_option<O>{};
-    return false;
   } else if constexpr (SX::rank != 4) {
     (void)error::conv_input_rank<SX>{};
-    return false;
   } else if constexpr (!O::nonzero || KH * KW == 0) {
     (void)error::zero_stride<O>{};
-    return false;
-  } else if constexpr (SX::dims[2] < KH || SX::dims[3] < KW) {
-    (void)error::window_larger_than_input<shape<SX::dims[2], SX::dims[3]>, shape<KH, KW>>{};
-    return false;
   } else {
-    return true;
+    (void)error::window_larger_than_input<shape<SX::dims[2], SX::dims[3]>, shape<KH, KW>>{};
   }
 }
 
@@ -431,7 +436,8 @@ constexpr auto pooling(X) noexcept {
       return y{};
     else
       return reshape_t<y, typename unbatched_s<shape_of<y>>::type>{};
-  } else if constexpr (!check_pool<O, SX, KH, KW>()) {
+  } else if constexpr (!pool_ok<O, SX, KH, KW>) {
+    report_pool<O, SX, KH, KW>();
     return shape_error_result{};
   } else {
     using P = tnodes::pool_geometry<KH, KW, O::stride_given ? O::stride[0] : KH, O::stride_given ? O::stride[1] : KW>;
