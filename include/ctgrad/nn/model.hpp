@@ -356,6 +356,9 @@ class model {
 
   using parameter_list = typename detail::parameters_of<typename net::parameters>::type;
   static constexpr std::size_t parameter_tensors = ctgrad::detail::mp::mp_size<parameter_list>::value;
+  /// Parameter tensor I (W1, b1, W2, ... in layer order), as an expression.
+  template <std::size_t I>
+  using parameter_type = ctgrad::detail::mp::mp_at_c<parameter_list, I>;
 
   using training_kernel = typename detail::training_kernel_of<loss_expression, parameter_list>::type;
   using prediction_kernel = decltype(compile_forward(output_expression{}));
