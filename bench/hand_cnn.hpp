@@ -52,12 +52,11 @@ struct cnn {
         for (std::size_t i = 0; i != H; ++i) {
           float* __restrict row = a.data() + ((b * Channels + o) * H + i) * W;
           for (std::size_t j = 0; j != W; ++j) row[j] = bias[o];
-          for (std::size_t u = 0; u != K; ++u) {
+          for (std::size_t u = 0; u != K; ++u) {  // one kernel row: three taps per pass
             const float* __restrict in = padded.data() + (b * (H + 2) + i + u) * (W + 2);
-            for (std::size_t v = 0; v != K; ++v) {
-              const float w = kernel[(o * K + u) * K + v];
-              for (std::size_t j = 0; j != W; ++j) row[j] += w * in[j + v];
-            }
+            const float w0 = kernel[(o * K + u) * K], w1 = kernel[(o * K + u) * K + 1],
+                        w2 = kernel[(o * K + u) * K + 2];
+            for (std::size_t j = 0; j != W; ++j) row[j] += w0 * in[j] + w1 * in[j + 1] + w2 * in[j + 2];
           }
           for (std::size_t j = 0; j != W; ++j) row[j] = row[j] > 0 ? row[j] : 0.0f;
         }

@@ -5,6 +5,9 @@
 // example of backprop.md section 5 with its numbers.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "gradient_check.hpp"
 
 using namespace ctgrad;
@@ -96,6 +99,51 @@ BOOST_AUTO_TEST_CASE(max_pooling_routes_the_gradient_to_the_arg_max) {
     const auto r = weighted(y);
     BOOST_TEST(check_gradients(sum(y * r), -1, 1, s, r) == 36 + 16);
   }
+}
+
+// The max-pooling gradient by definition, in float and double (the kernels
+// keep the arg-max of each window from the forward pass; long double, used
+// by the finite-difference tests, stores it differently): dL/dx is r at
+// each window's first maximum and 0 elsewhere.  A NaN in a window is its
+// maximum (never silently dropped).
+template <class T>
+void check_max_pool_routing() {
+  constexpr param<"x", shape<2, 3, 6, 4>> x;
+  constexpr input<"r", shape<2, 3, 3, 2>> r;
+  auto k = compile(sum(max_pool2d<2>(x) * r), wrt(x));
+  auto ws = std::make_unique<workspace<decltype(k), T>>();
+  std::array<T, 144> xs{};
+  std::array<T, 36> rs{};
+  const auto points = test::random_points(-1, 1, 144, 17);
+  for (std::size_t i = 0; i != 144; ++i) xs[i] = static_cast<T>(points[i]);
+  xs[9] = xs[8];  // a tie: the first maximum wins
+  for (std::size_t i = 0; i != 36; ++i) rs[i] = static_cast<T>(i + 1);
+  k(*ws, x = xs, r = rs);
+  std::array<T, 144> expected{};
+  for (std::size_t n = 0; n != 6; ++n)
+    for (std::size_t i = 0; i != 3; ++i)
+      for (std::size_t j = 0; j != 2; ++j) {
+        std::size_t best = (n * 6 + 2 * i) * 4 + 2 * j;
+        for (std::size_t a = 0; a != 2; ++a)
+          for (std::size_t b = 0; b != 2; ++b) {
+            const std::size_t at = (n * 6 + 2 * i + a) * 4 + 2 * j + b;
+            if (xs[at] > xs[best]) best = at;
+          }
+        expected[best] = rs[(n * 3 + i) * 2 + j];
+      }
+  for (std::size_t i = 0; i != 144; ++i) BOOST_TEST(ws->gradient(x)[i] == expected[i], "element " << i);
+
+  auto forward = compile_forward(max_pool2d<2>(x));
+  auto fws = std::make_unique<workspace<decltype(forward), T>>();
+  xs[6] = std::numeric_limits<T>::quiet_NaN();  // row 1, column 2: window (0, 0, 1), not its first element
+  const auto y = forward(*fws, x = xs);
+  BOOST_TEST(std::isnan(y[1]));
+  BOOST_TEST(!std::isnan(y[0]));
+}
+
+BOOST_AUTO_TEST_CASE(max_pool_routing_in_float_and_double) {
+  check_max_pool_routing<float>();
+  check_max_pool_routing<double>();
 }
 
 BOOST_AUTO_TEST_CASE(average_pooling) {

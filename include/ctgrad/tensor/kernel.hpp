@@ -93,6 +93,11 @@ struct kind_s<tnodes::avg_unpool<G, S, P>> : std::integral_constant<int, 6> {};
 enum kind : int { k_leaf = 0, k_fill = 1, k_ew = 2, k_view = 3, k_reduce = 4, k_matmul = 5, k_window = 6 };
 
 template <class T>
+struct is_max_pool_s : std::false_type {};
+template <class X, class P>
+struct is_max_pool_s<tnodes::max_select<X, X, P>> : std::true_type {};
+
+template <class T>
 struct is_pad_s : std::false_type {};
 template <class X, std::size_t PH, std::size_t PW>
 struct is_pad_s<tnodes::pad<X, PH, PW>> : std::true_type {};
@@ -162,12 +167,21 @@ struct plan {
     return !fused_into_user(j);
   }
 
+  static constexpr std::size_t aligned(std::size_t size) {
+    return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
+  }
+  /// A max-pooling keeps the arg-max of each window after its value (the
+  /// tap, as a number), for the backward pass to route gradients without
+  /// comparing again.
+  template <class X>
+  static constexpr std::size_t slot_elements() {
+    return aligned(shape_of<X>::size) * (is_max_pool_s<X>::value ? 2 : 1);
+  }
+
   template <std::size_t... I>
   static constexpr std::array<std::size_t, n + 1> make_offsets(std::index_sequence<I...>) {
     constexpr std::array<std::size_t, n> sizes{
-        (has_slot<mp::mp_at_c<Nodes, I>>()
-             ? (shape_of<mp::mp_at_c<Nodes, I>>::size + slot_alignment - 1) / slot_alignment * slot_alignment
-             : 0)...};
+        (has_slot<mp::mp_at_c<Nodes, I>>() ? slot_elements<mp::mp_at_c<Nodes, I>>() : 0)...};
     std::array<std::size_t, n + 1> offsets{};
     for (std::size_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + sizes[i];
     return offsets;
@@ -252,10 +266,24 @@ struct plan {
   };
   template <class X, class V, class P>
   struct instruction<tnodes::max_select<X, V, P>>
-      : std::type_identity<i_max_select<offset_of<tnodes::max_select<X, V, P>>, shape_of<X>, P, ref_t<X>, ref_t<V>>> {};
+      : std::type_identity<i_max_select<offset_of<tnodes::max_select<X, V, P>>, shape_of<X>, P, ref_t<X>, ref_t<V>,
+                                        is_max_pool_s<tnodes::max_select<X, V, P>>::value
+                                            ? offset_of<tnodes::max_select<X, V, P>> +
+                                                  aligned(shape_of<tnodes::max_select<X, V, P>>::size)
+                                            : no_taps>> {};
+  /// Where the arg-maxes of X's windows are kept, if the max-pooling of X
+  /// runs before node `At` (it does when it is part of the loss).
+  template <class X, class P, class At, class Pool = tnodes::max_select<X, X, P>>
+  static constexpr std::size_t taps_before() {
+    if constexpr (mp::mp_find<Nodes, Pool>::value < mp::mp_find<Nodes, At>::value)
+      return offset_of<Pool> + aligned(shape_of<Pool>::size);
+    else
+      return no_taps;
+  }
   template <class X, class G, class P>
   struct instruction<tnodes::max_route<X, G, P>>
-      : std::type_identity<i_max_route<offset_of<tnodes::max_route<X, G, P>>, shape_of<X>, P, ref_t<X>, ref_t<G>>> {};
+      : std::type_identity<i_max_route<offset_of<tnodes::max_route<X, G, P>>, shape_of<X>, P, ref_t<X>, ref_t<G>,
+                                       taps_before<X, P, tnodes::max_route<X, G, P>>()>> {};
   template <class X, class P>
   struct instruction<tnodes::avg_pool<X, P>>
       : std::type_identity<i_avg_pool<offset_of<tnodes::avg_pool<X, P>>, shape_of<X>, P, ref_t<X>>> {};

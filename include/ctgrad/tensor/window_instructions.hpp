@@ -10,7 +10,9 @@
 // stack (KH * KW * OW elements).
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "conv.hpp"
@@ -54,6 +56,31 @@ struct conv_extents {
   static constexpr std::size_t O = WS::dims[0], KH = WS::dims[2], KW = WS::dims[3];
   static constexpr std::size_t SH = Geo::stride_h, SW = Geo::stride_w, DH = Geo::dilation_h, DW = Geo::dilation_w;
   static constexpr std::size_t OH = window_positions(H, KH, SH, DH), OW = window_positions(W, KW, SW, DW);
+
+  // With stride 1, output (i, j) reads input (i + a dh, j + t dw): on a
+  // grid of the input's width, output k = i W + j reads input k + a dh W +
+  // t dw, so every tap is one contiguous loop over the whole plane (the
+  // columns j >= OW in between are computed and dropped).  Long loops
+  // instead of rows of OW: the vector remainder of each short row would
+  // cost as much as its body.  The plane lives on the stack, so it is
+  // used up to plane_limit elements.
+  static constexpr std::size_t plane_limit = 4096;
+  static constexpr bool plane = SH == 1 && SW == 1 && OH * W <= plane_limit;
+  static constexpr std::size_t span = (OH - 1) * W + OW;  // plane positions that matter
+  /// The loops over the plane run to `body` (a multiple of 16), then a
+  /// separate tail: GCC -O2 vectorises only loops without a remainder.
+  static constexpr std::size_t body = span / 16 * 16;
+  static constexpr std::size_t tap_offset(std::size_t a, std::size_t t) noexcept { return a * DH * W + t * DW; }
+
+  /// Y[b, o] (rows of OW) on the plane grid, zero between rows.
+  template <class RY, class T>
+  CTGRAD_DETAIL_TK_INLINE static void spread(context<T> c, std::size_t b, std::size_t o, T* __restrict plane) noexcept {
+    for (std::size_t i = 0; i != OH; ++i) {
+      for (std::size_t j = 0; j != OW; ++j) plane[i * W + j] = rd<RY>::at(c, ((b * O + o) * OH + i) * OW + j);
+      if (i + 1 != OH)
+        for (std::size_t j = OW; j != W; ++j) plane[i * W + j] = T(0);
+    }
+  }
 };
 
 /// out [B,O,OH,OW] = conv(X, W): for each output row, every tap (c, a, e)
@@ -63,6 +90,32 @@ struct i_conv : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+    if constexpr (e::plane)
+      plane_loop(out, c);
+    else
+      row_loop(out, c);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t b = 0; b != e::B; ++b)
+      for (std::size_t o = 0; o != e::O; ++o) {
+        T acc[e::span];
+        for (std::size_t k = 0; k != e::span; ++k) acc[k] = T(0);
+        for (std::size_t ch = 0; ch != e::C; ++ch)
+          for (std::size_t a = 0; a != e::KH; ++a)
+            for (std::size_t t = 0; t != e::KW; ++t) {
+              const T w = rd<RW>::at(c, ((o * e::C + ch) * e::KH + a) * e::KW + t);
+              const std::size_t base = (b * e::C + ch) * e::H * e::W + e::tap_offset(a, t);
+              for (std::size_t k = 0; k != e::body; ++k) acc[k] += w * rd<RX>::at(c, base + k);
+              for (std::size_t k = e::body; k != e::span; ++k) acc[k] += w * rd<RX>::at(c, base + k);
+            }
+        T* __restrict y = out + (b * e::O + o) * e::OH * e::OW;
+        for (std::size_t i = 0; i != e::OH; ++i)
+          for (std::size_t j = 0; j != e::OW; ++j) y[i * e::OW + j] = acc[i * e::W + j];
+      }
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o)
         for (std::size_t i = 0; i != e::OH; ++i) {
@@ -94,6 +147,43 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T, class E = gemm::store_result>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E epilogue = {}) noexcept {
+    if constexpr (e::plane)
+      plane_loop(out, c, epilogue);
+    else
+      row_loop(out, c, epilogue);
+  }
+  /// Each kernel element is a dot product of the spread Y plane with the
+  /// input plane shifted by its tap: `lanes` partial sums each.
+  template <class T, class E>
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c, E epilogue) noexcept {
+    constexpr std::size_t lanes = 16, body = e::span / lanes * lanes, taps = e::KH * e::KW;
+    for (std::size_t o = 0; o != e::O; ++o)
+      for (std::size_t ch = 0; ch != e::C; ++ch) {
+        T part[taps][lanes], tail[taps];
+        for (std::size_t k = 0; k != taps; ++k) {
+          tail[k] = T(0);
+          for (std::size_t l = 0; l != lanes; ++l) part[k][l] = T(0);
+        }
+        for (std::size_t b = 0; b != e::B; ++b) {
+          T y[e::span];
+          e::template spread<RY>(c, b, o, y);
+          for (std::size_t k = 0; k != taps; ++k) {
+            const std::size_t base = (b * e::C + ch) * e::H * e::W + e::tap_offset(k / e::KW, k % e::KW);
+            T* __restrict p = part[k];
+            for (std::size_t q = 0; q != body; q += lanes)
+              for (std::size_t l = 0; l != lanes; ++l) p[l] += y[q + l] * rd<RX>::at(c, base + q + l);
+            for (std::size_t q = body; q != e::span; ++q) tail[k] += y[q] * rd<RX>::at(c, base + q);
+          }
+        }
+        for (std::size_t k = 0; k != taps; ++k) {
+          T s = tail[k];
+          for (std::size_t l = 0; l != lanes; ++l) s += part[k][l];
+          epilogue.scalar(out + (o * e::C + ch) * taps + k, s);
+        }
+      }
+  }
+  template <class T, class E>
+  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c, E epilogue) noexcept {
     for (std::size_t o = 0; o != e::O; ++o)
       for (std::size_t ch = 0; ch != e::C; ++ch) {
         T part[e::KH * e::KW][e::OW];
@@ -134,6 +224,29 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo> {
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
+    if constexpr (e::plane)
+      plane_loop(out, c);
+    else
+      row_loop(out, c);
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c) noexcept {
+    for (std::size_t b = 0; b != e::B; ++b)
+      for (std::size_t o = 0; o != e::O; ++o) {
+        T y[e::span];
+        e::template spread<RY>(c, b, o, y);
+        for (std::size_t ch = 0; ch != e::C; ++ch)
+          for (std::size_t a = 0; a != e::KH; ++a)
+            for (std::size_t t = 0; t != e::KW; ++t) {
+              const T w = rd<RW>::at(c, ((o * e::C + ch) * e::KH + a) * e::KW + t);
+              T* __restrict x = out + (b * e::C + ch) * e::H * e::W + e::tap_offset(a, t);
+              for (std::size_t k = 0; k != e::body; ++k) x[k] += w * y[k];
+              for (std::size_t k = e::body; k != e::span; ++k) x[k] += w * y[k];
+            }
+      }
+  }
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o)
         for (std::size_t i = 0; i != e::OH; ++i) {
@@ -174,6 +287,50 @@ struct i_pad {
   }
 };
 
+/// No stored arg-maxes.
+inline constexpr std::size_t no_taps = ~std::size_t{0};
+
+/// A stored tap.  float and double: its bits in a T of the workspace (a
+/// copy; converting integers to floating point in the loop costs more than
+/// the comparisons).  Other types (long double): the number itself.
+template <class T>
+using tap_bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+template <class T>
+inline constexpr bool tap_by_bits = sizeof(T) == 4 || sizeof(T) == 8;
+template <class T>
+CTGRAD_DETAIL_TK_INLINE T tap_as(std::uint32_t p) noexcept {
+  if constexpr (tap_by_bits<T>)
+    return std::bit_cast<T>(static_cast<tap_bits<T>>(p));
+  else
+    return static_cast<T>(p);
+}
+template <class T>
+CTGRAD_DETAIL_TK_INLINE std::uint32_t tap_of(T stored) noexcept {
+  if constexpr (tap_by_bits<T>)
+    return static_cast<std::uint32_t>(std::bit_cast<tap_bits<T>>(stored));
+  else
+    return static_cast<std::uint32_t>(stored);
+}
+/// All ones if b, else zero.  The empty asm hides where the mask comes
+/// from, so that it stays a mask: both compilers otherwise turn selects on
+/// data-dependent conditions (an arg-max) into jumps, mispredicted at random.
+template <class U>
+CTGRAD_DETAIL_TK_INLINE U opaque_mask(bool b) noexcept {
+  U mask = U(0) - U(b);
+#if defined(__GNUC__)
+  asm("" : "+r"(mask));
+#endif
+  return mask;
+}
+/// v if keep, else +0, by a mask.
+template <class T>
+CTGRAD_DETAIL_TK_INLINE T keep_if(T v, bool keep) noexcept {
+  if constexpr (tap_by_bits<T>)
+    return std::bit_cast<T>(std::bit_cast<tap_bits<T>>(v) & opaque_mask<tap_bits<T>>(keep));
+  else
+    return keep ? v : T(0);
+}
+
 /// The windows of a pooling of X [N, H, W].
 template <class XS, class P>
 struct pool_extents {
@@ -181,52 +338,66 @@ struct pool_extents {
   static constexpr std::size_t KH = P::window_h, KW = P::window_w, SH = P::stride_h, SW = P::stride_w;
   static constexpr std::size_t OH = window_positions(H, KH, SH, 1), OW = window_positions(W, KW, SW, 1);
 
-  /// For the windows (n, i, j) of one output row: the first maximum m[j]
-  /// and its position p[j] in the window (a * KW + t).  A NaN is the
-  /// maximum (it propagates, as in the forward value).  The inner loops
-  /// run along j with selects, so they vectorise.
-  template <class R, class T>
-  CTGRAD_DETAIL_TK_INLINE static void row_max(context<T> c, std::size_t n, std::size_t i, T (&m)[OW],
-                                              std::uint32_t (&p)[OW]) noexcept {
-    const std::size_t base = (n * H + i * SH) * W;
-    for (std::size_t j = 0; j != OW; ++j) {
-      m[j] = rd<R>::at(c, base + j * SW);
-      p[j] = 0;
-    }
-    for (std::size_t tap = 1; tap != KH * KW; ++tap) {
-      const std::size_t offset = base + tap / KW * W + tap % KW;
-      const auto position = static_cast<std::uint32_t>(tap);
-      for (std::size_t j = 0; j != OW; ++j) {
-        const T x = rd<R>::at(c, offset + j * SW);
-        const bool take = (x > m[j]) | ((x != x) & (m[j] == m[j]));
-        m[j] = take ? x : m[j];
-        p[j] = take ? position : p[j];
-      }
-    }
+  /// Flat index in X of the first element of window (n, i, j).
+  static constexpr std::size_t first(std::size_t n, std::size_t i, std::size_t j) noexcept {
+    return (n * H + i * SH) * W + j * SW;
   }
-  /// Flat index in X of position p of window (n, i, j).
-  static constexpr std::size_t index(std::size_t n, std::size_t i, std::size_t j, std::uint32_t p) noexcept {
-    return (n * H + i * SH + p / KW) * W + j * SW + p % KW;
+  /// Offset from a window's first element of its element number `tap` (a * KW + t).
+  static constexpr std::size_t offset(std::uint32_t tap) noexcept { return tap / KW * W + tap % KW; }
+
+  /// The first maximum m of the window starting at flat index f, and its
+  /// tap.  A NaN anywhere makes m NaN (it propagates, as in the forward
+  /// value; the tap is then that of the largest number).  The taps are
+  /// unrolled (constant offsets) and every choice is a select: branches
+  /// here would be mispredicted half the time.
+  template <class R, class T>
+  CTGRAD_DETAIL_TK_INLINE static std::uint32_t arg_max(context<T> c, std::size_t f, T& m) noexcept {
+    m = rd<R>::at(c, f);
+    std::uint32_t p = 0;
+    bool nan = false;
+    take_larger<R>(c, f, m, p, nan, std::make_index_sequence<KH * KW - 1>{});
+    m = nan ? x_nan<T>() : m;
+    return p;
+  }
+  template <class T>
+  static constexpr T x_nan() noexcept {
+    return std::numeric_limits<T>::quiet_NaN();
+  }
+  template <class R, class T, std::size_t... Tap>
+  CTGRAD_DETAIL_TK_INLINE static void take_larger(context<T> c, std::size_t f, T& m, std::uint32_t& p, bool& nan,
+                                                  std::index_sequence<Tap...>) noexcept {
+    (take_if_larger<R, Tap + 1>(c, f, m, p, nan), ...);
+  }
+  template <class R, std::uint32_t Tap, class T>
+  CTGRAD_DETAIL_TK_INLINE static void take_if_larger(context<T> c, std::size_t f, T& m, std::uint32_t& p,
+                                                     bool& nan) noexcept {
+    const T x = rd<R>::at(c, f + offset(Tap));
+    const bool take = x > m;
+    m = take ? x : m;
+    p ^= (p ^ Tap) & opaque_mask<std::uint32_t>(take);
+    nan |= x != x;
   }
 };
 
-/// out[n,i,j] = V at the arg-max of window (i, j) of X (max pooling: V = X).
-template <std::size_t Offset, class XS, class P, class RX, class RV>
+/// out[n,i,j] = V at the arg-max of window (i, j) of X (max pooling: V = X);
+/// with Taps, the arg-max's tap is also stored at ws[Taps + (n,i,j)].
+template <std::size_t Offset, class XS, class P, class RX, class RV, std::size_t Taps = no_taps>
 struct i_max_select : pool_extents<XS, P> {
   using e = pool_extents<XS, P>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t n = 0; n != e::N; ++n)
-      for (std::size_t i = 0; i != e::OH; ++i) {
-        T m[e::OW];
-        std::uint32_t p[e::OW];
-        e::template row_max<RX>(c, n, i, m, p);
-        T* __restrict row = out + (n * e::OH + i) * e::OW;
-        if constexpr (std::is_same_v<RX, RV>)
-          for (std::size_t j = 0; j != e::OW; ++j) row[j] = m[j];
-        else
-          for (std::size_t j = 0; j != e::OW; ++j) row[j] = rd<RV>::at(c, e::index(n, i, j, p[j]));
-      }
+      for (std::size_t i = 0; i != e::OH; ++i)
+        for (std::size_t j = 0; j != e::OW; ++j) {
+          T m;
+          const std::size_t f = e::first(n, i, j), k = (n * e::OH + i) * e::OW + j;
+          const std::uint32_t p = e::template arg_max<RX>(c, f, m);
+          if constexpr (std::is_same_v<RX, RV>)
+            out[k] = m;
+          else
+            out[k] = rd<RV>::at(c, f + e::offset(p));
+          if constexpr (Taps != no_taps) out[Taps - Offset + k] = tap_as<T>(p);
+        }
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
@@ -234,21 +405,43 @@ struct i_max_select : pool_extents<XS, P> {
   }
 };
 
-/// out (shape of X) = G[n,i,j] added at the arg-max of each window of X.
-template <std::size_t Offset, class XS, class P, class RX, class RG>
+/// out (shape of X) = G[n,i,j] added at the arg-max of each window of X
+/// (read from ws[Taps + ...] if the forward pass kept them).  Windows that
+/// tile X write each of their elements once (no zeroing, no read-back).
+template <std::size_t Offset, class XS, class P, class RX, class RG, std::size_t Taps = no_taps>
 struct i_max_route : pool_extents<XS, P> {
   using e = pool_extents<XS, P>;
+  static constexpr bool tiles = e::SH == e::KH && e::SW == e::KW && e::OH * e::KH == e::H && e::OW * e::KW == e::W;
+  template <class T>
+  CTGRAD_DETAIL_TK_INLINE static std::uint32_t tap(context<T> c, std::size_t f, std::size_t k) noexcept {
+    if constexpr (Taps != no_taps) {
+      (void)f;
+      return tap_of(c.ws[Taps + k]);
+    } else {
+      T m;
+      return e::template arg_max<RX>(c, f, m);
+    }
+  }
+  template <class T, std::size_t... Tap>
+  CTGRAD_DETAIL_TK_INLINE static void write_window(T* __restrict out, std::size_t f, std::uint32_t p, T g,
+                                                   std::index_sequence<Tap...>) noexcept {
+    ((out[f + e::offset(Tap)] = keep_if(g, p == Tap)), ...);
+  }
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
-    for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
+    if constexpr (!tiles)
+      for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     for (std::size_t n = 0; n != e::N; ++n)
-      for (std::size_t i = 0; i != e::OH; ++i) {
-        T m[e::OW];
-        std::uint32_t p[e::OW];
-        e::template row_max<RX>(c, n, i, m, p);
-        for (std::size_t j = 0; j != e::OW; ++j)
-          out[e::index(n, i, j, p[j])] += rd<RG>::at(c, (n * e::OH + i) * e::OW + j);
-      }
+      for (std::size_t i = 0; i != e::OH; ++i)
+        for (std::size_t j = 0; j != e::OW; ++j) {
+          const std::size_t f = e::first(n, i, j), k = (n * e::OH + i) * e::OW + j;
+          const std::uint32_t p = tap(c, f, k);
+          const T g = rd<RG>::at(c, k);
+          if constexpr (tiles)
+            write_window(out, f, p, g, std::make_index_sequence<e::KH * e::KW>{});
+          else
+            out[f + e::offset(p)] += g;
+        }
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
@@ -326,11 +519,11 @@ struct instruction_reads<i_conv_input_grad<O, XS, WS, Geo, RA, RB>, L>
 template <std::size_t O, std::size_t N, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW, class R,
           std::size_t L>
 struct instruction_reads<i_pad<O, N, H, W, PH, PW, R>, L> : ref_reads<R, L> {};
-template <std::size_t O, class XS, class P, class RA, class RB, std::size_t L>
-struct instruction_reads<i_max_select<O, XS, P, RA, RB>, L>
+template <std::size_t O, class XS, class P, class RA, class RB, std::size_t Taps, std::size_t L>
+struct instruction_reads<i_max_select<O, XS, P, RA, RB, Taps>, L>
     : std::bool_constant<ref_reads<RA, L>::value || ref_reads<RB, L>::value> {};
-template <std::size_t O, class XS, class P, class RA, class RB, std::size_t L>
-struct instruction_reads<i_max_route<O, XS, P, RA, RB>, L>
+template <std::size_t O, class XS, class P, class RA, class RB, std::size_t Taps, std::size_t L>
+struct instruction_reads<i_max_route<O, XS, P, RA, RB, Taps>, L>
     : std::bool_constant<ref_reads<RA, L>::value || ref_reads<RB, L>::value> {};
 template <std::size_t O, class XS, class P, class R, std::size_t L>
 struct instruction_reads<i_avg_pool<O, XS, P, R>, L> : ref_reads<R, L> {};
