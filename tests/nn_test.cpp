@@ -4,6 +4,7 @@
 
 #include <ctgrad/nn.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -154,4 +155,46 @@ BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
     });
   }
   BOOST_TEST(std::equal(fused->storage().begin(), fused->storage().end(), plain->storage().begin()));
+}
+
+BOOST_AUTO_TEST_CASE(convolution_layers_infer_shapes_and_parameters) {
+  // 2-D: [1, 12, 12] -> conv 4 (5x5, stride 2, padding 2) -> [4, 6, 6] -> avg-pool 2 -> [4, 3, 3]
+  //      -> conv 6 (3x3, dilation 1) -> [6, 1, 1] -> flatten -> dense 2.
+  using net2 =
+      nn::sequential<nn::input_shape<1, 12, 12>, nn::conv2d<4, 5, nn::tanh, nn::stride<2>, nn::padding<2>>,
+                     nn::avg_pool2d<2>, nn::conv2d<6, 3, nn::relu, nn::init::xavier_normal>, nn::flatten, nn::dense<2>>;
+  using m2 = nn::model<net2, nn::mse, double, 3>;
+  static_assert(m2::inputs == 144 && m2::outputs == 2);
+  static_assert(std::is_same_v<shape_of<m2::parameter_type<0>>, shape<4, 1, 5, 5>>);
+  static_assert(std::is_same_v<shape_of<m2::parameter_type<1>>, shape<4>>);
+  static_assert(std::is_same_v<shape_of<m2::parameter_type<2>>, shape<6, 4, 3, 3>>);
+  static_assert(std::is_same_v<shape_of<m2::parameter_type<4>>, shape<6, 2>>);
+  static_assert(m2::parameter_type<2>::name.view() == "W2" && m2::parameter_type<4>::name.view() == "W3");
+  // 1-D: [2, 16] -> conv 3 (k 3, padding 1) -> [3, 16] -> max-pool 4 -> [3, 4] -> flatten -> dense 1.
+  using net1 = nn::sequential<nn::input_shape<2, 16>, nn::conv1d<3, 3, nn::relu, nn::padding<1>>, nn::max_pool1d<4>,
+                              nn::flatten, nn::dense<1>>;
+  using m1 = nn::model<net1, nn::mse, double, 2>;
+  static_assert(std::is_same_v<shape_of<m1::parameter_type<0>>, shape<3, 2, 3>>);
+  static_assert(std::is_same_v<shape_of<m1::parameter_type<2>>, shape<12, 1>>);
+
+  // The first layer (tanh: Xavier uniform) uses fan_in = in_channels * kernel area = 25 and
+  // fan_out = out_channels * kernel area = 100: bound sqrt(6 / 125).
+  auto m = std::make_unique<m2>();
+  m->initialize(4);
+  const auto w1 = m->parameter<0>();
+  const double bound = std::sqrt(6.0 / 125.0);
+  BOOST_TEST(std::ranges::all_of(w1, [&](double w) { return std::abs(w) <= bound; }));
+  BOOST_TEST(std::ranges::any_of(w1, [&](double w) { return std::abs(w) > 0.8 * bound; }));
+
+  // And it learns: a 1-D model fits a fixed batch.
+  auto n = std::make_unique<m1>();
+  n->initialize(2);
+  std::array<double, 64> x{};
+  for (std::size_t i = 0; i != x.size(); ++i) x[i] = std::sin(0.3 * double(i));
+  const std::array<double, 2> t{0.5, -0.25};
+  auto adam = n->make_optimizer(nn::adam{.learning_rate = 0.01});
+  const double first = n->train_step(adam, x, t);
+  double last = first;
+  for (int step = 0; step != 300; ++step) last = n->train_step(adam, x, t);
+  BOOST_TEST(last < 1e-3 * first);
 }

@@ -71,6 +71,22 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path), std::filesystem::directory_iterator{}) == 1);
 }
 
+BOOST_AUTO_TEST_CASE(convolutional_models_round_trip_and_check_kernel_shapes) {
+  temp_dir dir;
+  using cnn = nn::sequential<nn::input_shape<1, 6, 6>, nn::conv2d<3, 3, nn::relu>, nn::max_pool2d<2>, nn::flatten,
+                             nn::dense<2>>;
+  using wider = nn::sequential<nn::input_shape<1, 6, 6>, nn::conv2d<3, 2, nn::relu>, nn::max_pool2d<2>, nn::flatten,
+                               nn::dense<2>>;  // W1 is [3, 1, 2, 2], not [3, 1, 3, 3]
+  auto a = std::make_unique<nn::model<cnn, nn::mse, float, 2>>(),
+       b = std::make_unique<nn::model<cnn, nn::mse, float, 2>>();
+  a->initialize(3);
+  nn::save_weights(*a, dir.path / "cnn.bin");
+  nn::load_weights(*b, dir.path / "cnn.bin");
+  BOOST_TEST(std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  auto c = std::make_unique<nn::model<wider, nn::mse, float, 2>>();
+  expect_rejected(*c, dir.path / "cnn.bin", "W1");
+}
+
 BOOST_AUTO_TEST_CASE(every_corruption_is_rejected) {
   temp_dir dir;
   auto good = std::make_unique<model_f>();
