@@ -58,8 +58,10 @@ using net = nn::sequential<nn::input_shape<1, side, side>,              // one c
                            nn::flatten,                                 // -> [128]
                            nn::dense<classes>>;                         // -> logits [3]
 using cnn = nn::model<net, nn::softmax_cross_entropy, float, batch>;
+// [cnn]
 
 int main() {
+  // [train]
   nn::random_bits bits(2024);
   const auto train = dataset(12000, bits), test = dataset(1500, bits);
   auto model = std::make_unique<cnn>();
@@ -104,7 +106,7 @@ int main() {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double test_accuracy = accuracy(test);
   std::printf("test accuracy %.3f after %.2f s of training\n", test_accuracy, seconds);
-  // [cnn]
+  // [train]
 
   // The model's loss is an ordinary expression: the same type as the
   // network written out by hand, and its derivative prints as maths.
