@@ -33,6 +33,8 @@ namespace ctgrad {
 namespace detail::tk {
 
 inline constexpr std::size_t default_vector_bytes = CTGRAD_DETAIL_VECTOR_BYTES;
+/// Workspace slots start at multiples of this many elements (64 bytes of float).
+inline constexpr std::size_t slot_alignment = 16;
 #if CTGRAD_DETAIL_DISPATCH_AVX2
 /// Whether this CPU (and OS) runs AVX2: decided once, before main.
 inline const bool cpu_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));

@@ -92,6 +92,19 @@ template <class G, class S, class P>
 struct kind_s<tnodes::avg_unpool<G, S, P>> : std::integral_constant<int, 6> {};
 enum kind : int { k_leaf = 0, k_fill = 1, k_ew = 2, k_view = 3, k_reduce = 4, k_matmul = 5, k_window = 6 };
 
+/// Workspace a convolution needs after its output (a plane of scratch).
+template <class T>
+struct scratch_s : std::integral_constant<std::size_t, 0> {};
+template <class X, class W, class G>
+struct scratch_s<tnodes::conv<X, W, G>>
+    : std::integral_constant<std::size_t, conv_extents<shape_of<X>, shape_of<W>, G>::scratch> {};
+template <class X, class Y, class S, class G>
+struct scratch_s<tnodes::conv_kernel_grad<X, Y, S, G>>
+    : std::integral_constant<std::size_t, conv_extents<shape_of<X>, S, G>::scratch> {};
+template <class Y, class W, class S, class G>
+struct scratch_s<tnodes::conv_input_grad<Y, W, S, G>>
+    : std::integral_constant<std::size_t, conv_extents<S, shape_of<W>, G>::scratch> {};
+
 template <class T>
 struct is_max_pool_s : std::false_type {};
 template <class X, class P>
@@ -107,7 +120,6 @@ struct is_transpose_s : std::false_type {};
 template <class A>
 struct is_transpose_s<tnodes::transpose<A>> : std::true_type {};
 
-inline constexpr std::size_t slot_alignment = 16;  // elements: 64 bytes of float
 /// A product A * Y^T with at least this many rows in A packs Y^T first;
 /// below, it takes dot products of rows of A and Y (no copy).
 inline constexpr std::size_t pack_rows = 8;
@@ -175,7 +187,7 @@ struct plan {
   /// comparing again.
   template <class X>
   static constexpr std::size_t slot_elements() {
-    return aligned(shape_of<X>::size) * (is_max_pool_s<X>::value ? 2 : 1);
+    return aligned(shape_of<X>::size) * (is_max_pool_s<X>::value ? 2 : 1) + aligned(scratch_s<X>::value);
   }
 
   template <std::size_t... I>

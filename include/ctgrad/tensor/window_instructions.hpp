@@ -2,12 +2,13 @@
 // in a compiled kernel: fixed-extent loop nests over [batch, channels,
 // height, width] operands (conv.hpp has the mathematics).
 //
-// Each innermost loop runs along a row of the output (or, for the kernel
-// gradient, along a row of per-column partial sums), with unit stride when
-// the convolution's stride is 1: no reductions across lanes, no branches,
-// so the compilers vectorise them.  Nothing is allocated: a padded input is
-// a workspace slot, and the partial sums of the kernel gradient live on the
-// stack (KH * KW * OW elements).
+// Stride-1 convolutions run one long loop per kernel tap over a whole
+// plane, strided ones row by row; sums keep independent partial sums in a
+// fixed order (no reassociation left to the compiler); data-dependent
+// choices are masks, not branches.  Nothing is allocated: a padded input
+// and a convolution's plane of scratch live in the workspace; small
+// partial sums (taps x 16, or taps x OW for strided kernel gradients) on
+// the stack.
 #pragma once
 
 #include <bit>
@@ -62,15 +63,20 @@ struct conv_extents {
   // t dw, so every tap is one contiguous loop over the whole plane (the
   // columns j >= OW in between are computed and dropped).  Long loops
   // instead of rows of OW: the vector remainder of each short row would
-  // cost as much as its body.  The plane lives on the stack, so it is
-  // used up to plane_limit elements.
-  static constexpr std::size_t plane_limit = 4096;
-  static constexpr bool plane = SH == 1 && SW == 1 && OH * W <= plane_limit;
+  // cost as much as its body.  The plane (scratch: the spread output
+  // gradient, or the accumulated output) follows the instruction's output
+  // in the workspace; the plan reserves it.
+  static constexpr bool plane = SH == 1 && SW == 1;
   static constexpr std::size_t span = (OH - 1) * W + OW;  // plane positions that matter
   /// The loops over the plane run to `body` (a multiple of 16), then a
   /// separate tail: GCC -O2 vectorises only loops without a remainder.
   static constexpr std::size_t body = span / 16 * 16;
   static constexpr std::size_t tap_offset(std::size_t a, std::size_t t) noexcept { return a * DH * W + t * DW; }
+  /// Workspace elements of scratch (after the output's slot).
+  static constexpr std::size_t scratch = plane ? span : 0;
+  static constexpr std::size_t scratch_after(std::size_t offset, std::size_t output) noexcept {
+    return offset + (output + slot_alignment - 1) / slot_alignment * slot_alignment;
+  }
 
   /// Y[b, o] (rows of OW) on the plane grid, zero between rows.
   template <class RY, class T>
@@ -91,15 +97,14 @@ struct i_conv : conv_extents<XS, WS, Geo> {
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (e::plane)
-      plane_loop(out, c);
+      plane_loop(out, c.ws + e::scratch_after(Offset, e::B * e::O * e::OH * e::OW), c);
     else
       row_loop(out, c);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict acc, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o) {
-        T acc[e::span];
         for (std::size_t k = 0; k != e::span; ++k) acc[k] = T(0);
         for (std::size_t ch = 0; ch != e::C; ++ch)
           for (std::size_t a = 0; a != e::KH; ++a)
@@ -148,14 +153,15 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   template <class T, class E = gemm::store_result>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E epilogue = {}) noexcept {
     if constexpr (e::plane)
-      plane_loop(out, c, epilogue);
+      plane_loop(out, c.ws + e::scratch_after(Offset, WS::size), c, epilogue);
     else
       row_loop(out, c, epilogue);
   }
   /// Each kernel element is a dot product of the spread Y plane with the
   /// input plane shifted by its tap: `lanes` partial sums each.
   template <class T, class E>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c, E epilogue) noexcept {
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c,
+                                                 E epilogue) noexcept {
     constexpr std::size_t lanes = 16, body = e::span / lanes * lanes, taps = e::KH * e::KW;
     for (std::size_t o = 0; o != e::O; ++o)
       for (std::size_t ch = 0; ch != e::C; ++ch) {
@@ -165,7 +171,6 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
           for (std::size_t l = 0; l != lanes; ++l) part[k][l] = T(0);
         }
         for (std::size_t b = 0; b != e::B; ++b) {
-          T y[e::span];
           e::template spread<RY>(c, b, o, y);
           for (std::size_t k = 0; k != taps; ++k) {
             const std::size_t base = (b * e::C + ch) * e::H * e::W + e::tap_offset(k / e::KW, k % e::KW);
@@ -225,15 +230,14 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo> {
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     if constexpr (e::plane)
-      plane_loop(out, c);
+      plane_loop(out, c.ws + e::scratch_after(Offset, XS::size), c);
     else
       row_loop(out, c);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o) {
-        T y[e::span];
         e::template spread<RY>(c, b, o, y);
         for (std::size_t ch = 0; ch != e::C; ++ch)
           for (std::size_t a = 0; a != e::KH; ++a)
