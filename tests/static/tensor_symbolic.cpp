@@ -51,6 +51,48 @@ static_assert(to_string(grad(L, b2), label<"z2">(z2)) == "colsum(softmax(z2)/5 -
 static_assert(to_string(grad(L, W1), label<"z1">(z1), label<"z2">(z2)) ==
               "in^T*(((softmax(z2)/5 - target/5)*W2^T) \u2299 step(z1))");
 
+// Convolution and pooling: each VJP is the textbook's, as a type.
+namespace conv {
+constexpr input<"x", shape<2, 3, 6, 6>> x;
+constexpr param<"K", shape<4, 3, 3, 3>> K;
+constexpr input<"r", shape<2, 4, 4, 4>> r;
+constexpr auto y = conv2d(x, K);
+using G = std::remove_const_t<decltype(r)>;
+// The three convolution nodes: kernel gradient = correlation of the input
+// with the output gradient; input gradient = the transposed convolution.
+static_assert(std::is_same_v<decltype(grad(dot(y, r), K)),
+                             tnodes::conv_kernel_grad<std::remove_const_t<decltype(x)>, G, shape<4, 3, 3, 3>,
+                                                      tnodes::conv_geometry<1, 1, 1, 1>>>);
+static_assert(std::is_same_v<decltype(grad(dot(y, r), x)),
+                             tnodes::conv_input_grad<G, std::remove_const_t<decltype(K)>, shape<2, 3, 6, 6>,
+                                                     tnodes::conv_geometry<1, 1, 1, 1>>>);
+static_assert(to_string(grad(dot(y, r), K)) == "correlate(x, r)");
+static_assert(to_string(grad(dot(y, r), x)) == "full_conv(r, flip(K))");
+// Padding: the gradient is cropped; stride and dilation are spelled out.
+constexpr input<"q", shape<2, 4, 3, 3>> q;
+static_assert(to_string(grad(dot(conv2d(x, K, padding<1>, stride<2>), q), x)) ==
+              "crop(conv_transpose(q, K, stride 2), 1)");
+constexpr input<"p", shape<2, 4, 2, 2>> p;
+static_assert(to_string(grad(dot(conv2d(x, K, dilation<2>), p), K)) == "correlate(x, p, dilation 2)");
+// Bias: summed over batch and positions.
+constexpr param<"c", shape<4>> cb;
+static_assert(to_string(grad(dot(conv2d(x, K, cb), r), cb)) == "channelsum(r)");
+// Pooling.
+constexpr input<"s", shape<2, 3, 3, 3>> s;
+static_assert(to_string(grad(dot(max_pool2d<2>(x), s), x)) == "route_to_max(x, s, 2x2)");
+static_assert(to_string(grad(dot(avg_pool2d<2>(x), s), x)) == "spread_over_windows(s, 2x2)");
+static_assert(to_string(max_pool2d<3>(x, stride<1>)) == "maxpool(x, 3x3, stride 1)");
+// 1-D is the height-1 case: the same nodes, through views.
+constexpr input<"u", shape<2, 3, 10>> u;
+constexpr param<"k", shape<4, 3, 3>> k;
+constexpr input<"v", shape<2, 4, 8>> v;
+static_assert(to_string(grad(dot(conv1d(u, k), v), k)) == "correlate(u, v)");
+static_assert(std::is_same_v<shape_of<decltype(grad(dot(conv1d(u, k), v), k))>, shape<4, 3, 3>>);
+// Second order stays in the set: the VJP of the correlation by the input
+// is a transposed convolution.
+static_assert(to_string(grad(dot(grad(dot(y, r), K), K), x)) == "full_conv(r, flip(K))");
+}  // namespace conv
+
 // The kernel: every distinct node once; slots only where needed.
 using K = decltype(compile(L, wrt(W1, b1, W2, b2)));
 static_assert(sizeof(workspace<K, float>) == K::workspace_elements * sizeof(float));
