@@ -172,4 +172,32 @@ CTGRAD_DETAIL_GEMM_INLINE T dot(const T* __restrict a, const T* __restrict b) no
   return s;
 }
 
+/// partial[l] += the sum over q of a[16 q + l] * b[16 q + l], for the
+/// whole multiples of 16 in K (the caller adds the rest): sixteen partial
+/// sums in registers, each in the order of q whatever the vector width.
+template <std::size_t Bytes, std::size_t K, class T>
+CTGRAD_DETAIL_GEMM_INLINE void dot_lanes16(T* __restrict partial, const T* __restrict a,
+                                           const T* __restrict b) noexcept {
+  constexpr std::size_t body = K / 16 * 16;
+  if constexpr (vec<T, Bytes>::lanes > 1 && 16 % vec<T, Bytes>::lanes == 0) {
+    using v = typename vec<T, Bytes>::type;
+    constexpr std::size_t L = vec<T, Bytes>::lanes, n = 16 / L;
+    [&]<std::size_t... Q>(std::index_sequence<Q...>) __attribute__((always_inline)) {
+      v acc[n];
+      (load(acc[Q], partial + Q * L), ...);
+      for (std::size_t k = 0; k != body; k += 16) {
+        v x[n], y[n];
+        (load(x[Q], a + k + Q * L), ...);
+        (load(y[Q], b + k + Q * L), ...);
+        ((acc[Q] += x[Q] * y[Q]), ...);
+      }
+      (store(partial + Q * L, acc[Q]), ...);
+    }
+    (std::make_index_sequence<n>{});
+  } else {
+    for (std::size_t k = 0; k != body; k += 16)
+      for (std::size_t l = 0; l != 16; ++l) partial[l] += a[k + l] * b[k + l];
+  }
+}
+
 }  // namespace ctgrad::detail::gemm

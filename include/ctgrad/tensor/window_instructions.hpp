@@ -150,16 +150,16 @@ struct i_conv : conv_extents<XS, WS, Geo> {
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY>
 struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
-  template <class T, class E = gemm::store_result>
+  template <std::size_t Bytes, class T, class E = gemm::store_result>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E epilogue = {}) noexcept {
     if constexpr (e::plane)
-      plane_loop(out, c.ws + e::scratch_after(Offset, WS::size), c, epilogue);
+      plane_loop<Bytes>(out, c.ws + e::scratch_after(Offset, WS::size), c, epilogue);
     else
       row_loop(out, c, epilogue);
   }
   /// Each kernel element is a dot product of the spread Y plane with the
   /// input plane shifted by its tap: `lanes` partial sums each.
-  template <class T, class E>
+  template <std::size_t Bytes, class T, class E>
   CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c,
                                                  E epilogue) noexcept {
     constexpr std::size_t lanes = 16, body = e::span / lanes * lanes, taps = e::KH * e::KW;
@@ -174,9 +174,13 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
           e::template spread<RY>(c, b, o, y);
           for (std::size_t k = 0; k != taps; ++k) {
             const std::size_t base = (b * e::C + ch) * e::H * e::W + e::tap_offset(k / e::KW, k % e::KW);
-            T* __restrict p = part[k];
-            for (std::size_t q = 0; q != body; q += lanes)
-              for (std::size_t l = 0; l != lanes; ++l) p[l] += y[q + l] * rd<RX>::at(c, base + q + l);
+            if constexpr (rd<RX>::contiguous) {  // in registers (GCC keeps an array's sums in memory)
+              gemm::dot_lanes16<Bytes, e::span>(part[k], y, rd<RX>::ptr(c) + base);
+            } else {
+              T* __restrict p = part[k];
+              for (std::size_t q = 0; q != body; q += lanes)
+                for (std::size_t l = 0; l != lanes; ++l) p[l] += y[q + l] * rd<RX>::at(c, base + q + l);
+            }
             for (std::size_t q = body; q != e::span; ++q) tail[k] += y[q] * rd<RX>::at(c, base + q);
           }
         }
@@ -215,7 +219,7 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   }
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
+    loop<Bytes>(c.ws + Offset, c);
   }
 };
 
@@ -501,8 +505,8 @@ template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY,
 struct i_update<i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>, Target> {
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>::loop(c.updates[Target], c,
-                                                          gemm::scale_and_add<T>{c.alpha, c.beta});
+    i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>::template loop<Bytes>(c.updates[Target], c,
+                                                                          gemm::scale_and_add<T>{c.alpha, c.beta});
   }
 };
 
