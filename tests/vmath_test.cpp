@@ -3,6 +3,7 @@
 // product (detail/gemm.hpp) against the plain sum, bit for bit.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <ctgrad/detail/gemm.hpp>
 #include <ctgrad/detail/vmath.hpp>
 
@@ -138,5 +139,17 @@ BOOST_AUTO_TEST_CASE(matrix_product_is_the_plain_sum_bit_for_bit) {
   float expected = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
   for (std::size_t k = 32; k != 37; ++k) expected += x[k] * y[k];
   BOOST_TEST((ctgrad::detail::gemm::dot<16, 37>(x.data(), y.data())) == expected);
+
+  // dot_lanes16 (convolution kernel gradients): lane l sums its terms in
+  // order, on top of what it held, whatever the vector width.
+  float lanes[16], expected_lanes[16];
+  for (std::size_t l = 0; l != 16; ++l) lanes[l] = expected_lanes[l] = 0.25f * float(l);
+  for (std::size_t k = 0; k != 32; ++k) expected_lanes[k % 16] += x[k] * y[k];
+  float wide[16];
+  std::copy(lanes, lanes + 16, wide);
+  ctgrad::detail::gemm::dot_lanes16<16, 37>(lanes, x.data(), y.data());
+  ctgrad::detail::gemm::dot_lanes16<32, 37>(wide, x.data(), y.data());
+  BOOST_TEST(std::equal(lanes, lanes + 16, expected_lanes));
+  BOOST_TEST(std::equal(wide, wide + 16, expected_lanes));
   BOOST_TEST((ctgrad::detail::gemm::dot<32, 37>(x.data(), y.data())) == expected);
 }
