@@ -1,6 +1,6 @@
 // Where a kernel's time goes: each instruction of C1's training kernel
 // (bench/c1.cpp) timed on its own, AVX2 path, best of 15 rounds of 40 runs.
-// A contributor's tool (it uses ctgrad's internals), not a benchmark:
+// A contributor's tool (it uses ctgrad's internals; needs an AVX2 CPU), not a benchmark:
 //   ./build/gcc/bench/ctgrad_instruction_times
 #include <cxxabi.h>
 #include <chrono>
