@@ -80,17 +80,18 @@ struct conv_extents {
 
   /// Y[b, o] (rows of OW) on the plane grid, zero between rows.
   template <class RY, class T>
-  CTGRAD_DETAIL_TK_INLINE static void spread(context<T> c, std::size_t b, std::size_t o, T* __restrict plane) noexcept {
+  CTGRAD_DETAIL_TK_INLINE static void spread(context<T> c, std::size_t b, std::size_t o, T* __restrict grid) noexcept {
     for (std::size_t i = 0; i != OH; ++i) {
-      for (std::size_t j = 0; j != OW; ++j) plane[i * W + j] = rd<RY>::at(c, ((b * O + o) * OH + i) * OW + j);
+      for (std::size_t j = 0; j != OW; ++j) grid[i * W + j] = rd<RY>::at(c, ((b * O + o) * OH + i) * OW + j);
       if (i + 1 != OH)
-        for (std::size_t j = OW; j != W; ++j) plane[i * W + j] = T(0);
+        for (std::size_t j = OW; j != W; ++j) grid[i * W + j] = T(0);
     }
   }
 };
 
-/// out [B,O,OH,OW] = conv(X, W): for each output row, every tap (c, a, e)
-/// adds w[o,c,a,e] times a row of X.
+/// out [B,O,OH,OW] = conv(X, W): every tap (c, a, t) adds w[o,c,a,t] times
+/// a shifted plane of X (stride 1: into the plane of scratch, then copied
+/// out without the dropped columns), or a strided row of X.
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RW>
 struct i_conv : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
@@ -145,8 +146,10 @@ struct i_conv : conv_extents<XS, WS, Geo> {
 
 /// out [O,C,KH,KW] = the correlation of X [B,C,H,W] with Y [B,O,OH,OW]:
 /// out[o,c,a,e] = sum over b, i, j of Y[b,o,i,j] X[b,c,i*sh + a*dh, j*sw + e*dw].
-/// Per (o, c), a row of partial sums per tap runs over (b, i); each is
-/// summed at the end (fixed order, no reassociation by the compiler).
+/// Per (o, c) and tap, partial sums run over b and the plane (stride 1:
+/// 16 of them, against Y spread onto the input's grid) or over (b, i) and a
+/// row (strided: OW of them); each set is summed at the end (a fixed order,
+/// no reassociation by the compiler).
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY>
 struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
