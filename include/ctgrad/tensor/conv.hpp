@@ -235,11 +235,16 @@ struct conv_bias_shape {
                 "ctgrad::conv2d(x, W, b): b must be [out_channels]; error::conv_bias_shape<b's shape, "
                 "out_channels>");
 };
-template <class Option>
+template <class Options>
 struct unknown_option {
-  static_assert(detail::always_false<Option>,
-                "ctgrad::conv2d / conv1d: options are ctgrad::stride<n>, ctgrad::padding<n> and ctgrad::dilation<n>; "
-                "pooling takes ctgrad::stride<n> only");
+  static_assert(detail::always_false<Options>,
+                "ctgrad::conv2d / conv1d: options are ctgrad::stride<n>, ctgrad::padding<n> and ctgrad::dilation<n>");
+};
+template <class Options>
+struct pooling_option {
+  static_assert(detail::always_false<Options>,
+                "ctgrad::max_pool2d / avg_pool2d / max_pool1d / avg_pool1d: the only option is ctgrad::stride<n> (no "
+                "padding: zeros would win a max over negative inputs; pad the input explicitly if you mean it)");
 };
 template <class Options>
 struct zero_stride {
@@ -415,7 +420,7 @@ inline constexpr bool pool_ok = [] {
 template <class O, class SX, std::size_t KH, std::size_t KW>
 constexpr void report_pool() noexcept {
   if constexpr (!O::known || !O::only_stride) {
-    (void)error::unknown_option<O>{};
+    (void)error::pooling_option<O>{};
   } else if constexpr (SX::rank != 4) {
     (void)error::conv_input_rank<SX>{};
   } else if constexpr (!O::nonzero || KH * KW == 0) {
