@@ -358,15 +358,15 @@ struct pool_extents {
 
   /// The first maximum m of the window starting at flat index f, and its
   /// tap.  A NaN anywhere makes m NaN (it propagates, as in the forward
-  /// value; the tap is then that of the largest number).  The taps are
-  /// unrolled (constant offsets) and every choice is a select: branches
-  /// here would be mispredicted half the time.
+  /// value; the gradient then goes to one element of the window).  The taps are
+  /// unrolled (constant offsets) and combined as a balanced tree (a chain
+  /// of log2(KH KW) comparisons, not KH KW - 1); every choice is a select:
+  /// branches here would be mispredicted half the time.
   template <class R, class T>
   CTGRAD_DETAIL_TK_INLINE static std::uint32_t arg_max(context<T> c, std::size_t f, T& m) noexcept {
-    m = rd<R>::at(c, f);
-    std::uint32_t p = 0;
+    std::uint32_t p;
     bool nan = false;
-    take_larger<R>(c, f, m, p, nan, std::make_index_sequence<KH * KW - 1>{});
+    best<R, 0, KH * KW>(c, f, m, p, nan);
     m = nan ? x_nan<T>() : m;
     return p;
   }
@@ -374,19 +374,22 @@ struct pool_extents {
   static constexpr T x_nan() noexcept {
     return std::numeric_limits<T>::quiet_NaN();
   }
-  template <class R, class T, std::size_t... Tap>
-  CTGRAD_DETAIL_TK_INLINE static void take_larger(context<T> c, std::size_t f, T& m, std::uint32_t& p, bool& nan,
-                                                  std::index_sequence<Tap...>) noexcept {
-    (take_if_larger<R, Tap + 1>(c, f, m, p, nan), ...);
-  }
-  template <class R, std::uint32_t Tap, class T>
-  CTGRAD_DETAIL_TK_INLINE static void take_if_larger(context<T> c, std::size_t f, T& m, std::uint32_t& p,
-                                                     bool& nan) noexcept {
-    const T x = rd<R>::at(c, f + offset(Tap));
-    const bool take = x > m;
-    m = take ? x : m;
-    p ^= (p ^ Tap) & opaque_mask<std::uint32_t>(take);
-    nan |= x != x;
+  /// The first maximum of taps [From, From + Count): the left half wins ties.
+  template <class R, std::uint32_t From, std::uint32_t Count, class T>
+  CTGRAD_DETAIL_TK_INLINE static void best(context<T> c, std::size_t f, T& m, std::uint32_t& p, bool& nan) noexcept {
+    if constexpr (Count == 1) {
+      m = rd<R>::at(c, f + offset(From));
+      p = From;
+      nan |= m != m;
+    } else {
+      T right;
+      std::uint32_t q;
+      best<R, From, Count / 2>(c, f, m, p, nan);
+      best<R, From + Count / 2, Count - Count / 2>(c, f, right, q, nan);
+      const bool take = right > m;
+      m = take ? right : m;
+      p ^= (p ^ q) & opaque_mask<std::uint32_t>(take);
+    }
   }
 };
 
