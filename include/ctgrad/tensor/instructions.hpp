@@ -194,9 +194,19 @@ inline constexpr bool is_transposed_contiguous<r_transpose<R, Rows, Cols>> = rd<
 // ---------------------------------------------------------------------------
 // Instructions.
 
+/// The run<Bytes>(c) of an instruction whose Derived::loop(out, c) writes
+/// its own slot at Offset.
+template <std::size_t Offset, class Derived>
+struct writes_slot {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+    Derived::loop(c.ws + Offset, c);
+  }
+};
+
 /// out[i] = element i of R, for every i: one fused elementwise loop.
 template <std::size_t Offset, std::size_t Size, class R>
-struct i_map {
+struct i_map : writes_slot<Offset, i_map<Offset, Size, R>> {
   static constexpr std::size_t block = block_of<R>::value;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -207,31 +217,23 @@ struct i_map {
       for (std::size_t i = 0; i != Size; ++i) out[i] = rd<R>::at(c, i);
     }
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// out [Cols, Rows] = the transpose of a [Rows, Cols] operand: packing for
 /// a product; rows of the source are read with a stride, out is written
 /// in order.
 template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
-struct i_transpose {
+struct i_transpose : writes_slot<Offset, i_transpose<Offset, Rows, Cols, R>> {
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t i = 0; i != Cols; ++i)
       for (std::size_t j = 0; j != Rows; ++j) out[i * Rows + j] = rd<R>::at(c, j * Cols + i);
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// out (shape To) = R (shape From) summed over the broadcast dimensions.
 template <std::size_t Offset, class To, class From, class R>
-struct i_reduce {
+struct i_reduce : writes_slot<Offset, i_reduce<Offset, To, From, R>> {
   static constexpr bool suffix = [] {  // To is From's trailing dimensions
     if (To::rank > From::rank) return false;
     for (std::size_t d = 0; d != To::rank; ++d)
@@ -261,10 +263,6 @@ struct i_reduce {
     } else {
       for (std::size_t i = 0; i != From::size; ++i) out[broadcast_source_index<To, From>(i)] += rd<R>::at(c, i);
     }
-  }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
   }
 };
 

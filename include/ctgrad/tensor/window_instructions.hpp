@@ -93,7 +93,7 @@ struct conv_extents {
 /// a shifted plane of X (stride 1: into the plane of scratch, then copied
 /// out without the dropped columns), or a strided row of X.
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RW>
-struct i_conv : conv_extents<XS, WS, Geo> {
+struct i_conv : conv_extents<XS, WS, Geo>, writes_slot<Offset, i_conv<Offset, XS, WS, Geo, RX, RW>> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -137,10 +137,6 @@ struct i_conv : conv_extents<XS, WS, Geo> {
               }
             }
         }
-  }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
   }
 };
 
@@ -231,7 +227,8 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
 /// position it was computed from (for stride 1, the full convolution of Y
 /// with the flipped kernel).
 template <std::size_t Offset, class XS, class WS, class Geo, class RY, class RW>
-struct i_conv_input_grad : conv_extents<XS, WS, Geo> {
+struct i_conv_input_grad : conv_extents<XS, WS, Geo>,
+                           writes_slot<Offset, i_conv_input_grad<Offset, XS, WS, Geo, RY, RW>> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -273,15 +270,11 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo> {
             }
         }
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// out [N, H+2PH, W+2PW] = X [N, H, W] with a zero border.
 template <std::size_t Offset, std::size_t N, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW, class R>
-struct i_pad {
+struct i_pad : writes_slot<Offset, i_pad<Offset, N, H, W, PH, PW, R>> {
   static constexpr std::size_t HP = H + 2 * PH, WP = W + 2 * PW;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -292,10 +285,6 @@ struct i_pad {
         for (std::size_t x = 0; x != W; ++x) row[x] = rd<R>::at(c, (n * H + y) * W + x);
       }
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// No stored arg-maxes.
@@ -305,20 +294,20 @@ inline constexpr std::size_t no_taps = ~std::size_t{0};
 /// copy; converting integers to floating point in the loop costs more than
 /// the comparisons).  Other types (long double): the number itself.
 template <class T>
-using tap_bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+using bits_of = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 template <class T>
 inline constexpr bool tap_by_bits = sizeof(T) == 4 || sizeof(T) == 8;
 template <class T>
 CTGRAD_DETAIL_TK_INLINE T tap_as(std::uint32_t p) noexcept {
   if constexpr (tap_by_bits<T>)
-    return std::bit_cast<T>(static_cast<tap_bits<T>>(p));
+    return std::bit_cast<T>(static_cast<bits_of<T>>(p));
   else
     return static_cast<T>(p);
 }
 template <class T>
 CTGRAD_DETAIL_TK_INLINE std::uint32_t tap_of(T stored) noexcept {
   if constexpr (tap_by_bits<T>)
-    return static_cast<std::uint32_t>(std::bit_cast<tap_bits<T>>(stored));
+    return static_cast<std::uint32_t>(std::bit_cast<bits_of<T>>(stored));
   else
     return static_cast<std::uint32_t>(stored);
 }
@@ -337,7 +326,7 @@ CTGRAD_DETAIL_TK_INLINE U opaque_mask(bool b) noexcept {
 template <class T>
 CTGRAD_DETAIL_TK_INLINE T keep_if(T v, bool keep) noexcept {
   if constexpr (tap_by_bits<T>)
-    return std::bit_cast<T>(std::bit_cast<tap_bits<T>>(v) & opaque_mask<tap_bits<T>>(keep));
+    return std::bit_cast<T>(std::bit_cast<bits_of<T>>(v) & opaque_mask<bits_of<T>>(keep));
   else
     return keep ? v : T(0);
 }
@@ -396,7 +385,7 @@ struct pool_extents {
 /// out[n,i,j] = V at the arg-max of window (i, j) of X (max pooling: V = X);
 /// with Taps, the arg-max's tap is also stored at ws[Taps + (n,i,j)].
 template <std::size_t Offset, class XS, class P, class RX, class RV, std::size_t Taps = no_taps>
-struct i_max_select : pool_extents<XS, P> {
+struct i_max_select : pool_extents<XS, P>, writes_slot<Offset, i_max_select<Offset, XS, P, RX, RV, Taps>> {
   using e = pool_extents<XS, P>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -413,17 +402,13 @@ struct i_max_select : pool_extents<XS, P> {
           if constexpr (Taps != no_taps) out[Taps - Offset + k] = tap_as<T>(p);
         }
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// out (shape of X) = G[n,i,j] added at the arg-max of each window of X
 /// (read from ws[Taps + ...] if the forward pass kept them).  Windows that
 /// tile X write each of their elements once (no zeroing, no read-back).
 template <std::size_t Offset, class XS, class P, class RX, class RG, std::size_t Taps = no_taps>
-struct i_max_route : pool_extents<XS, P> {
+struct i_max_route : pool_extents<XS, P>, writes_slot<Offset, i_max_route<Offset, XS, P, RX, RG, Taps>> {
   using e = pool_extents<XS, P>;
   static constexpr bool tiles = e::SH == e::KH && e::SW == e::KW && e::OH * e::KH == e::H && e::OW * e::KW == e::W;
   template <class T>
@@ -457,15 +442,11 @@ struct i_max_route : pool_extents<XS, P> {
             out[f + e::offset(p)] += g;
         }
   }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
-  }
 };
 
 /// out[n,i,j] = the mean of window (i, j) of X.
 template <std::size_t Offset, class XS, class P, class RX>
-struct i_avg_pool : pool_extents<XS, P> {
+struct i_avg_pool : pool_extents<XS, P>, writes_slot<Offset, i_avg_pool<Offset, XS, P, RX>> {
   using e = pool_extents<XS, P>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -474,20 +455,15 @@ struct i_avg_pool : pool_extents<XS, P> {
         for (std::size_t j = 0; j != e::OW; ++j) {
           T s = T(0);
           for (std::size_t a = 0; a != e::KH; ++a)
-            for (std::size_t t = 0; t != e::KW; ++t)
-              s += rd<RX>::at(c, (n * e::H + i * e::SH + a) * e::W + j * e::SW + t);
+            for (std::size_t t = 0; t != e::KW; ++t) s += rd<RX>::at(c, e::first(n, i, j) + a * e::W + t);
           out[(n * e::OH + i) * e::OW + j] = s / T(e::KH * e::KW);
         }
-  }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
   }
 };
 
 /// out (shape XS) = each G[n,i,j] / (KH KW) added over its window.
 template <std::size_t Offset, class XS, class P, class RG>
-struct i_avg_unpool : pool_extents<XS, P> {
+struct i_avg_unpool : pool_extents<XS, P>, writes_slot<Offset, i_avg_unpool<Offset, XS, P, RG>> {
   using e = pool_extents<XS, P>;
   template <class T>
   CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -497,12 +473,8 @@ struct i_avg_unpool : pool_extents<XS, P> {
         for (std::size_t j = 0; j != e::OW; ++j) {
           const T g = rd<RG>::at(c, (n * e::OH + i) * e::OW + j) / T(e::KH * e::KW);
           for (std::size_t a = 0; a != e::KH; ++a)
-            for (std::size_t t = 0; t != e::KW; ++t) out[(n * e::H + i * e::SH + a) * e::W + j * e::SW + t] += g;
+            for (std::size_t t = 0; t != e::KW; ++t) out[e::first(n, i, j) + a * e::W + t] += g;
         }
-  }
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
-    loop(c.ws + Offset, c);
   }
 };
 
