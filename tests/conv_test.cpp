@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "conv_worked_example.hpp"
 #include "gradient_check.hpp"
 
 using namespace ctgrad;
@@ -196,23 +197,15 @@ BOOST_AUTO_TEST_CASE(second_derivatives_through_the_partner_nodes) {
 }
 
 // backprop.md section 5: one 2x2 kernel over a 4x4 input, stride 1, gives a
-// 3x3 output net; E = 1/2 sum (net - t)^2.
-namespace worked {
-constexpr input<"x", shape<1, 4, 4>> x;  // [channels, height, width]
-constexpr param<"w", shape<1, 1, 2, 2>> w;
-constexpr input<"t", shape<1, 3, 3>> t;
-constexpr auto net = conv2d(x, w);
-constexpr auto E = loss::half_sse(net, t);
-// The kernel gradient is the correlation of the input with the output
-// gradient dE/dnet = net - t; the input gradient the full convolution of
-// the output gradient with the flipped kernel.
-static_assert(to_string(grad(E, w), label<"net">(net)) == "correlate(x, net - t)");
-static_assert(to_string(grad(E, x), label<"net">(net)) == "full_conv(net - t, flip(w))");
-static_assert(std::is_same_v<shape_of<decltype(net)>, shape<1, 3, 3>>);
-}  // namespace worked
+// 3x3 output net; E = 1/2 sum (net - t)^2 (the expressions and their printed
+// derivatives: docs/examples/conv_worked_example.hpp, whose static_asserts
+// check that the kernel gradient prints as the correlation of the input
+// with dE/dnet = net - t and the input gradient as the full convolution with
+// the flipped kernel).
+static_assert(std::is_same_v<shape_of<decltype(conv_worked::net)>, shape<1, 3, 3>>);
 
 BOOST_AUTO_TEST_CASE(worked_example_4x4_input_2x2_kernel) {
-  using namespace worked;
+  using namespace conv_worked;
   auto k = compile(E, wrt(w, x));
   workspace<decltype(k), double> ws;
   std::array<double, 16> xs{};

@@ -5,20 +5,9 @@
 #include <array>
 #include <cstdio>
 
+#include "conv_worked_example.hpp"
+
 using namespace ctgrad;
-
-namespace worked {
-// [worked]
-constexpr input<"x", shape<1, 4, 4>> x;     // one channel, 4x4
-constexpr param<"w", shape<1, 1, 2, 2>> w;  // one 2x2 kernel: [out, in, height, width]
-constexpr input<"t", shape<1, 3, 3>> t;
-constexpr auto net = conv2d(x, w);  // [1, 3, 3]: net_ij = sum_ab w_ab x_(i+a)(j+b)
-constexpr auto E = loss::half_sse(net, t);
-
-static_assert(to_string(grad(E, w), label<"net">(net)) == "correlate(x, net - t)");
-static_assert(to_string(grad(E, x), label<"net">(net)) == "full_conv(net - t, flip(w))");
-// [worked]
-}  // namespace worked
 
 namespace ops {
 // [ops]
@@ -45,7 +34,7 @@ static_assert(to_string(grad(L, K), label<"z">(z)) ==
 }  // namespace ops
 
 int main() {
-  using namespace worked;
+  using namespace conv_worked;
   // [run]
   auto kernel = compile(E, wrt(w));
   workspace<decltype(kernel), double> ws;
