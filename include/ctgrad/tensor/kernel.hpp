@@ -22,6 +22,8 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/mp11/bind.hpp>
+
 #include "adjoint.hpp"
 #include "instructions.hpp"
 #include "window_instructions.hpp"
@@ -105,10 +107,19 @@ template <class Y, class W, class S, class G>
 struct scratch_s<tnodes::conv_input_grad<Y, W, S, G>>
     : std::integral_constant<std::size_t, conv_extents<S, shape_of<W>, G>::scratch> {};
 
-template <class T>
-struct is_max_pool_s : std::false_type {};
-template <class X, class P>
-struct is_max_pool_s<tnodes::max_select<X, X, P>> : std::true_type {};
+/// Whether node U routes a gradient through the windows of max-pooling X by P.
+template <class X, class P, class U>
+struct routes_through : std::false_type {};
+template <class X, class P, class G>
+struct routes_through<X, P, tnodes::max_route<X, G, P>> : std::true_type {};
+
+/// Whether U is a max-pooling whose arg-maxes a later node of Nodes routes
+/// through (then it keeps them, after its value).
+template <class Nodes, class U>
+struct keeps_taps_s : std::false_type {};
+template <class Nodes, class X, class P>
+struct keeps_taps_s<Nodes, tnodes::max_select<X, X, P>>
+    : mp::mp_any_of_q<Nodes, mp::mp_bind_front<routes_through, X, P>> {};
 
 template <class T>
 struct is_pad_s : std::false_type {};
@@ -182,12 +193,14 @@ struct plan {
   static constexpr std::size_t aligned(std::size_t size) {
     return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
   }
-  /// A max-pooling keeps the arg-max of each window after its value (the
-  /// tap, as a number), for the backward pass to route gradients without
-  /// comparing again.
+  /// A max-pooling that the backward pass routes through keeps the arg-max
+  /// of each window after its value (the tap, as bits), so that routing
+  /// does not compare again; a forward-only pass does not store them.
+  template <class X>
+  static constexpr bool keeps_taps = keeps_taps_s<Nodes, X>::value;
   template <class X>
   static constexpr std::size_t slot_elements() {
-    return aligned(shape_of<X>::size) * (is_max_pool_s<X>::value ? 2 : 1) + aligned(scratch_s<X>::value);
+    return aligned(shape_of<X>::size) * (keeps_taps<X> ? 2 : 1) + aligned(scratch_s<X>::value);
   }
 
   template <std::size_t... I>
@@ -279,7 +292,7 @@ struct plan {
   template <class X, class V, class P>
   struct instruction<tnodes::max_select<X, V, P>>
       : std::type_identity<i_max_select<offset_of<tnodes::max_select<X, V, P>>, shape_of<X>, P, ref_t<X>, ref_t<V>,
-                                        is_max_pool_s<tnodes::max_select<X, V, P>>::value
+                                        keeps_taps<tnodes::max_select<X, V, P>>
                                             ? offset_of<tnodes::max_select<X, V, P>> +
                                                   aligned(shape_of<tnodes::max_select<X, V, P>>::size)
                                             : no_taps>> {};
