@@ -14,6 +14,9 @@
 #include <numeric>
 #include <type_traits>
 
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
 #include "fixed_string.hpp"
 
 namespace ctgrad {
@@ -69,6 +72,8 @@ template <fixed_string Name>
 struct var;
 
 namespace detail {
+
+namespace mp = boost::mp11;
 
 // Node predicates are concepts over class templates that inherit their
 // answer: neither is a variable, so asking about a node type creates no

@@ -50,7 +50,7 @@ struct gradient_kernel {
   /// The distinct non-constant nodes the kernel evaluates, forward and
   /// backward together, and the bytes of its one workspace.
   using roots = detail::mp::mp_list<E, decltype(detail::derivative(E{}, Vars{}))...>;
-  using graph = detail::mp::mp_apply<detail::graph_of, roots>;
+  using graph = detail::mp::mp_apply<detail::scalar_graph, roots>;
   static constexpr std::size_t node_count = graph::size;
   template <class Scalar>
   static constexpr std::size_t workspace_bytes = node_count * sizeof(Scalar);
@@ -58,7 +58,7 @@ struct gradient_kernel {
   /// Whether the kernel's pass evaluates subexpression t (once: shared).
   template <Expression T>
   static constexpr bool contains(T) noexcept {
-    return detail::graph_contains<graph, T>;
+    return ctgrad::graph::contains<graph, T>;
   }
 
   /// The derivative the kernel computes for x, as an expression (== d(e, x)).

@@ -14,7 +14,6 @@
 #include <string_view>
 
 #include "arithmetic.hpp"
-#include "detail/graph.hpp"
 #include "expression.hpp"
 #include "fixed_string.hpp"
 

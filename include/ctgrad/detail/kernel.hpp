@@ -16,7 +16,7 @@
 #include "../expression.hpp"
 #include "../functions.hpp"
 #include "../var.hpp"
-#include "graph.hpp"
+#include "../rules/scalar.hpp"
 #include "math.hpp"
 
 namespace ctgrad {
@@ -132,7 +132,7 @@ struct operand_ref {
 };
 template <class G, class T>
 struct operand_ref<G, T, false> {
-  using type = in_slot<slot_t<G, T>::value>;
+  using type = in_slot<graph::index_of<G, T>::value>;
 };
 template <class G, class T>
 using operand_ref_t = typename operand_ref<G, T>::type;
@@ -195,30 +195,33 @@ template <class Key, class Scalar, std::size_t N, class Bindings, std::size_t...
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr void load_variables(std::array<Scalar, N>& v, const Bindings& bindings,
                                                           std::index_sequence<J...>) noexcept {
   using G = typename Key::graph;
-  using tables = graph_tables<G>;
+  using tables = graph::tables<G>;
   // A braced list, not a fold: no nesting limit, cheaper to compile.  And no
   // lambda capturing v: that stopped clang from keeping v in registers.
   [[maybe_unused]] const int sequence[] = {
-      0, (v[tables::variable_slots[J]] =
-              static_cast<Scalar>(bound_value<G::template node<tables::variable_slots[J]>::name>(bindings)),
+      0, (v[tables::leaf_slots[J]] =
+              static_cast<Scalar>(bound_value<G::template node<tables::leaf_slots[J]>::name>(bindings)),
           0)...};
 }
 
 /// Operand K of node I as a reference: its slot, from the graph's operand
 /// table (no second lookup), or the literal constant itself.
-template <class G, std::size_t I, std::size_t K, std::size_t Slot = graph_tables<G>::operand_slots[I][K]>
+template <class G, std::size_t I, std::size_t K,
+          bool Exists = (K < mp::mp_size<graph::operands_at<G, I>>::value)>
 struct table_ref {
-  using type = in_slot<Slot>;
+  using type = void;  // no operand K
 };
 template <class G, std::size_t I, std::size_t K>
-struct table_ref<G, I, K, no_slot> {
-  using type = operand_at<typename G::template node<I>, K>;  // a literal, or void
+struct table_ref<G, I, K, true> {
+  static constexpr std::size_t slot = graph::tables<G>::operand(I, K);
+  using type = mp::mp_if_c<slot == graph::none, mp::mp_at_c<graph::operands_at<G, I>, K>,  // a literal
+                           in_slot<slot>>;
 };
 
 template <class Key, class Scalar, std::size_t N, std::size_t... J>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr void compute_nodes(std::array<Scalar, N>& v, std::index_sequence<J...>) noexcept {
   using G = typename Key::graph;
-  using tables = graph_tables<G>;
+  using tables = graph::tables<G>;
   [[maybe_unused]] const int sequence[] = {
       0,
       (v[tables::computed_slots[J]] = step<typename op_of<typename G::template node<tables::computed_slots[J]>>::type,
@@ -233,8 +236,8 @@ template <class Key, class Scalar, class Bindings>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr auto run(const Bindings& bindings) noexcept {
   using G = typename Key::graph;
   std::array<Scalar, G::size> v;  // every slot is written before it is read
-  load_variables<Key>(v, bindings, std::make_index_sequence<graph_tables<G>::variable_count>{});
-  compute_nodes<Key>(v, std::make_index_sequence<G::size - graph_tables<G>::variable_count>{});
+  load_variables<Key>(v, bindings, std::make_index_sequence<graph::tables<G>::leaf_count>{});
+  compute_nodes<Key>(v, std::make_index_sequence<G::size - graph::tables<G>::leaf_count>{});
   return v;
 }
 
@@ -248,7 +251,7 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr Scalar root_value(const std::array<Scalar,
 template <class E>
 struct eval_key {
   using roots = mp::mp_list<E>;
-  using graph = graph_of<E>;
+  using graph = scalar_graph<E>;
 };
 
 template <class T>
@@ -304,7 +307,7 @@ template <class G, bool AllowUnused, class Holder, class... Vs, class... Bs>
 consteval binding_problems find_binding_problems(mp::mp_list<Vs...>*, mp::mp_list<Bs...>*) {
   constexpr std::size_t twice = first_false<finds_exactly_one<Bs::name, Holder>...>;
   constexpr std::size_t missing = first_false<finds_exactly_one<Vs::name, Holder>...>;
-  constexpr std::size_t extra = AllowUnused ? sizeof...(Bs) : first_false<graph_contains<G, var<Bs::name>>...>;
+  constexpr std::size_t extra = AllowUnused ? sizeof...(Bs) : first_false<graph::contains<G, var<Bs::name>>...>;
   return {twice, missing, extra, sizeof...(Bs), sizeof...(Vs)};
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../expr/kind.hpp"
 #include "../expression.hpp"
 
 namespace ctgrad::detail {
@@ -34,28 +35,29 @@ struct structural_hash;
 template <std::intmax_t N, std::intmax_t D>
 struct structural_hash<nodes::constant<N, D>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(1, static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D))> {};
+                             hash_mix(hash_mix(hash_tag(node_kind::constant), static_cast<std::uint64_t>(N)), static_cast<std::uint64_t>(D))> {};
 template <fixed_string N>
-struct structural_hash<var<N>> : std::integral_constant<std::uint64_t, hash_mix(2, hash_text(N.view()))> {};
+struct structural_hash<var<N>> : std::integral_constant<std::uint64_t, hash_mix(hash_tag(node_kind::variable), hash_text(N.view()))> {};
 template <class A, class B>
 struct structural_hash<nodes::add<A, B>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(3, structural_hash<A>::value), structural_hash<B>::value)> {};
+                             hash_mix(hash_mix(hash_tag(node_kind::add), structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class B>
 struct structural_hash<nodes::mul<A, B>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(4, structural_hash<A>::value), structural_hash<B>::value)> {};
+                             hash_mix(hash_mix(hash_tag(node_kind::mul), structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class B>
 struct structural_hash<nodes::div<A, B>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(5, structural_hash<A>::value), structural_hash<B>::value)> {};
+                             hash_mix(hash_mix(hash_tag(node_kind::div), structural_hash<A>::value), structural_hash<B>::value)> {};
 template <class A, class E>
 struct structural_hash<nodes::pow<A, E>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(6, structural_hash<A>::value), structural_hash<E>::value)> {};
+                             hash_mix(hash_mix(hash_tag(node_kind::pow), structural_hash<A>::value), structural_hash<E>::value)> {};
 template <class F, class A>
 struct structural_hash<nodes::unary<F, A>>
-    : std::integral_constant<std::uint64_t, hash_mix(hash_text(F::name), structural_hash<A>::value)> {};
+    : std::integral_constant<std::uint64_t, hash_mix(hash_text(F::name), structural_hash<A>::value)> {
+};  // (tagged by the function's name: every node_kind tag is a small number)
 
 template <class T>
 inline constexpr int group = is_constant<T> ? 0

@@ -118,6 +118,14 @@ inline constexpr shape<Dims...> input_shape{};
 template <auto In, class... Layers>
 struct sequential {};
 
+/// Layers repeated N times inside nn::sequential, a deep net in one line:
+/// `nn::sequential<64, nn::repeat<40, nn::dense<64, nn::tanh>>, nn::dense<10>>`.
+/// Each copy has parameters of its own (numbered on as if written out).
+template <std::size_t N, class... Layers>
+struct repeat {
+  static_assert(sizeof...(Layers) > 0, "nn::repeat<N, Layers...>: give at least one layer to repeat");
+};
+
 namespace error {
 template <class InputShape>
 struct dense_needs_flat_input {
@@ -267,6 +275,11 @@ struct chain<K, X, conv1d<Out, Kernel, Act, Options...>, Rest...> {
   using parameters =
       ctgrad::detail::mp::mp_push_front<typename next::parameters, typename layer::weights, typename layer::bias>;
 };
+
+template <std::size_t K, class X, std::size_t N, class... Layers, class... Rest>
+struct chain<K, X, repeat<N, Layers...>, Rest...> : chain<K, X, Layers..., repeat<N - 1, Layers...>, Rest...> {};
+template <std::size_t K, class X, class... Layers, class... Rest>
+struct chain<K, X, repeat<0, Layers...>, Rest...> : chain<K, X, Rest...> {};
 
 template <std::size_t K, class X, class Act, class... Rest>
 struct chain<K, X, activation<Act>, Rest...> : next_chain<K, decltype(Act::apply(X{})), Rest...> {};
@@ -468,13 +481,13 @@ class model {
         return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
                                            (P{} = std::as_const(*this).parameter(P{}))...);
       }(parameter_list{});
-      [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual
-        ((training_kernel::sgd_fused[I]
-              ? void()
-              : opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
-                    storage_.data() + offsets_[I],
-                    train_ws_.gradient(ctgrad::detail::mp::mp_at_c<parameter_list, I>{}).data(), offsets_[I])),
-         ...);
+      [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual (a braced list: no fold limit)
+        [[maybe_unused]] const int sequence[] = {
+            0, (training_kernel::sgd_fused[I]
+                    ? 0
+                    : (opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
+                           storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I], offsets_[I]),
+                       0))...};
       }
       (std::make_index_sequence<parameter_tensors>{});
       return loss;
@@ -492,16 +505,23 @@ class model {
   }
 
  private:
-  /// One optimizer update of every parameter: a fold over the parameter
-  /// indices, so that each update inlines (and vectorises for AVX2 in the
-  /// copy below).
+  /// Where each parameter's gradient is in the training workspace.
+  static constexpr auto gradient_offsets = []<class... P>(ctgrad::detail::mp::mp_list<P...>) {
+    using layout = typename training_kernel::layout;
+    return std::array<std::size_t, parameter_tensors>{
+        layout::gradient_offset(ctgrad::detail::tk::leaf_key<P>::value)...};
+  }(parameter_list{});
+
+  /// One optimizer update of every parameter, written out over the
+  /// parameter indices (a braced list: no fold limit), so that each update
+  /// inlines (and vectorises for AVX2 in the copy below).
   template <class Config, std::size_t... I>
   [[gnu::always_inline]] inline void update_each(optimizer<Config, T, storage_size>& opt,
                                                  std::index_sequence<I...>) noexcept {
-    (opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
-         storage_.data() + offsets_[I], train_ws_.gradient(ctgrad::detail::mp::mp_at_c<parameter_list, I>{}).data(),
-         offsets_[I]),
-     ...);
+    [[maybe_unused]] const int sequence[] = {
+        0, (opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
+                storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I], offsets_[I]),
+            0)...};
   }
   template <class Config>
   [[gnu::always_inline]] inline void update_all(optimizer<Config, T, storage_size>& opt) noexcept {

@@ -23,31 +23,11 @@
 
 #include <array>
 
+#include "../graph/adjoint.hpp"
 #include "conv.hpp"
 #include "ops.hpp"
 
 namespace ctgrad::detail {
-
-// ---------------------------------------------------------------------------
-// Distinct nodes in topological order (operands first), by depth-first
-// post-order.  Tensor graphs have tens of nodes, so a list is enough.
-
-template <class Seen, class T>
-struct tensor_visit;
-template <class Seen, class T>
-using tensor_visit_t = typename tensor_visit<Seen, T>::type;
-
-template <class Seen, class T>
-struct tensor_visit {
-  using type = mp::mp_push_back<mp::mp_fold<tensor_operands_t<T>, Seen, tensor_visit_t>, T>;
-};
-template <class Seen, class T>
-requires mp::mp_contains<Seen, T>::value struct tensor_visit<Seen, T> {
-  using type = Seen;
-};
-
-template <class... Roots>
-using tensor_topo_t = mp::mp_fold<mp::mp_list<Roots...>, mp::mp_list<>, tensor_visit_t>;
 
 // ---------------------------------------------------------------------------
 // Vector-Jacobian products: what operand K of Node receives, given the
@@ -111,94 +91,37 @@ template <class Y, class S, class P, class G>
 struct vjp<tnodes::avg_unpool<Y, S, P>, 0, G> : std::type_identity<tnodes::avg_pool<G, P>> {};
 
 // ---------------------------------------------------------------------------
-// The graph as integers: for every node, who uses it and at which operand
-// position.  One constexpr table per node list, built by one pack
-// expansion; looking at a pair (user, node) never instantiates a type
-// (an N^2 set of class templates over these deep types costs seconds).
-
-template <class Nodes, class U>
-struct operand_indices {
-  template <class... Ops>
-  static constexpr std::array<std::size_t, sizeof...(Ops)> of(mp::mp_list<Ops...>) {
-    return {mp::mp_find<Nodes, Ops>::value...};
-  }
-  static constexpr auto value = of(tensor_operands_t<U>{});
-};
-
-template <class Nodes>
-struct tensor_tables;
-template <class... U>
-struct tensor_tables<mp::mp_list<U...>> {
-  using nodes = mp::mp_list<U...>;
-  static constexpr std::size_t n = sizeof...(U);
-  /// Operand positions are < 4: an edge is user * 4 + position.
-  static constexpr std::size_t edge_count = [] {
-    const std::size_t counts[] = {0, operand_indices<nodes, U>::value.size()...};
-    std::size_t total = 0;
-    for (std::size_t c : counts) total += c;
-    return total;
-  }();
-  struct csr {
-    std::array<std::size_t, n + 1> offsets{};         // users of node j: edges[offsets[j] .. offsets[j+1])
-    std::array<std::size_t, edge_count + 1> edges{};  // user * 4 + position, users in topological order
-  };
-  static constexpr csr users = [] {
-    csr t{};
-    std::size_t counts[n + 1]{};
-    const auto each_edge = [](auto f) {
-      std::size_t user = 0;
-      (
-          [&](const auto& operands) {
-            for (std::size_t k = 0; k != operands.size(); ++k) f(user, k, operands[k]);
-            ++user;
-          }(operand_indices<nodes, U>::value),
-          ...);
-    };
-    each_edge([&](std::size_t, std::size_t, std::size_t j) { ++counts[j]; });
-    for (std::size_t j = 0; j != n; ++j) t.offsets[j + 1] = t.offsets[j] + counts[j];
-    std::size_t fill[n + 1]{};
-    each_edge(
-        [&](std::size_t user, std::size_t k, std::size_t j) { t.edges[t.offsets[j] + fill[j]++] = user * 4 + k; });
-    return t;
-  }();
-  static constexpr std::size_t user_count(std::size_t j) { return users.offsets[j + 1] - users.offsets[j]; }
-};
-
-// ---------------------------------------------------------------------------
-// Adjoints, memoised as class templates over (nodes, node index).
-
-template <class Nodes, std::size_t J>
-struct adjoint_at;
-
-template <class Nodes, std::size_t Edge>
-struct tensor_contribution {
-  using user = mp::mp_at_c<Nodes, Edge / 4>;
-  using type = typename vjp<user, Edge % 4, typename adjoint_at<Nodes, Edge / 4>::type>::type;
-};
+// The tensor level's vocabulary for the graph engine (graph/walk.hpp).
 
 template <class A, class B>
 using tensor_add_t = ew_t<decltype(ph<0>{} + ph<1>{}), shape_of<A>, A, B>;
 
-template <class Nodes, std::size_t J, class Edges>
-struct tensor_adjoint_sum;
-template <class Nodes, std::size_t J, std::size_t... E>
-struct tensor_adjoint_sum<Nodes, J, std::index_sequence<E...>> {
-  using tables = tensor_tables<Nodes>;
-  using terms =
-      mp::mp_list<typename tensor_contribution<Nodes, tables::users.edges[tables::users.offsets[J] + E]>::type...>;
-  using type = mp::mp_fold<mp::mp_pop_front<terms>, mp::mp_front<terms>, tensor_add_t>;
+struct tensor_rules {
+  template <class T>
+  using operands = tensor_operands_t<T>;
+  template <class T>
+  using is_node = std::true_type;
+  template <class T>
+  using is_leaf = is_leaf_s<T>;
+  template <class T>
+  using hash = tensor_hash<T>;
+  template <class Root>
+  using seed = tnodes::fill<nodes::constant<1>, shape_of<Root>>;
+  template <class T>
+  using zero = zeros_t<shape_of<T>>;
+  template <class Node, std::size_t K, class Adjoint>
+  using vjp = typename detail::vjp<Node, K, Adjoint>::type;
+  template <class A, class B>
+  using add = tensor_add_t<A, B>;
 };
 
-template <class Nodes, std::size_t J>
-struct adjoint_at : tensor_adjoint_sum<Nodes, J, std::make_index_sequence<tensor_tables<Nodes>::user_count(J)>> {};
-/// The root: seeded with 1.
-template <class Nodes, std::size_t J>
-requires(J + 1 == mp::mp_size<Nodes>::value) struct adjoint_at<Nodes, J>
-    : std::type_identity<tnodes::fill<nodes::constant<1>, shape_of<mp::mp_back<Nodes>>>> {
-};
+/// The graph of the distinct nodes of tensor expressions.
+template <class... Roots>
+using tensor_graph = graph::dag_of<tensor_rules, Roots...>;
 
-template <class Nodes, class X>
-struct tensor_adjoint : adjoint_at<Nodes, mp::mp_find<Nodes, X>::value> {};
+/// d loss / d X, X a node of the loss.
+template <class Loss, class X>
+using tensor_adjoint_t = graph::adjoint_of<tensor_graph<Loss>, X>;
 
 }  // namespace ctgrad::detail
 
@@ -230,18 +153,17 @@ struct differentiate_by_leaf {
 /// tensor expression of that shape, the symbolic derivative.
 template <Tensor L, Tensor P>
 constexpr auto grad(L, P) noexcept {
-  using nodes = detail::tensor_topo_t<L>;
   if constexpr (shape_of<L>::rank != 0) {
     (void)error::not_a_scalar_loss<L>{};
     return detail::shape_error_result{};
-  } else if constexpr (!detail::mp::mp_contains<nodes, P>::value) {
+  } else if constexpr (!graph::contains<detail::tensor_graph<L>, P>) {
     if constexpr (detail::is_tensor_leaf<P>)
       (void)error::not_in_the_loss<decltype(detail::spelled_tensor<P::name>())>{};
     else
       (void)error::not_in_the_loss<P>{};
     return detail::shape_error_result{};
   } else {
-    return typename detail::tensor_adjoint<nodes, P>::type{};
+    return detail::tensor_adjoint_t<L, P>{};
   }
 }
 

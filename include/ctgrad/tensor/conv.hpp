@@ -118,42 +118,42 @@ struct tensor_operands_s<tnodes::avg_unpool<G, S, P>> : std::type_identity<mp::m
 
 template <std::size_t SH, std::size_t SW, std::size_t DH, std::size_t DW>
 constexpr std::uint64_t geometry_hash(tnodes::conv_geometry<SH, SW, DH, DW>) noexcept {
-  return hash_mix(hash_mix(hash_mix(hash_mix(110, SH), SW), DH), DW);
+  return hash_mix(hash_mix(hash_mix(hash_mix(hash_tag(node_kind::conv_geometry), SH), SW), DH), DW);
 }
 template <std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW>
 constexpr std::uint64_t geometry_hash(tnodes::pool_geometry<KH, KW, SH, SW>) noexcept {
-  return hash_mix(hash_mix(hash_mix(hash_mix(111, KH), KW), SH), SW);
+  return hash_mix(hash_mix(hash_mix(hash_mix(hash_tag(node_kind::pool_geometry), KH), KW), SH), SW);
 }
 template <class X, class W, class G>
 struct tensor_hash<tnodes::conv<X, W, G>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<112, X, W>(), geometry_hash(G{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::conv, X, W>(), geometry_hash(G{}))> {};
 template <class X, class Y, class S, class G>
 struct tensor_hash<tnodes::conv_kernel_grad<X, Y, S, G>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<113, X, Y>(), geometry_hash(G{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes<node_kind::conv_kernel_grad, X, Y>(), geometry_hash(G{})), shape_hash(S{}))> {};
 template <class Y, class W, class S, class G>
 struct tensor_hash<tnodes::conv_input_grad<Y, W, S, G>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<114, Y, W>(), geometry_hash(G{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes<node_kind::conv_input_grad, Y, W>(), geometry_hash(G{})), shape_hash(S{}))> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct tensor_hash<tnodes::pad<X, PH, PW>>
-    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<115, X>(), PH), PW)> {};
+    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<node_kind::pad, X>(), PH), PW)> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct tensor_hash<tnodes::crop<X, PH, PW>>
-    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<116, X>(), PH), PW)> {};
+    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<node_kind::crop, X>(), PH), PW)> {};
 template <class X, class V, class P>
 struct tensor_hash<tnodes::max_select<X, V, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<117, X, V>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::max_select, X, V>(), geometry_hash(P{}))> {};
 template <class X, class G, class P>
 struct tensor_hash<tnodes::max_route<X, G, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<118, X, G>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::max_route, X, G>(), geometry_hash(P{}))> {};
 template <class X, class P>
 struct tensor_hash<tnodes::avg_pool<X, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<119, X>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::avg_pool, X>(), geometry_hash(P{}))> {};
 template <class G, class S, class P>
 struct tensor_hash<tnodes::avg_unpool<G, S, P>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<120, G>(), geometry_hash(P{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes<node_kind::avg_unpool, G>(), geometry_hash(P{})), shape_hash(S{}))> {};
 
 /// X with a zero border (none: X itself).
 template <class X, std::size_t PH, std::size_t PW>

@@ -192,37 +192,38 @@ constexpr std::uint64_t shape_hash(shape<D...>) noexcept {
   ((h = hash_mix(h, D)), ...);
   return h;
 }
-template <std::uint64_t Tag, class... Parts>
+template <node_kind Kind, class... Parts>
 constexpr std::uint64_t combine_hashes() noexcept {
-  std::uint64_t h = Tag;
+  std::uint64_t h = hash_tag(Kind);
   ((h = hash_mix(h, tensor_hash<Parts>::value)), ...);
   return h;
 }
 template <fixed_string N, class S>
-struct tensor_hash<param<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), 101)> {};
+struct tensor_hash<param<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::param))> {};
 template <fixed_string N, class S>
-struct tensor_hash<input<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), 102)> {};
+struct tensor_hash<input<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::input))> {};
 template <class C, class S>
 struct tensor_hash<tnodes::fill<C, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(structural_hash<C>::value, shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(hash_tag(node_kind::fill), structural_hash<C>::value), shape_hash(S{}))> {};
 template <class F, class S, class... A>
 struct tensor_hash<tnodes::ew<F, S, A...>>
-    : std::integral_constant<std::uint64_t, hash_mix(structural_hash<F>::value, combine_hashes<103, A...>())> {};
+    : std::integral_constant<std::uint64_t, hash_mix(structural_hash<F>::value, combine_hashes<node_kind::elementwise, A...>())> {};
 template <class A, class S>
 struct tensor_hash<tnodes::broadcast<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<104, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::broadcast, A>(), shape_hash(S{}))> {};
 template <class A, class S>
 struct tensor_hash<tnodes::reduce_sum<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<105, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::reduce_sum, A>(), shape_hash(S{}))> {};
 template <class A, class B>
-struct tensor_hash<tnodes::matmul<A, B>> : std::integral_constant<std::uint64_t, combine_hashes<106, A, B>()> {};
+struct tensor_hash<tnodes::matmul<A, B>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::matmul, A, B>()> {};
 template <class A>
-struct tensor_hash<tnodes::transpose<A>> : std::integral_constant<std::uint64_t, combine_hashes<107, A>()> {};
+struct tensor_hash<tnodes::transpose<A>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::transpose, A>()> {};
 template <class A, class S>
 struct tensor_hash<tnodes::reshape<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<108, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::reshape, A>(), shape_hash(S{}))> {};
 template <class A>
-struct tensor_hash<tnodes::logsumexp<A>> : std::integral_constant<std::uint64_t, combine_hashes<109, A>()> {};
+struct tensor_hash<tnodes::logsumexp<A>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::logsumexp, A>()> {};
 
 // ---------------------------------------------------------------------------
 // The canonical elementwise node of formula F over operands As (all of

@@ -1,0 +1,59 @@
+// ctgrad/graph/adjoint.hpp — reverse accumulation over a DAG, done by the
+// compiler, for any level's rules.
+//
+// The adjoint of the root is the level's seed (1); the adjoint of any other
+// node is the sum, over its users in topological order, of the user's
+// vector-Jacobian product given the user's adjoint.  Adjoints are
+// expressions built by the level's canonicalising constructors, so an
+// adjoint shared by several parameters is one type: one value in a kernel.
+// They are class templates over (graph, slot): instantiating them creates no
+// symbol, and only ancestors of the requested node are ever instantiated.
+#pragma once
+
+#include "dag.hpp"
+
+namespace ctgrad::graph {
+
+template <class G, std::size_t I>
+struct adjoint;
+
+/// What a node receives through one of its uses (edge E of the users table).
+template <class G, std::size_t E, edge Use = tables<G>::user_edges[E]>
+struct contribution {
+  using type = typename G::rules::template vjp<typename G::template node<Use.user>, Use.position,
+                                               typename adjoint<G, Use.user>::type>;
+};
+
+template <class Rules>
+struct add_q {
+  template <class A, class B>
+  using fn = typename Rules::template add<A, B>;
+};
+
+template <class G, std::size_t I, class Uses>
+struct adjoint_sum;
+template <class G, std::size_t I>
+struct adjoint_sum<G, I, std::index_sequence<>> {  // used by nothing (not the root of a one-root graph)
+  using type = typename G::rules::template zero<typename G::template node<I>>;
+};
+template <class G, std::size_t I, std::size_t J0, std::size_t... Js>
+struct adjoint_sum<G, I, std::index_sequence<J0, Js...>> {
+  static constexpr std::size_t first = tables<G>::user_offsets[I];
+  // Summed in topological order of the users: one fixed order.
+  using type = mp::mp_fold_q<mp::mp_list<typename contribution<G, first + Js>::type...>,
+                             typename contribution<G, first + J0>::type, add_q<typename G::rules>>;
+};
+
+template <class G, std::size_t I>
+struct adjoint : adjoint_sum<G, I, std::make_index_sequence<tables<G>::user_count(I)>> {};
+/// The root (last in topological order) is seeded.
+template <class G, std::size_t I>
+requires(I + 1 == G::size) struct adjoint<G, I> {
+  using type = typename G::rules::template seed<typename G::template node<I>>;
+};
+
+/// d root / d T for the one-root graph G, T one of its nodes.
+template <class G, class T>
+using adjoint_of = typename adjoint<G, index_of<G, T>::value>::type;
+
+}  // namespace ctgrad::graph
