@@ -1,11 +1,11 @@
-// The vectorisable math of tensor kernels (detail/vmath.hpp) against the
+// The vectorisable math of tensor kernels (numeric/vmath.hpp) against the
 // platform's libm in long double, over the whole range, and the matrix
-// product (detail/gemm.hpp) against the plain sum, bit for bit.
+// product (numeric/gemm.hpp) against the plain sum, bit for bit.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
-#include <ctgrad/detail/gemm.hpp>
-#include <ctgrad/detail/vmath.hpp>
+#include <ctgrad/numeric/gemm.hpp>
+#include <ctgrad/numeric/vmath.hpp>
 
 #include <cmath>
 #include <limits>

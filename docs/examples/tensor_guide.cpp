@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <type_traits>
 
 using namespace ctgrad;
 using namespace ctgrad::literals;
@@ -78,6 +79,14 @@ int main() {
   model->for_each_parameter([](auto p, auto values) { std::printf("%s: %zu values\n", p.name.data, values.size()); });
   // [parameters]
   check(W1.size() == 48, "parameter view");
+
+  // [repeat]
+  // 64 -> (64, tanh) x 12 -> 10: the twelve layers written once, each with its own W and b
+  using deep_net = nn::sequential<64, nn::repeat<12, nn::dense<64, nn::tanh>>, nn::dense<10>>;
+  using deep_model = nn::model<deep_net, nn::softmax_cross_entropy, float, 1>;
+  static_assert(deep_model::parameter_tensors == 26);  // W1, b1, ..., W13, b13
+  // [repeat]
+  check(std::is_same_v<deep_model::parameter_type<24>, param<"W13", shape<64, 10>>>, "repeat names");
 
   // [weights]
   const auto file = std::filesystem::temp_directory_path() / "ctgrad-guide-weights.bin";

@@ -12,7 +12,7 @@
 #include <type_traits>
 
 #include "constant.hpp"
-#include "detail/order.hpp"
+#include "expr/order.hpp"
 #include "expression.hpp"
 #include "var.hpp"
 

@@ -8,7 +8,7 @@
 #include <Eigen/Core>
 #include <span>
 
-#include "tensor/expr.hpp"
+#include "expr/tensor_nodes.hpp"
 
 namespace ctgrad {
 

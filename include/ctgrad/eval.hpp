@@ -1,7 +1,7 @@
 // ctgrad/eval.hpp — `eval(e, x = 1.0, ...)`: the value of an expression.
 #pragma once
 
-#include "detail/kernel.hpp"
+#include "compile/scalar_kernel.hpp"
 
 namespace ctgrad {
 namespace detail {

@@ -77,7 +77,7 @@ namespace mp = boost::mp11;
 
 // Node predicates are concepts over class templates that inherit their
 // answer: neither is a variable, so asking about a node type creates no
-// symbol named after it (see graph.hpp on why that matters).
+// symbol named after it (see graph/dag.hpp on why that matters).
 template <class T>
 struct is_constant_s : std::false_type {};
 template <std::intmax_t N, std::intmax_t D>

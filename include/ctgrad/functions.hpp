@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "arithmetic.hpp"
-#include "detail/math.hpp"
+#include "numeric/math.hpp"
 
 namespace ctgrad {
 

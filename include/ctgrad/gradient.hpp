@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "derivative.hpp"
-#include "detail/kernel.hpp"
+#include "compile/scalar_kernel.hpp"
 
 namespace ctgrad {
 

@@ -2,9 +2,9 @@
 // layers' building blocks, losses, and compiled forward + backward kernels.
 #pragma once
 
-#include "tensor/adjoint.hpp"  // grad(loss, p)
-#include "tensor/conv.hpp"     // conv1d conv2d max_pool avg_pool flatten
-#include "tensor/expr.hpp"     // shape, param, input, Tensor
-#include "tensor/kernel.hpp"   // compile(loss, wrt(...)), workspace
-#include "tensor/ops.hpp"      // + - * / matmul transpose reshape sum mean dot softmax loss::...
-#include "tensor/print.hpp"    // to_string(tensor expression)
+#include "rules/tensor.hpp"  // grad(loss, p)
+#include "expr/conv.hpp"     // conv1d conv2d max_pool avg_pool flatten
+#include "expr/tensor_nodes.hpp"     // shape, param, input, Tensor
+#include "compile/tensor_kernel.hpp"   // compile(loss, wrt(...)), workspace
+#include "expr/tensor_ops.hpp"      // + - * / matmul transpose reshape sum mean dot softmax loss::...
+#include "print/tensor_printer.hpp"    // to_string(tensor expression)

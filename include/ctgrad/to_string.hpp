@@ -288,7 +288,7 @@ consteval auto print_to_string() noexcept {
 /// A name for a subexpression, used by the printers: wherever the labelled
 /// expression occurs, its name is printed instead.  Make one with
 /// `label<"out_h1">(sigmoid(w1*i1 + w2*i2 + b1))`.  (Tensor expressions
-/// are labelled the same way, see tensor/print.hpp.)
+/// are labelled the same way, see print/tensor_printer.hpp.)
 template <fixed_string Name, class E>
 struct expression_label {
   using expression = E;

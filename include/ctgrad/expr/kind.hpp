@@ -17,7 +17,7 @@ enum class node_kind : std::uint8_t {
   div,
   pow,
   unary,
-  // tensor level (tensor/expr.hpp, tensor/conv.hpp); numbered from 101
+  // tensor level (expr/tensor_nodes.hpp, expr/conv.hpp); numbered from 101
   param = 101,
   input,
   elementwise,

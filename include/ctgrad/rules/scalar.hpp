@@ -9,7 +9,7 @@
 #include <cstddef>
 
 #include "../arithmetic.hpp"
-#include "../detail/order.hpp"
+#include "../expr/order.hpp"
 #include "../functions.hpp"
 #include "../graph/adjoint.hpp"
 

@@ -1,4 +1,4 @@
-// ctgrad/detail/gemm.hpp — the matrix product of a kernel: C[M,N] = A[M,K] x B[K,N]
+// ctgrad/numeric/gemm.hpp — the matrix product of a kernel: C[M,N] = A[M,K] x B[K,N]
 // with B row-major and contiguous (the kernel packs a transposed right
 // operand first), A read through an accessor a(i, k).
 //
@@ -17,9 +17,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace ctgrad::detail::gemm {
+#include "../config.hpp"
 
-#define CTGRAD_DETAIL_GEMM_INLINE [[gnu::always_inline]] inline
+namespace ctgrad::detail::gemm {
 
 /// The vector of T that is Bytes wide (16: SSE2, 32: AVX), or none.
 template <class T, std::size_t Bytes>
@@ -41,11 +41,11 @@ struct vec<double, Bytes> {
 // through a function: a 32-byte vector returned from a function compiled
 // without AVX would change the ABI (GCC warns, -Wpsabi).
 template <class V, class T>
-CTGRAD_DETAIL_GEMM_INLINE void load(V& v, const T* p) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE void load(V& v, const T* p) noexcept {
   std::memcpy(&v, p, sizeof v);
 }
 template <class V, class T>
-CTGRAD_DETAIL_GEMM_INLINE void store(T* p, const V& v) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE void store(T* p, const V& v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
@@ -54,11 +54,11 @@ CTGRAD_DETAIL_GEMM_INLINE void store(T* p, const V& v) noexcept {
 /// gradient is produced, without storing the gradient).
 struct store_result {
   template <class T, class V>
-  CTGRAD_DETAIL_GEMM_INLINE void vec(T* p, const V& v) const noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE void vec(T* p, const V& v) const noexcept {
     store(p, v);
   }
   template <class T>
-  CTGRAD_DETAIL_GEMM_INLINE void scalar(T* p, T v) const noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE void scalar(T* p, T v) const noexcept {
     *p = v;
   }
 };
@@ -66,13 +66,13 @@ template <class T>
 struct scale_and_add {
   T alpha, beta;
   template <class V>
-  CTGRAD_DETAIL_GEMM_INLINE void vec(T* p, const V& v) const noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE void vec(T* p, const V& v) const noexcept {
     V old;
     load(old, p);
     old = (V{} + beta) * old + (V{} + alpha) * v;
     store(p, old);
   }
-  CTGRAD_DETAIL_GEMM_INLINE void scalar(T* p, T v) const noexcept { *p = beta * *p + alpha * v; }
+  CTGRAD_DETAIL_ALWAYS_INLINE void scalar(T* p, T v) const noexcept { *p = beta * *p + alpha * v; }
 };
 
 /// One R x (V vectors) tile of C at (i0, j0).  The loops over the tile are
@@ -80,7 +80,7 @@ struct scale_and_add {
 /// in registers (GCC -O2 does not unroll small loops, and an array indexed
 /// in a loop stays in memory).
 template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A, class E>
-CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i0,
+CTGRAD_DETAIL_ALWAYS_INLINE void tile(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i0,
                                     std::size_t j0) noexcept {
   using v = typename vec<T, Bytes>::type;
   constexpr std::size_t L = vec<T, Bytes>::lanes;
@@ -105,7 +105,7 @@ CTGRAD_DETAIL_GEMM_INLINE void tile(T* __restrict c, const T* __restrict b, A a,
 
 /// Columns [J0, N) that do not fill a vector: plain sums.
 template <std::size_t K, std::size_t N, std::size_t J0, class T, class A, class E>
-CTGRAD_DETAIL_GEMM_INLINE void tail_columns(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE void tail_columns(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i) noexcept {
   for (std::size_t j = J0; j != N; ++j) {
     T s = T(0);
     for (std::size_t k = 0; k != K; ++k) s += a(i, k) * b[k * N + j];
@@ -115,7 +115,7 @@ CTGRAD_DETAIL_GEMM_INLINE void tail_columns(T* __restrict c, const T* __restrict
 
 /// C = A x B with vectors of Bytes (the kernel's dispatch picks 16 or 32).
 template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T, class A, class E = store_result>
-CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, A a, E e = {}) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE void multiply(T* __restrict c, const T* __restrict b, A a, E e = {}) noexcept {
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   if constexpr (L == 1) {
     for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, 0>(c, b, a, e, i);
@@ -142,7 +142,7 @@ CTGRAD_DETAIL_GEMM_INLINE void multiply(T* __restrict c, const T* __restrict b, 
 /// multiples of 8, then (p0+p4) + (p1+p5) + (p2+p6) + (p3+p7), then the
 /// rest in order.  One fixed order, whatever the vector width.
 template <std::size_t Bytes, std::size_t K, class T>
-CTGRAD_DETAIL_GEMM_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
   constexpr std::size_t body = K / 8 * 8;
   T s = T(0);
   if constexpr (body != 0) {
@@ -176,7 +176,7 @@ CTGRAD_DETAIL_GEMM_INLINE T dot(const T* __restrict a, const T* __restrict b) no
 /// whole multiples of 16 in K (the caller adds the rest): sixteen partial
 /// sums in registers, each in the order of q whatever the vector width.
 template <std::size_t Bytes, std::size_t K, class T>
-CTGRAD_DETAIL_GEMM_INLINE void dot_lanes16(T* __restrict partial, const T* __restrict a,
+CTGRAD_DETAIL_ALWAYS_INLINE void dot_lanes16(T* __restrict partial, const T* __restrict a,
                                            const T* __restrict b) noexcept {
   constexpr std::size_t body = K / 16 * 16;
   if constexpr (vec<T, Bytes>::lanes > 1 && 16 % vec<T, Bytes>::lanes == 0) {

@@ -1,4 +1,5 @@
-// ctgrad/tensor/adjoint.hpp — reverse accumulation over a tensor DAG.
+// ctgrad/rules/tensor.hpp — the tensor level's derivative rules, its vocabulary for
+// the graph engine, and grad(loss, p).
 //
 // The adjoint of the (scalar) root is 1; the adjoint of any other node is
 // the sum over its users of the user's vector-Jacobian product:
@@ -11,30 +12,23 @@
 //   transpose<A>       dA   += G^T
 //   reshape<A, S>      dA   += reshape(G) to A's shape
 //   logsumexp<A>       dA   += broadcast(G) * softmax(A)
-//   conv, conv_kernel_grad, conv_input_grad: the partial derivatives of
-//                      one trilinear sum T(x, w, y) by each argument, so
-//                      each one's VJPs are the other two (conv.hpp)
-//   pad <-> crop, max_select <-> max_route, avg_pool <-> avg_unpool:
-//                      each the other's adjoint (the arg-max of a window
-//                      is piecewise constant: nothing flows into it)
+//   convolutions, padding and pooling: rules/window.hpp
 // Adjoints are tensor expressions built by the same constructors as user
 // code, so they are inspectable types that share forward nodes.
 #pragma once
 
 #include <array>
 
+#include "../expr/conv.hpp"
+#include "../expr/tensor_ops.hpp"
 #include "../graph/adjoint.hpp"
-#include "conv.hpp"
-#include "ops.hpp"
+#include "window.hpp"
 
 namespace ctgrad::detail {
 
 // ---------------------------------------------------------------------------
 // Vector-Jacobian products: what operand K of Node receives, given the
-// node's adjoint G.
-
-template <class Node, std::size_t K, class G>
-struct vjp;
+// node's adjoint G (declared in window.hpp).
 
 template <class F, class S, class... A, std::size_t K, class G>
 struct vjp<tnodes::ew<F, S, A...>, K, G> {
@@ -58,37 +52,6 @@ struct vjp<tnodes::reshape<A, S>, 0, G> : std::type_identity<reshape_t<G, shape_
 template <class A, class G>
 struct vjp<tnodes::logsumexp<A>, 0, G> : std::type_identity<decltype(softmax(A{}) * broadcast_to_t<shape_of<A>, G>{})> {
 };
-
-template <class X, class W, class Geo, class G>
-struct vjp<tnodes::conv<X, W, Geo>, 0, G> : std::type_identity<tnodes::conv_input_grad<G, W, shape_of<X>, Geo>> {};
-template <class X, class W, class Geo, class G>
-struct vjp<tnodes::conv<X, W, Geo>, 1, G> : std::type_identity<tnodes::conv_kernel_grad<X, G, shape_of<W>, Geo>> {};
-template <class X, class Y, class S, class Geo, class G>
-struct vjp<tnodes::conv_kernel_grad<X, Y, S, Geo>, 0, G>
-    : std::type_identity<tnodes::conv_input_grad<Y, G, shape_of<X>, Geo>> {};
-template <class X, class Y, class S, class Geo, class G>
-struct vjp<tnodes::conv_kernel_grad<X, Y, S, Geo>, 1, G> : std::type_identity<tnodes::conv<X, G, Geo>> {};
-template <class Y, class W, class S, class Geo, class G>
-struct vjp<tnodes::conv_input_grad<Y, W, S, Geo>, 0, G> : std::type_identity<tnodes::conv<G, W, Geo>> {};
-template <class Y, class W, class S, class Geo, class G>
-struct vjp<tnodes::conv_input_grad<Y, W, S, Geo>, 1, G>
-    : std::type_identity<tnodes::conv_kernel_grad<G, Y, shape_of<W>, Geo>> {};
-template <class X, std::size_t PH, std::size_t PW, class G>
-struct vjp<tnodes::pad<X, PH, PW>, 0, G> : std::type_identity<crop_t<G, PH, PW>> {};
-template <class X, std::size_t PH, std::size_t PW, class G>
-struct vjp<tnodes::crop<X, PH, PW>, 0, G> : std::type_identity<pad_t<G, PH, PW>> {};
-template <class X, class V, class P, class G>
-struct vjp<tnodes::max_select<X, V, P>, 0, G> : std::type_identity<zeros_t<shape_of<X>>> {};
-template <class X, class V, class P, class G>
-struct vjp<tnodes::max_select<X, V, P>, 1, G> : std::type_identity<tnodes::max_route<X, G, P>> {};
-template <class X, class Y, class P, class G>
-struct vjp<tnodes::max_route<X, Y, P>, 0, G> : std::type_identity<zeros_t<shape_of<X>>> {};
-template <class X, class Y, class P, class G>
-struct vjp<tnodes::max_route<X, Y, P>, 1, G> : std::type_identity<tnodes::max_select<X, G, P>> {};
-template <class X, class P, class G>
-struct vjp<tnodes::avg_pool<X, P>, 0, G> : std::type_identity<tnodes::avg_unpool<G, shape_of<X>, P>> {};
-template <class Y, class S, class P, class G>
-struct vjp<tnodes::avg_unpool<Y, S, P>, 0, G> : std::type_identity<tnodes::avg_pool<G, P>> {};
 
 // ---------------------------------------------------------------------------
 // The tensor level's vocabulary for the graph engine (graph/walk.hpp).

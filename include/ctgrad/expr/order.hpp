@@ -1,4 +1,4 @@
-// ctgrad/detail/order.hpp — a fixed order on expression types, so that
+// ctgrad/expr/order.hpp — a fixed order on expression types, so that
 // commutative operands are stored one way only (`y*x` is `x*y`).
 //
 // Order: constants, then variables (by name), then functions, powers,
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "../expr/kind.hpp"
+#include "kind.hpp"
 #include "../expression.hpp"
 
 namespace ctgrad::detail {
@@ -30,7 +30,7 @@ constexpr std::uint64_t hash_text(std::string_view s) noexcept {
 template <class T>
 struct structural_hash;
 // Each inherits its value from an integral_constant: asking for a node's
-// hash creates no symbol named after the node (see graph.hpp).
+// hash creates no symbol named after the node (see graph/dag.hpp).
 
 template <std::intmax_t N, std::intmax_t D>
 struct structural_hash<nodes::constant<N, D>>

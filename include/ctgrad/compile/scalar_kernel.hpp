@@ -1,4 +1,4 @@
-// ctgrad/detail/kernel.hpp — straight-line evaluation of a DAG.
+// ctgrad/compile/scalar_kernel.hpp — straight-line evaluation of a DAG.
 //
 // Every distinct node gets one slot in a local std::array, in topological
 // order; each slot is written once by code specialised for that node
@@ -13,11 +13,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "../config.hpp"
 #include "../expression.hpp"
 #include "../functions.hpp"
-#include "../var.hpp"
+#include "../numeric/math.hpp"
 #include "../rules/scalar.hpp"
-#include "math.hpp"
+#include "../var.hpp"
 
 namespace ctgrad {
 
@@ -51,12 +52,6 @@ struct variable_bound_twice {
 }  // namespace error
 
 namespace detail {
-
-// The kernel is straight-line code by design: its pieces must inline into
-// one function so the workspace lives in registers (clang 14 otherwise
-// keeps a 75-node kernel out of line and its workspace in memory: 1.45x
-// slower on W1).
-#define CTGRAD_DETAIL_ALWAYS_INLINE [[gnu::always_inline]] inline
 
 template <fixed_string Name>
 constexpr auto spelled_out() noexcept {
@@ -206,8 +201,7 @@ CTGRAD_DETAIL_ALWAYS_INLINE constexpr void load_variables(std::array<Scalar, N>&
 
 /// Operand K of node I as a reference: its slot, from the graph's operand
 /// table (no second lookup), or the literal constant itself.
-template <class G, std::size_t I, std::size_t K,
-          bool Exists = (K < mp::mp_size<graph::operands_at<G, I>>::value)>
+template <class G, std::size_t I, std::size_t K, bool Exists = (K < mp::mp_size<graph::operands_at<G, I>>::value)>
 struct table_ref {
   using type = void;  // no operand K
 };

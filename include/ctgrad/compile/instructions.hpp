@@ -1,8 +1,8 @@
-// ctgrad/tensor/instructions.hpp — what a compiled tensor kernel is made
+// ctgrad/compile/instructions.hpp — what a compiled tensor kernel is made
 // of: references (how to read element i of a node: a slot of the
 // workspace, a bound tensor, a literal, a fused formula, an index mapping)
 // and instructions (one fixed-extent loop nest each).  The plan in
-// kernel.hpp turns a graph into a list of these; window_instructions.hpp
+// plan.hpp turns a graph into a list of these; window_instructions.hpp
 // adds convolution and pooling.
 #pragma once
 
@@ -10,35 +10,17 @@
 #include <cstddef>
 #include <utility>
 
-#include "../detail/gemm.hpp"
-#include "formula.hpp"
-#include "shape.hpp"
+#include "../config.hpp"
+#include "../expr/formula.hpp"
+#include "../expr/shape.hpp"
+#include "../numeric/gemm.hpp"
 
 namespace ctgrad {
-// Vector width.  Built with AVX2 enabled (-mavx2, -march=native), every
-// kernel uses 32-byte vectors.  Otherwise, on x86-64 with GCC or clang, a
-// kernel is compiled twice, for SSE2 and for AVX2, and picks at run time
-// (define CTGRAD_NO_RUNTIME_DISPATCH to keep only the baseline).
-#if defined(__AVX2__)
-#define CTGRAD_DETAIL_DISPATCH_AVX2 0
-#define CTGRAD_DETAIL_VECTOR_BYTES 32
-#elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(CTGRAD_NO_RUNTIME_DISPATCH)
-#define CTGRAD_DETAIL_DISPATCH_AVX2 1
-#define CTGRAD_DETAIL_VECTOR_BYTES 16
-#else
-#define CTGRAD_DETAIL_DISPATCH_AVX2 0
-#define CTGRAD_DETAIL_VECTOR_BYTES 16
-#endif
-
 namespace detail::tk {
 
-inline constexpr std::size_t default_vector_bytes = CTGRAD_DETAIL_VECTOR_BYTES;
+using detail::default_vector_bytes;
 /// Workspace slots start at multiples of this many elements (64 bytes of float).
 inline constexpr std::size_t slot_alignment = 16;
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-/// Whether this CPU (and OS) runs AVX2: decided once, before main.
-inline const bool cpu_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
-#endif
 
 template <class T>
 struct context {
@@ -49,8 +31,6 @@ struct context {
   T* const* updates = nullptr;
   T alpha = T(0), beta = T(1);
 };
-
-#define CTGRAD_DETAIL_TK_INLINE [[gnu::always_inline]] inline
 
 // ---------------------------------------------------------------------------
 // References: how to read element i of a node.
@@ -76,11 +56,11 @@ template <std::size_t Offset>
 struct rd<r_slot<Offset>> {
   static constexpr bool contiguous = true;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static const T* ptr(context<T> c) noexcept {
     return c.ws + Offset;
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     return c.ws[Offset + i];
   }
 };
@@ -88,11 +68,11 @@ template <std::size_t Leaf>
 struct rd<r_leaf<Leaf>> {
   static constexpr bool contiguous = true;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static const T* ptr(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static const T* ptr(context<T> c) noexcept {
     return c.leaves[Leaf];
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     return c.leaves[Leaf][i];
   }
 };
@@ -100,7 +80,7 @@ template <class C>
 struct rd<r_const<C>> {
   static constexpr bool contiguous = false;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T>, std::size_t) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T>, std::size_t) noexcept {
     return C::template value<T>();
   }
 };
@@ -108,7 +88,7 @@ template <class F, class... R>
 struct rd<r_ew<F, R...>> {
   static constexpr bool contiguous = false;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     const T v[] = {rd<R>::at(c, i)...};
     return apply_formula<F>::run(v);
   }
@@ -117,7 +97,7 @@ template <class R, class From, class To>
 struct rd<r_bcast<R, From, To>> {
   static constexpr bool contiguous = false;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     return rd<R>::at(c, broadcast_source_index<From, To>(i));
   }
 };
@@ -125,18 +105,18 @@ template <class R, std::size_t Rows, std::size_t Cols>
 struct rd<r_transpose<R, Rows, Cols>> {
   static constexpr bool contiguous = false;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     return rd<R>::at(c, (i % Rows) * Cols + i / Rows);
   }
   // Element (row, col) of the transpose.
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
     return rd<R>::at(c, col * Cols + row);
   }
 };
 
 template <class R, std::size_t Cols, class T>
-CTGRAD_DETAIL_TK_INLINE T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
   if constexpr (requires { rd<R>::at2(c, row, col); })
     return rd<R>::at2(c, row, col);
   else
@@ -150,14 +130,14 @@ CTGRAD_DETAIL_TK_INLINE T at2(context<T> c, std::size_t row, std::size_t col) no
 template <class R, std::size_t Inner>
 struct blocked {
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
     return rd<R>::at(c, outer * Inner + inner);
   }
 };
 template <class F, class... R, std::size_t Inner>
 struct blocked<r_ew<F, R...>, Inner> {
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
     const T v[] = {blocked<R, Inner>::at(c, outer, inner)...};
     return apply_formula<F>::run(v);
   }
@@ -165,7 +145,7 @@ struct blocked<r_ew<F, R...>, Inner> {
 template <class R, class From, class To, std::size_t Inner>
 requires(constant_block<From, To> % Inner == 0) struct blocked<r_bcast<R, From, To>, Inner> {
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t outer, std::size_t) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t) noexcept {
     return rd<R>::at(c, broadcast_source_index<From, To>(outer * Inner));
   }
 };
@@ -199,7 +179,7 @@ inline constexpr bool is_transposed_contiguous<r_transpose<R, Rows, Cols>> = rd<
 template <std::size_t Offset, class Derived>
 struct writes_slot {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     Derived::loop(c.ws + Offset, c);
   }
 };
@@ -209,7 +189,7 @@ template <std::size_t Offset, std::size_t Size, class R>
 struct i_map : writes_slot<Offset, i_map<Offset, Size, R>> {
   static constexpr std::size_t block = block_of<R>::value;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (block > 1) {
       for (std::size_t outer = 0; outer != Size / block; ++outer)
         for (std::size_t i = 0; i != block; ++i) out[outer * block + i] = blocked<R, block>::at(c, outer, i);
@@ -225,7 +205,7 @@ struct i_map : writes_slot<Offset, i_map<Offset, Size, R>> {
 template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
 struct i_transpose : writes_slot<Offset, i_transpose<Offset, Rows, Cols, R>> {
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t i = 0; i != Cols; ++i)
       for (std::size_t j = 0; j != Rows; ++j) out[i * Rows + j] = rd<R>::at(c, j * Cols + i);
   }
@@ -242,7 +222,7 @@ struct i_reduce : writes_slot<Offset, i_reduce<Offset, To, From, R>> {
   }();
   static constexpr std::size_t block = constant_block<To, From>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t j = 0; j != To::size; ++j) out[j] = T(0);
     if constexpr (suffix) {
       for (std::size_t outer = 0; outer != From::size / To::size; ++outer)
@@ -270,7 +250,7 @@ struct i_reduce : writes_slot<Offset, i_reduce<Offset, To, From, R>> {
 template <std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
 struct i_logsumexp {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     T* out = c.ws + Offset;
     for (std::size_t r = 0; r != Rows; ++r) {
       T m = rd<R>::at(c, r * Cols);
@@ -293,16 +273,16 @@ struct i_logsumexp {
 template <class R, std::size_t K, class T>
 struct element_of {
   context<T> c;
-  CTGRAD_DETAIL_TK_INLINE T operator()(std::size_t i, std::size_t k) const noexcept { return at2<R, K>(c, i, k); }
+  CTGRAD_DETAIL_ALWAYS_INLINE T operator()(std::size_t i, std::size_t k) const noexcept { return at2<R, K>(c, i, k); }
 };
 
 /// out [M,N] = A [M,K] x B [K,N].
 template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
 struct i_matmul {
   template <std::size_t Bytes, class T, class E = gemm::store_result>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E e = {}) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c, E e = {}) noexcept {
     if constexpr (rd<RB>::contiguous) {
-      // Register-blocked: see detail/gemm.hpp.  (A transposed right operand
+      // Register-blocked: see numeric/gemm.hpp.  (A transposed right operand
       // has been packed into a slot by the plan, so it lands here too.)
       gemm::multiply<Bytes, M, K, N>(out, rd<RB>::ptr(c), element_of<RA, K, T>{c}, e);
     } else if constexpr (is_transposed_contiguous<RB> && rd<RA>::contiguous) {
@@ -326,7 +306,7 @@ struct i_matmul {
   struct transposed_source<r_transpose<R, Rows, Cols>> : std::type_identity<R> {};
 
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     loop<Bytes>(c.ws + Offset, c);
   }
 };
@@ -342,11 +322,11 @@ struct i_update;
 template <std::size_t Offset, std::size_t Size, class R, std::size_t Target>
 struct i_update<i_map<Offset, Size, R>, Target> {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     loop(c.updates[Target], c);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict p, context<T> c) noexcept {
     const T alpha = c.alpha, beta = c.beta;
     for (std::size_t i = 0; i != Size; ++i) p[i] = beta * p[i] + alpha * rd<R>::at(c, i);
   }
@@ -354,19 +334,19 @@ struct i_update<i_map<Offset, Size, R>, Target> {
 template <std::size_t Offset, class To, class From, class R, std::size_t Target>
 struct i_update<i_reduce<Offset, To, From, R>, Target> {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     i_reduce<Offset, To, From, R>::template run<Bytes>(c);  // the sum, in its slot
     loop(c.updates[Target], c.ws + Offset, c.alpha, c.beta);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict p, const T* __restrict g, T alpha, T beta) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict p, const T* __restrict g, T alpha, T beta) noexcept {
     for (std::size_t i = 0; i != To::size; ++i) p[i] = beta * p[i] + alpha * g[i];
   }
 };
 template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB, std::size_t Target>
 struct i_update<i_matmul<Offset, M, K, N, RA, RB>, Target> {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     i_matmul<Offset, M, K, N, RA, RB>::template loop<Bytes>(c.updates[Target], c,
                                                             gemm::scale_and_add<T>{c.alpha, c.beta});
   }

@@ -1,4 +1,4 @@
-// ctgrad/tensor/shape.hpp — fixed shapes, and the errors that name them.
+// ctgrad/expr/shape.hpp — fixed shapes, and the errors that name them.
 #pragma once
 
 #include <array>

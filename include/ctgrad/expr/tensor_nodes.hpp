@@ -1,4 +1,4 @@
-// ctgrad/tensor/expr.hpp — tensor expressions: leaves with fixed shapes,
+// ctgrad/expr/tensor_nodes.hpp — tensor expressions: leaves with fixed shapes,
 // the node types, and the canonicalising constructors behind the operators.
 //
 // Same idea as the scalar level: an expression is an empty object whose type
@@ -27,7 +27,7 @@
 
 #include "../constant.hpp"
 #include "../derivative.hpp"
-#include "../detail/order.hpp"
+#include "order.hpp"
 #include "formula.hpp"
 #include "shape.hpp"
 

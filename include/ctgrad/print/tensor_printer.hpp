@@ -1,4 +1,4 @@
-// ctgrad/tensor/print.hpp — tensor expressions printed as maths, at
+// ctgrad/print/tensor_printer.hpp — tensor expressions printed as maths, at
 // compile time:
 //   to_string(grad(L, W2), label<"h">(h), label<"z2">(z2))
 //     == "h^T*(softmax(z2)/4 - t/4)"
@@ -10,8 +10,8 @@
 #pragma once
 
 #include "../to_string.hpp"
-#include "conv.hpp"
-#include "ops.hpp"
+#include "../expr/conv.hpp"
+#include "../expr/tensor_ops.hpp"
 
 namespace ctgrad {
 

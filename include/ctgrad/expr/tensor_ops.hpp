@@ -1,9 +1,9 @@
-// ctgrad/tensor/ops.hpp — what users write: operators, functions, matmul,
+// ctgrad/expr/tensor_ops.hpp — what users write: operators, functions, matmul,
 // reductions, softmax, losses.  Each builds a canonical node type and checks
 // shapes at compile time.
 #pragma once
 
-#include "expr.hpp"
+#include "tensor_nodes.hpp"
 
 namespace ctgrad {
 

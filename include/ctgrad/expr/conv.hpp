@@ -1,4 +1,4 @@
-// ctgrad/tensor/conv.hpp — convolution and pooling over the last two
+// ctgrad/expr/conv.hpp — convolution and pooling over the last two
 // dimensions of [batch, channels, height, width] tensors.  A 1-D operation
 // is the height-1 case of the 2-D one (reshapes are views, so it costs
 // nothing).
@@ -19,10 +19,10 @@
 //   max_route<X, G, P>            G added at the arg-max of each window of X
 //   avg_pool<X, P>, avg_unpool<G, S, P>
 // Each node's vector-Jacobian products are nodes of the same set
-// (adjoint.hpp), so derivatives of any order stay inside it.
+// (rules/tensor.hpp), so derivatives of any order stay inside it.
 #pragma once
 
-#include "ops.hpp"
+#include "tensor_ops.hpp"
 
 namespace ctgrad {
 

@@ -1,4 +1,4 @@
-// ctgrad/tensor/window_instructions.hpp — convolution, padding and pooling
+// ctgrad/compile/window_instructions.hpp — convolution, padding and pooling
 // in a compiled kernel: fixed-extent loop nests over [batch, channels,
 // height, width] operands (conv.hpp has the mathematics).
 //
@@ -16,7 +16,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "conv.hpp"
+#include "../expr/conv.hpp"
 #include "instructions.hpp"
 
 namespace ctgrad::detail::tk {
@@ -33,7 +33,7 @@ struct rd<r_pad<R, H, W, PH, PW>> {
   static constexpr bool contiguous = false;
   static constexpr std::size_t HP = H + 2 * PH, WP = W + 2 * PW;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     const std::size_t n = i / (HP * WP), y = i % (HP * WP) / WP, x = i % WP;
     if (y < PH || y >= PH + H || x < PW || x >= PW + W) return T(0);
     return rd<R>::at(c, (n * H + y - PH) * W + x - PW);
@@ -44,7 +44,7 @@ struct rd<r_crop<R, H, W, PH, PW>> {
   static constexpr bool contiguous = false;
   static constexpr std::size_t HC = H - 2 * PH, WC = W - 2 * PW;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static T at(context<T> c, std::size_t i) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
     const std::size_t n = i / (HC * WC), y = i % (HC * WC) / WC, x = i % WC;
     return rd<R>::at(c, (n * H + y + PH) * W + x + PW);
   }
@@ -80,7 +80,8 @@ struct conv_extents {
 
   /// Y[b, o] (rows of OW) on the plane grid, zero between rows.
   template <class RY, class T>
-  CTGRAD_DETAIL_TK_INLINE static void spread(context<T> c, std::size_t b, std::size_t o, T* __restrict grid) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void spread(context<T> c, std::size_t b, std::size_t o,
+                                                 T* __restrict grid) noexcept {
     for (std::size_t i = 0; i != OH; ++i) {
       for (std::size_t j = 0; j != OW; ++j) grid[i * W + j] = rd<RY>::at(c, ((b * O + o) * OH + i) * OW + j);
       if (i + 1 != OH)
@@ -96,14 +97,14 @@ template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RW>
 struct i_conv : conv_extents<XS, WS, Geo>, writes_slot<Offset, i_conv<Offset, XS, WS, Geo, RX, RW>> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (e::plane)
       plane_loop(out, c.ws + e::scratch_after(Offset, e::B * e::O * e::OH * e::OW), c);
     else
       row_loop(out, c);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict acc, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void plane_loop(T* __restrict out, T* __restrict acc, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o) {
         for (std::size_t k = 0; k != e::span; ++k) acc[k] = T(0);
@@ -121,7 +122,7 @@ struct i_conv : conv_extents<XS, WS, Geo>, writes_slot<Offset, i_conv<Offset, XS
       }
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o)
         for (std::size_t i = 0; i != e::OH; ++i) {
@@ -150,7 +151,7 @@ template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY>
 struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   using e = conv_extents<XS, WS, Geo>;
   template <std::size_t Bytes, class T, class E = gemm::store_result>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c, E epilogue = {}) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c, E epilogue = {}) noexcept {
     if constexpr (e::plane)
       plane_loop<Bytes>(out, c.ws + e::scratch_after(Offset, WS::size), c, epilogue);
     else
@@ -159,8 +160,8 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
   /// Each kernel element is a dot product of the spread Y plane with the
   /// input plane shifted by its tap: `lanes` partial sums each.
   template <std::size_t Bytes, class T, class E>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c,
-                                                 E epilogue) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c,
+                                                     E epilogue) noexcept {
     constexpr std::size_t lanes = 16, body = e::span / lanes * lanes, taps = e::KH * e::KW;
     for (std::size_t o = 0; o != e::O; ++o)
       for (std::size_t ch = 0; ch != e::C; ++ch) {
@@ -191,7 +192,7 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
       }
   }
   template <class T, class E>
-  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c, E epilogue) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void row_loop(T* __restrict out, context<T> c, E epilogue) noexcept {
     for (std::size_t o = 0; o != e::O; ++o)
       for (std::size_t ch = 0; ch != e::C; ++ch) {
         T part[e::KH * e::KW][e::OW];
@@ -217,7 +218,7 @@ struct i_conv_kernel_grad : conv_extents<XS, WS, Geo> {
       }
   }
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     loop<Bytes>(c.ws + Offset, c);
   }
 };
@@ -231,7 +232,7 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo>,
                            writes_slot<Offset, i_conv_input_grad<Offset, XS, WS, Geo, RY, RW>> {
   using e = conv_extents<XS, WS, Geo>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     if constexpr (e::plane)
       plane_loop(out, c.ws + e::scratch_after(Offset, XS::size), c);
@@ -239,7 +240,7 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo>,
       row_loop(out, c);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void plane_loop(T* __restrict out, T* __restrict y, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o) {
         e::template spread<RY>(c, b, o, y);
@@ -254,7 +255,7 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo>,
       }
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void row_loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t b = 0; b != e::B; ++b)
       for (std::size_t o = 0; o != e::O; ++o)
         for (std::size_t i = 0; i != e::OH; ++i) {
@@ -277,7 +278,7 @@ template <std::size_t Offset, std::size_t N, std::size_t H, std::size_t W, std::
 struct i_pad : writes_slot<Offset, i_pad<Offset, N, H, W, PH, PW, R>> {
   static constexpr std::size_t HP = H + 2 * PH, WP = W + 2 * PW;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != N * HP * WP; ++k) out[k] = T(0);
     for (std::size_t n = 0; n != N; ++n)
       for (std::size_t y = 0; y != H; ++y) {
@@ -298,14 +299,14 @@ using bits_of = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>
 template <class T>
 inline constexpr bool tap_by_bits = sizeof(T) == 4 || sizeof(T) == 8;
 template <class T>
-CTGRAD_DETAIL_TK_INLINE T tap_as(std::uint32_t p) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE T tap_as(std::uint32_t p) noexcept {
   if constexpr (tap_by_bits<T>)
     return std::bit_cast<T>(static_cast<bits_of<T>>(p));
   else
     return static_cast<T>(p);
 }
 template <class T>
-CTGRAD_DETAIL_TK_INLINE std::uint32_t tap_of(T stored) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE std::uint32_t tap_of(T stored) noexcept {
   if constexpr (tap_by_bits<T>)
     return static_cast<std::uint32_t>(std::bit_cast<bits_of<T>>(stored));
   else
@@ -315,7 +316,7 @@ CTGRAD_DETAIL_TK_INLINE std::uint32_t tap_of(T stored) noexcept {
 /// from, so that it stays a mask: both compilers otherwise turn selects on
 /// data-dependent conditions (an arg-max) into jumps, mispredicted at random.
 template <class U>
-CTGRAD_DETAIL_TK_INLINE U opaque_mask(bool b) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE U opaque_mask(bool b) noexcept {
   U mask = U(0) - U(b);
 #if defined(__GNUC__)
   asm("" : "+r"(mask));
@@ -324,7 +325,7 @@ CTGRAD_DETAIL_TK_INLINE U opaque_mask(bool b) noexcept {
 }
 /// v if keep, else +0, by a mask.
 template <class T>
-CTGRAD_DETAIL_TK_INLINE T keep_if(T v, bool keep) noexcept {
+CTGRAD_DETAIL_ALWAYS_INLINE T keep_if(T v, bool keep) noexcept {
   if constexpr (tap_by_bits<T>)
     return std::bit_cast<T>(std::bit_cast<bits_of<T>>(v) & opaque_mask<bits_of<T>>(keep));
   else
@@ -352,7 +353,7 @@ struct pool_extents {
   /// of log2(KH KW) comparisons, not KH KW - 1); every choice is a select:
   /// branches here would be mispredicted half the time.
   template <class R, class T>
-  CTGRAD_DETAIL_TK_INLINE static std::uint32_t arg_max(context<T> c, std::size_t f, T& m) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static std::uint32_t arg_max(context<T> c, std::size_t f, T& m) noexcept {
     std::uint32_t p;
     bool nan = false;
     best<R, 0, KH * KW>(c, f, m, p, nan);
@@ -365,7 +366,8 @@ struct pool_extents {
   }
   /// The first maximum of taps [From, From + Count): the left half wins ties.
   template <class R, std::uint32_t From, std::uint32_t Count, class T>
-  CTGRAD_DETAIL_TK_INLINE static void best(context<T> c, std::size_t f, T& m, std::uint32_t& p, bool& nan) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void best(context<T> c, std::size_t f, T& m, std::uint32_t& p,
+                                               bool& nan) noexcept {
     if constexpr (Count == 1) {
       m = rd<R>::at(c, f + offset(From));
       p = From;
@@ -388,7 +390,7 @@ template <std::size_t Offset, class XS, class P, class RX, class RV, std::size_t
 struct i_max_select : pool_extents<XS, P>, writes_slot<Offset, i_max_select<Offset, XS, P, RX, RV, Taps>> {
   using e = pool_extents<XS, P>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t n = 0; n != e::N; ++n)
       for (std::size_t i = 0; i != e::OH; ++i)
         for (std::size_t j = 0; j != e::OW; ++j) {
@@ -412,7 +414,7 @@ struct i_max_route : pool_extents<XS, P>, writes_slot<Offset, i_max_route<Offset
   using e = pool_extents<XS, P>;
   static constexpr bool tiles = e::SH == e::KH && e::SW == e::KW && e::OH * e::KH == e::H && e::OW * e::KW == e::W;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static std::uint32_t tap(context<T> c, std::size_t f, std::size_t k) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static std::uint32_t tap(context<T> c, std::size_t f, std::size_t k) noexcept {
     if constexpr (Taps != no_taps) {
       (void)f;
       return tap_of(c.ws[Taps + k]);
@@ -422,12 +424,12 @@ struct i_max_route : pool_extents<XS, P>, writes_slot<Offset, i_max_route<Offset
     }
   }
   template <class T, std::size_t... Tap>
-  CTGRAD_DETAIL_TK_INLINE static void write_window(T* __restrict out, std::size_t f, std::uint32_t p, T g,
-                                                   std::index_sequence<Tap...>) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void write_window(T* __restrict out, std::size_t f, std::uint32_t p, T g,
+                                                       std::index_sequence<Tap...>) noexcept {
     ((out[f + e::offset(Tap)] = keep_if(g, p == Tap)), ...);
   }
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     if constexpr (!tiles)
       for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     for (std::size_t n = 0; n != e::N; ++n)
@@ -449,7 +451,7 @@ template <std::size_t Offset, class XS, class P, class RX>
 struct i_avg_pool : pool_extents<XS, P>, writes_slot<Offset, i_avg_pool<Offset, XS, P, RX>> {
   using e = pool_extents<XS, P>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t n = 0; n != e::N; ++n)
       for (std::size_t i = 0; i != e::OH; ++i)
         for (std::size_t j = 0; j != e::OW; ++j) {
@@ -466,7 +468,7 @@ template <std::size_t Offset, class XS, class P, class RG>
 struct i_avg_unpool : pool_extents<XS, P>, writes_slot<Offset, i_avg_unpool<Offset, XS, P, RG>> {
   using e = pool_extents<XS, P>;
   template <class T>
-  CTGRAD_DETAIL_TK_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
     for (std::size_t k = 0; k != XS::size; ++k) out[k] = T(0);
     for (std::size_t n = 0; n != e::N; ++n)
       for (std::size_t i = 0; i != e::OH; ++i)
@@ -482,7 +484,7 @@ struct i_avg_unpool : pool_extents<XS, P>, writes_slot<Offset, i_avg_unpool<Offs
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY, std::size_t Target>
 struct i_update<i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>, Target> {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_TK_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>::template loop<Bytes>(c.updates[Target], c,
                                                                           gemm::scale_and_add<T>{c.alpha, c.beta});
   }

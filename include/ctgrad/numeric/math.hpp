@@ -1,4 +1,4 @@
-// ctgrad/detail/math.hpp — scalar math that works both at run time and in
+// ctgrad/numeric/math.hpp — scalar math that works both at run time and in
 // constant expressions.
 //
 // At run time every function calls <cmath> (exact mode: the platform's libm).

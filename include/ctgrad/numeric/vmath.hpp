@@ -1,4 +1,4 @@
-// ctgrad/detail/vmath.hpp — exp, expm1-on-a-small-range, tanh and sigmoid
+// ctgrad/numeric/vmath.hpp — exp, expm1-on-a-small-range, tanh and sigmoid
 // for float and double that the compiler can vectorise without
 // -ffast-math: straight-line arithmetic, bit casts and selects, no calls,
 // no tables, no errno.

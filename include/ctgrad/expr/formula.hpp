@@ -1,4 +1,4 @@
-// ctgrad/tensor/formula.hpp — scalar formulas over numbered placeholders.
+// ctgrad/expr/formula.hpp — scalar formulas over numbered placeholders.
 //
 // An elementwise tensor node carries its per-element mathematics as a
 // scalar-level expression of placeholders `_0, _1, ...`, one per operand:
@@ -15,13 +15,10 @@
 #include <boost/mp11/list.hpp>
 
 #include "../arithmetic.hpp"
-#include "../detail/vmath.hpp"
+#include "../config.hpp"
+#include "../numeric/vmath.hpp"
 #include "../functions.hpp"
 #include "../var.hpp"
-
-// Formula evaluation sits in the innermost loop of every elementwise
-// kernel: it must inline.
-#define CTGRAD_DETAIL_FORMULA_INLINE [[gnu::always_inline]] inline
 
 namespace ctgrad::detail {
 
@@ -131,7 +128,7 @@ struct apply_formula;
 template <std::intmax_t N, std::intmax_t D>
 struct apply_formula<nodes::constant<N, D>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T*) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T*) noexcept {
     return static_cast<T>(N) / static_cast<T>(D);
   }
 };
@@ -140,35 +137,35 @@ struct apply_formula<var<Name>> {
   static_assert(placeholder_index<var<Name>>::value != std::size_t(-1),
                 "ctgrad: an elementwise formula may only use the placeholders _0, _1, ...");
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     return v[placeholder_index<var<Name>>::value];
   }
 };
 template <class A, class B>
 struct apply_formula<nodes::add<A, B>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     return apply_formula<A>::run(v) + apply_formula<B>::run(v);
   }
 };
 template <class A, class B>
 struct apply_formula<nodes::mul<A, B>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     return apply_formula<A>::run(v) * apply_formula<B>::run(v);
   }
 };
 template <class A, class B>
 struct apply_formula<nodes::div<A, B>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     return apply_formula<A>::run(v) / apply_formula<B>::run(v);
   }
 };
 template <class A, std::intmax_t N, std::intmax_t D>
 struct apply_formula<nodes::pow<A, nodes::constant<N, D>>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     const T a = apply_formula<A>::run(v);
     if constexpr (D == 1 && N == 2)
       return a * a;
@@ -186,7 +183,7 @@ struct apply_formula<nodes::pow<A, nodes::constant<N, D>>> {
 template <class F>
 struct kernel_function {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T value(T x) noexcept {
     return F::value(x);
   }
 };
@@ -195,7 +192,7 @@ struct kernel_function {
   template <>                                                              \
   struct kernel_function<fn::NAME> {                                       \
     template <class T>                                                     \
-    CTGRAD_DETAIL_FORMULA_INLINE static constexpr T value(T x) noexcept {  \
+    CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T value(T x) noexcept {  \
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) \
         if (!std::is_constant_evaluated()) return vmath::NAME(x);          \
       return fn::NAME::value(x);                                           \
@@ -210,7 +207,7 @@ CTGRAD_DETAIL_VECTORISED(sigmoid)
 template <class F, class A>
 struct apply_formula<nodes::unary<F, A>> {
   template <class T>
-  CTGRAD_DETAIL_FORMULA_INLINE static constexpr T run(const T* v) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T run(const T* v) noexcept {
     return kernel_function<F>::value(apply_formula<A>::run(v));
   }
 };

@@ -1,0 +1,189 @@
+// ctgrad/compile/runner.hpp — running a planned program: its instructions one
+// after the other (inlined, or as out-of-line pieces for long programs),
+// once per instruction set with the choice made at run time, after
+// pointing every leaf at the caller's values.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+#include "plan.hpp"
+
+namespace ctgrad {
+
+namespace error {
+template <class Tensor>
+struct no_values_bound_for {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad kernel call: a parameter or input of the loss has no values; pass it as name = array. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+template <class Tensor>
+struct bound_tensor_does_not_occur {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad kernel call: a binding names a tensor that does not occur in the loss; remove it. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+}  // namespace error
+
+namespace detail::tk {
+
+/// Between two instructions: each loop reads its operands from memory.
+/// Without it clang 14 forwards values across loops and then declines to
+/// vectorise them ("value ... used outside the loop"); the workspace lives
+/// in memory anyway.
+CTGRAD_DETAIL_ALWAYS_INLINE void boundary() noexcept {
+#if defined(__GNUC__)
+  asm volatile("" ::: "memory");
+#endif
+}
+
+/// Instructions run one after the other, inlined where this is called.
+template <class... Instructions>
+struct straight_line {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+    // Braced-list expansion: no fold-expression nesting limit.
+    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), boundary(), 0)...};
+  }
+};
+
+/// A piece of a program compiled as a function of its own, once per
+/// instruction set.
+template <class Piece>
+struct out_of_line {
+  template <class T>
+  [[gnu::noinline]] static void run_baseline(context<T> c) noexcept {
+    Piece::template run<default_vector_bytes>(c);
+  }
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+  template <class T>
+  [[gnu::noinline, gnu::target("avx2")]] static void run_avx2(context<T> c) noexcept {
+    Piece::template run<32>(c);
+  }
+#endif
+};
+
+/// Programs of more instructions than this run as out-of-line pieces of
+/// this many: the optimiser's cost grows faster than linearly in the size
+/// of one function (a 40-layer MLP's kernel as one function took most of
+/// its compile time), and a call per piece is nothing beside the loops.
+/// Shorter programs stay one inlined sequence.
+inline constexpr std::size_t piece_instructions = 24;
+
+template <class Program, std::size_t Piece,
+          class = std::make_index_sequence<std::min(piece_instructions,
+                                                    mp::mp_size<Program>::value - Piece * piece_instructions)>>
+struct piece_of;
+template <class Program, std::size_t Piece, std::size_t... I>
+struct piece_of<Program, Piece, std::index_sequence<I...>> {
+  using type = straight_line<mp::mp_at_c<Program, Piece * piece_instructions + I>...>;
+};
+
+template <class Program,
+          class Pieces =
+              std::make_index_sequence<(mp::mp_size<Program>::value + piece_instructions - 1) / piece_instructions>>
+struct program_runner;
+
+/// A short program: one sequence inlined into the call, and its copy for
+/// AVX2 (without FMA, so every result is bit-identical to the SSE2 path:
+/// same operations, same order, wider).
+template <class... Instructions, std::size_t... Pieces>
+requires(sizeof...(Instructions) <=
+         piece_instructions) struct program_runner<mp::mp_list<Instructions...>, std::index_sequence<Pieces...>> {
+  using program = straight_line<Instructions...>;
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+  template <class T>
+  [[gnu::target("avx2")]] static void run_avx2(context<T> c) noexcept {
+    program::template run<32>(c);
+  }
+#endif
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+    if (cpu_has_avx2) return run_avx2(c);
+#endif
+    program::template run<default_vector_bytes>(c);
+  }
+};
+
+/// A long program: out-of-line pieces, in order.
+template <class Program, std::size_t... Pieces>
+requires(mp::mp_size<Program>::value >
+         piece_instructions) struct program_runner<Program, std::index_sequence<Pieces...>> {
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+    if (cpu_has_avx2) {
+      [[maybe_unused]] const int sequence[] = {
+          0, (out_of_line<typename piece_of<Program, Pieces>::type>::run_avx2(c), 0)...};
+      return;
+    }
+#endif
+    [[maybe_unused]] const int sequence[] = {
+        0, (out_of_line<typename piece_of<Program, Pieces>::type>::run_baseline(c), 0)...};
+  }
+};
+
+/// Where each of Names is among Bindings (their count where absent), and
+/// the first that is absent (the count of Names if none): one class per
+/// call, so that nothing is instantiated per leaf.
+template <class Names, class Bindings>
+struct name_positions;
+template <class... Names, class... Bindings>
+struct name_positions<mp::mp_list<Names...>, mp::mp_list<Bindings...>> {
+  static constexpr std::array<std::size_t, sizeof...(Names)> value = [] {
+    const std::string_view bound[] = {std::string_view(Bindings::name)..., std::string_view{}};
+    std::array<std::size_t, sizeof...(Names)> positions{};
+    const std::string_view names[] = {std::string_view(Names::name)..., std::string_view{}};
+    for (std::size_t i = 0; i != sizeof...(Names); ++i) {
+      positions[i] = sizeof...(Bindings);
+      for (std::size_t k = 0; k != sizeof...(Bindings); ++k)
+        if (bound[k] == names[i]) positions[i] = k;
+    }
+    return positions;
+  }();
+  static constexpr std::size_t first_absent = [] {
+    for (std::size_t i = 0; i != sizeof...(Names); ++i)
+      if (value[i] == sizeof...(Bindings)) return i;
+    return sizeof...(Names);
+  }();
+};
+
+/// Points every leaf at its binding's values and runs Program over the
+/// workspace `ws`: one error if a leaf has no binding or a binding names
+/// no leaf.  Keyed by the program, the leaves and the bindings only (small
+/// types: numbers, formulas, names), never by the loss expression, whose
+/// spelling in every emitted symbol made g++'s compile time quadratic in
+/// depth.
+template <class Program, class... Leaves, class T, class... Bindings>
+CTGRAD_DETAIL_ALWAYS_INLINE void run_program(mp::mp_list<Leaves...>, T* ws, context<T> c,
+                                             const Bindings&... bindings) noexcept {
+  static_assert(all_of<std::is_same<Bindings, tensor_binding<Bindings::name, T>>::value...>,
+                "ctgrad kernel call: pass tensors as name = values, in the workspace's element type");
+  using positions = name_positions<mp::mp_list<Leaves...>, mp::mp_list<Bindings...>>;
+  constexpr std::size_t missing = positions::first_absent;
+  constexpr std::size_t stray = name_positions<mp::mp_list<Bindings...>, mp::mp_list<Leaves...>>::first_absent;
+  if constexpr (missing != sizeof...(Leaves)) {
+    (void)error::no_values_bound_for<decltype(spelled_tensor<mp::mp_at_c<mp::mp_list<Leaves...>, missing>::name>())>{};
+  } else if constexpr (stray != sizeof...(Bindings)) {
+    (void)error::bound_tensor_does_not_occur<
+        decltype(spelled_tensor<mp::mp_at_c<mp::mp_list<Bindings...>, stray>::name>())>{};
+  } else {
+    const T* const pointers[] = {bindings.data..., nullptr};
+    const T* leaf_pointers[sizeof...(Leaves) + 1]{};
+    for (std::size_t i = 0; i != sizeof...(Leaves); ++i) leaf_pointers[i] = pointers[positions::value[i]];
+    c.ws = ws;
+    c.leaves = leaf_pointers;
+    Program::run(c);
+  }
+}
+
+/// Where a kernel's results are: the numbers its workspace needs, and the
+/// offset of each gradient by parameter (short types, so that the
+/// workspace's functions are not named after the loss either).
+}  // namespace detail::tk
+}  // namespace ctgrad

@@ -1,0 +1,208 @@
+// ctgrad/compile/tensor_kernel.hpp — `compile(loss, wrt(params...))`: the forward
+// and backward pass of a tensor DAG as one straight-line sequence of
+// fixed-extent loops over one fixed-size workspace.
+//
+// The plan is made in plan.hpp and run by runner.hpp; here are what users
+// hold: the kernel, its workspace (and the layout it reads results by),
+// compile() and compile_forward().
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include <boost/mp11/bind.hpp>
+
+#include "runner.hpp"
+
+namespace ctgrad {
+
+namespace error {
+template <class Tensor>
+struct gradient_not_requested {
+  static_assert(detail::always_false<Tensor>,
+                "ctgrad workspace::gradient(p): p is not one of the tensors passed to wrt(...); add it there. "
+                "Its name is spelled out in error::tensor<...> above");
+};
+}  // namespace error
+
+namespace detail::tk {
+
+/// A leaf's key in a layout: its structural hash and its shape.
+template <class P>
+struct leaf_key : std::integral_constant<std::uint64_t, hash_mix(tensor_hash<P>::value, shape_hash(shape_of<P>{}))> {};
+
+template <class P, std::size_t Offset>
+struct gradient_at {
+  static constexpr std::uint64_t key = leaf_key<P>::value;
+  static constexpr std::size_t offset = Offset;
+};
+template <std::size_t Elements, std::size_t LossOffset, std::size_t ValueSize, class... Gradients>
+struct layout {
+  static constexpr std::size_t workspace_elements = Elements;
+  static constexpr std::size_t loss_offset = LossOffset;
+  static constexpr std::size_t value_size = ValueSize;
+  /// The offset of the gradient by the leaf with this key (none if not requested).
+  static constexpr std::size_t gradient_offset(std::uint64_t key) noexcept {
+    const std::uint64_t keys[] = {Gradients::key..., 0};
+    const std::size_t offsets[] = {Gradients::offset..., graph::none};
+    for (std::size_t k = 0; k != sizeof...(Gradients); ++k)
+      if (keys[k] == key) return offsets[k];
+    return graph::none;
+  }
+};
+
+}  // namespace detail::tk
+
+template <Tensor... Ps>
+struct wrt_t {};
+/// The tensors to differentiate by: `compile(loss, wrt(W1, b1))`.
+template <Tensor... Ps>
+constexpr wrt_t<Ps...> wrt(Ps...) noexcept {
+  return {};
+}
+
+template <class Layout, class T>
+class basic_workspace;
+/// The workspace of kernel type K for element type T (`decltype(k)` may be const).
+template <class K, class T>
+using workspace = basic_workspace<typename std::remove_cvref_t<K>::layout, T>;
+
+/// A compiled forward + backward pass: see `compile`.
+template <class Loss, class... Params>
+class tensor_kernel {
+ public:
+  using loss_type = Loss;
+  using parameters = detail::mp::mp_list<Params...>;
+  using gradient_types = detail::mp::mp_list<detail::tensor_adjoint_t<Loss, Params>...>;
+  using outputs = detail::mp::mp_push_front<gradient_types, Loss>;
+  using graph = detail::mp::mp_apply<detail::tensor_graph, outputs>;
+  using plan = detail::tk::plan<graph, outputs>;
+  using program = detail::tk::program_runner<typename plan::program>;
+  using layout = detail::tk::layout<
+      plan::workspace_size, plan::template offset_of<Loss>, shape_of<Loss>::size,
+      detail::tk::gradient_at<Params, plan::template offset_of<detail::tensor_adjoint_t<Loss, Params>>>...>;
+
+  /// Distinct nodes in the pass, and how many own a slot.
+  static constexpr std::size_t node_count = plan::n;
+  static constexpr std::size_t slot_count = detail::mp::mp_size<typename plan::program>::value;
+  /// Elements of the workspace (its sizeof is this times sizeof(T), aligned).
+  static constexpr std::size_t workspace_elements = plan::workspace_size;
+
+  /// The gradient with respect to P, as an expression.
+  template <Tensor P>
+  static constexpr auto gradient(P) noexcept {
+    return grad(Loss{}, P{});
+  }
+
+  /// Run the pass: returns the loss (for a forward-only kernel of a
+  /// tensor, a span over its value); gradients are in `ws`.
+  template <class T, class... Bindings>
+  CTGRAD_DETAIL_ALWAYS_INLINE auto operator()(basic_workspace<layout, T>& ws,
+                                              const Bindings&... bindings) const noexcept {
+    detail::tk::run_program<program>(typename plan::leaves{}, ws.data(), detail::tk::context<T>{}, bindings...);
+    if constexpr (shape_of<Loss>::rank == 0)
+      return ws.loss();
+    else
+      return std::as_const(ws).value();
+  }
+
+  using fused_sgd = typename plan::template fused<gradient_types, parameters>;
+  /// For each parameter (in wrt order): whether train_sgd folds its update
+  /// into the instruction producing its gradient (else its gradient is in
+  /// the workspace as usual, and the caller updates it).
+  static constexpr std::array<bool, sizeof...(Params)> sgd_fused = fused_sgd::flags;
+
+  /// A training step with SGD fused into the pass: for each parameter k
+  /// with sgd_fused[k], p = beta * p + alpha * dL/dp is applied to
+  /// targets[k] (the memory the parameter's binding points to) as the
+  /// gradient is produced, and the gradient is not stored.  Returns the loss.
+  template <class T, class... Bindings>
+  CTGRAD_DETAIL_ALWAYS_INLINE T train_sgd(basic_workspace<layout, T>& ws, T alpha, T beta,
+                                          const std::array<T*, sizeof...(Params)>& targets,
+                                          const Bindings&... bindings) const noexcept {
+    detail::tk::context<T> c{};
+    c.updates = targets.data();
+    c.alpha = alpha;
+    c.beta = beta;
+    detail::tk::run_program<detail::tk::program_runner<typename fused_sgd::program>>(typename plan::leaves{}, ws.data(),
+                                                                                     c, bindings...);
+    return ws.loss();
+  }
+};
+
+/// The workspace of a kernel for element type T: every intermediate value
+/// and every gradient; `sizeof` is a compile-time constant.  Own it where
+/// the kernel runs (it can be large: it holds a copy of every gradient).
+template <class Layout, class T>
+class basic_workspace {
+ public:
+  T* data() noexcept { return storage_.data(); }
+  const T* data() const noexcept { return storage_.data(); }
+
+  /// The loss computed by the last call.
+  T loss() const noexcept { return storage_[Layout::loss_offset]; }
+
+  /// The value of the kernel's expression computed by the last call.
+  auto value() const noexcept {
+    return std::span<const T, Layout::value_size>(storage_.data() + Layout::loss_offset, Layout::value_size);
+  }
+
+  /// The gradient with respect to P computed by the last call.
+  template <Tensor P>
+  auto gradient(P) const noexcept {
+    constexpr std::size_t offset = Layout::gradient_offset(detail::tk::leaf_key<P>::value);
+    if constexpr (offset == graph::none) {
+      (void)error::gradient_not_requested<decltype(detail::spelled_tensor<P::name>())>{};
+      return std::span<const T, shape_of<P>::size>(storage_.data(), shape_of<P>::size);
+    } else {
+      return std::span<const T, shape_of<P>::size>(storage_.data() + offset, shape_of<P>::size);
+    }
+  }
+
+ private:
+  alignas(64) std::array<T, Layout::workspace_elements> storage_{};
+};
+
+namespace detail::tk {
+template <class Loss, class P>
+concept differentiable_by = is_tensor_leaf<P> && graph::contains<tensor_graph<Loss>, P>;
+
+/// One error per tensor of wrt(...) the loss cannot be differentiated by.
+template <class Loss, class P>
+constexpr int report_wrt() noexcept {
+  if constexpr (!is_tensor_leaf<P>)
+    (void)error::differentiate_by_leaf<P>{};
+  else if constexpr (!graph::contains<tensor_graph<Loss>, P>)
+    (void)error::not_in_the_loss<decltype(spelled_tensor<P::name>())>{};
+  return 0;
+}
+}  // namespace detail::tk
+
+/// Compile the forward and backward pass of a scalar loss with respect to
+/// the given parameters (and/or inputs).
+template <Tensor Loss, Tensor... Params>
+constexpr auto compile(Loss, wrt_t<Params...>) noexcept {
+  if constexpr (shape_of<Loss>::rank != 0) {
+    (void)error::not_a_scalar_loss<Loss>{};
+    return tensor_kernel<detail::shape_error_result>{};
+  } else if constexpr (!detail::all_of<detail::tk::differentiable_by<Loss, Params>...>) {
+    (void)std::array<int, sizeof...(Params)>{detail::tk::report_wrt<Loss, Params>()...};
+    return tensor_kernel<detail::shape_error_result>{};
+  } else {
+    return tensor_kernel<Loss, Params...>{};
+  }
+}
+
+/// Compile the evaluation of a tensor expression of any shape (no
+/// gradients): `predict`.  Call it like a kernel; it returns a span over
+/// the value, which lives in the workspace.
+template <Tensor E>
+constexpr auto compile_forward(E) noexcept {
+  return tensor_kernel<E>{};
+}
+
+}  // namespace ctgrad
