@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
@@ -135,14 +136,38 @@ template <class Names, class Bindings>
 struct name_positions;
 template <class... Names, class... Bindings>
 struct name_positions<mp::mp_list<Names...>, mp::mp_list<Bindings...>> {
+  // Names are matched by hash (bindings sorted once, then a binary search
+  // per name) and confirmed by comparing the text: O(n log n) constexpr
+  // steps, where comparing every pair of strings ran out of clang's step
+  // budget at 100 layers.
   static constexpr std::array<std::size_t, sizeof...(Names)> value = [] {
-    const std::string_view bound[] = {std::string_view(Bindings::name)..., std::string_view{}};
-    std::array<std::size_t, sizeof...(Names)> positions{};
+    struct entry {
+      std::uint64_t hash;
+      std::size_t index;
+    };
+    const std::string_view bound_names[] = {std::string_view(Bindings::name)..., std::string_view{}};
+    std::array<entry, sizeof...(Bindings)> bound{};
+    for (std::size_t k = 0; k != sizeof...(Bindings); ++k) bound[k] = {hash_text(bound_names[k]), k};
+    std::sort(bound.begin(), bound.end(),
+              [](entry a, entry b) { return a.hash < b.hash || (a.hash == b.hash && a.index < b.index); });
     const std::string_view names[] = {std::string_view(Names::name)..., std::string_view{}};
+    std::array<std::size_t, sizeof...(Names)> positions{};
     for (std::size_t i = 0; i != sizeof...(Names); ++i) {
+      const std::uint64_t h = hash_text(names[i]);
+      std::size_t low = 0, high = sizeof...(Bindings);
+      while (low < high) {
+        const std::size_t mid = low + (high - low) / 2;
+        if (bound[mid].hash < h)
+          low = mid + 1;
+        else
+          high = mid;
+      }
       positions[i] = sizeof...(Bindings);
-      for (std::size_t k = 0; k != sizeof...(Bindings); ++k)
-        if (bound[k] == names[i]) positions[i] = k;
+      for (; low != sizeof...(Bindings) && bound[low].hash == h; ++low)
+        if (bound_names[bound[low].index] == names[i]) {
+          positions[i] = bound[low].index;  // the first binding of that name
+          break;
+        }
     }
     return positions;
   }();
