@@ -177,9 +177,7 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
     return result;
   }();
   template <class X>
-  static constexpr bool has_slot() {
-    return slotted[index<X>::value];
-  }
+  using has_slot = std::bool_constant<slotted[index<X>::value]>;
 
   static constexpr std::size_t aligned(std::size_t size) {
     return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
@@ -217,17 +215,19 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   /// The leaves (bound at run time), in topological order.
   using leaves = typename leaves_of<std::make_index_sequence<tables::leaf_count>>::type;
 
+  /// Where node X's slot starts (types, not variable templates: a
+  /// variable per node would be a symbol named after the graph).
   template <class X>
-  static constexpr std::size_t offset_of = offsets[index<X>::value];
+  using offset_of = std::integral_constant<std::size_t, offsets[index<X>::value]>;
 
   // How to read a node.
-  template <class X, bool Slotted = has_slot<X>()>
+  template <class X, bool Slotted = has_slot<X>::value>
   struct ref;
   template <class X>
   using ref_t = typename ref<X>::type;
 
   template <class X>
-  struct ref<X, true> : std::type_identity<r_slot<offset_of<X>>> {};
+  struct ref<X, true> : std::type_identity<r_slot<offset_of<X>::value>> {};
   template <class X>
   requires(kind_s<X>::value == kind::leaf) struct ref<X, false>
       : std::type_identity<r_leaf<tables::leaf_rank[index<X>::value]>> {
@@ -253,69 +253,71 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   // What computes a slotted node.  Outputs that are leaves, literals or
   // views are copied through their (unslotted) reference.
   template <class X>
-  struct instruction : std::type_identity<i_map<offset_of<X>, shape_of<X>::size, typename ref<X, false>::type>> {};
+  struct instruction : std::type_identity<i_map<offset_of<X>::value, shape_of<X>::size, typename ref<X, false>::type>> {
+  };
   template <class F, class S, class... A>
   struct instruction<tnodes::ew<F, S, A...>>
-      : std::type_identity<i_map<offset_of<tnodes::ew<F, S, A...>>, S::size, r_ew<F, ref_t<A>...>>> {};
+      : std::type_identity<i_map<offset_of<tnodes::ew<F, S, A...>>::value, S::size, r_ew<F, ref_t<A>...>>> {};
   template <class A, class S>
   struct instruction<tnodes::reduce_sum<A, S>>
-      : std::type_identity<i_reduce<offset_of<tnodes::reduce_sum<A, S>>, S, shape_of<A>, ref_t<A>>> {};
+      : std::type_identity<i_reduce<offset_of<tnodes::reduce_sum<A, S>>::value, S, shape_of<A>, ref_t<A>>> {};
   template <class A>
   struct instruction<tnodes::logsumexp<A>>
-      : std::type_identity<i_logsumexp<offset_of<tnodes::logsumexp<A>>, shape_of<A>::size / shape_of<A>::dims.back(),
-                                       shape_of<A>::dims.back(), ref_t<A>>> {};
+      : std::type_identity<
+            i_logsumexp<offset_of<tnodes::logsumexp<A>>::value, shape_of<A>::size / shape_of<A>::dims.back(),
+                        shape_of<A>::dims.back(), ref_t<A>>> {};
   template <class A>
   struct instruction<tnodes::transpose<A>>
       : std::type_identity<
-            i_transpose<offset_of<tnodes::transpose<A>>, shape_of<A>::dims[0], shape_of<A>::dims[1], ref_t<A>>> {};
+            i_transpose<offset_of<tnodes::transpose<A>>::value, shape_of<A>::dims[0], shape_of<A>::dims[1], ref_t<A>>> {
+  };
   template <class A, class B>
   struct instruction<tnodes::matmul<A, B>>
-      : std::type_identity<i_matmul<offset_of<tnodes::matmul<A, B>>, shape_of<A>::dims[0], shape_of<A>::dims[1],
+      : std::type_identity<i_matmul<offset_of<tnodes::matmul<A, B>>::value, shape_of<A>::dims[0], shape_of<A>::dims[1],
                                     shape_of<B>::dims[1], ref_t<A>, ref_t<B>>> {};
 
   template <class X, std::size_t PH, std::size_t PW>
   struct instruction<tnodes::pad<X, PH, PW>>
-      : std::type_identity<i_pad<offset_of<tnodes::pad<X, PH, PW>>, shape_of<X>::dims[0] * shape_of<X>::dims[1],
+      : std::type_identity<i_pad<offset_of<tnodes::pad<X, PH, PW>>::value, shape_of<X>::dims[0] * shape_of<X>::dims[1],
                                  shape_of<X>::dims[2], shape_of<X>::dims[3], PH, PW, ref_t<X>>> {};
   template <class X, class W, class G>
   struct instruction<tnodes::conv<X, W, G>>
-      : std::type_identity<i_conv<offset_of<tnodes::conv<X, W, G>>, shape_of<X>, shape_of<W>, G, ref_t<X>, ref_t<W>>> {
-  };
+      : std::type_identity<
+            i_conv<offset_of<tnodes::conv<X, W, G>>::value, shape_of<X>, shape_of<W>, G, ref_t<X>, ref_t<W>>> {};
   template <class X, class Y, class S, class G>
   struct instruction<tnodes::conv_kernel_grad<X, Y, S, G>>
-      : std::type_identity<i_conv_kernel_grad<offset_of<tnodes::conv_kernel_grad<X, Y, S, G>>, shape_of<X>, S, G,
+      : std::type_identity<i_conv_kernel_grad<offset_of<tnodes::conv_kernel_grad<X, Y, S, G>>::value, shape_of<X>, S, G,
                                               ref_t<X>, ref_t<Y>>> {};
   template <class Y, class W, class S, class G>
   struct instruction<tnodes::conv_input_grad<Y, W, S, G>>
-      : std::type_identity<
-            i_conv_input_grad<offset_of<tnodes::conv_input_grad<Y, W, S, G>>, S, shape_of<W>, G, ref_t<Y>, ref_t<W>>> {
-  };
+      : std::type_identity<i_conv_input_grad<offset_of<tnodes::conv_input_grad<Y, W, S, G>>::value, S, shape_of<W>, G,
+                                             ref_t<Y>, ref_t<W>>> {};
   template <class X, class V, class P>
   struct instruction<tnodes::max_select<X, V, P>>
-      : std::type_identity<i_max_select<offset_of<tnodes::max_select<X, V, P>>, shape_of<X>, P, ref_t<X>, ref_t<V>,
-                                        keeps_taps[index<tnodes::max_select<X, V, P>>::value]
-                                            ? offset_of<tnodes::max_select<X, V, P>> +
-                                                  aligned(shape_of<tnodes::max_select<X, V, P>>::size)
-                                            : no_taps>> {};
+      : std::type_identity<i_max_select<
+            offset_of<tnodes::max_select<X, V, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<V>,
+            keeps_taps[index<tnodes::max_select<X, V, P>>::value]
+                ? offset_of<tnodes::max_select<X, V, P>>::value + aligned(shape_of<tnodes::max_select<X, V, P>>::size)
+                : no_taps>> {};
   /// Where the arg-maxes of X's windows are kept, if the max-pooling of X
   /// runs before node `At` (it does when it is part of the loss).
   template <class X, class P, class At, class Pool = tnodes::max_select<X, X, P>>
   static constexpr std::size_t taps_before() {
     if constexpr (index<Pool>::value < index<At>::value)  // none (absent) is the largest
-      return offset_of<Pool> + aligned(shape_of<Pool>::size);
+      return offset_of<Pool>::value + aligned(shape_of<Pool>::size);
     else
       return no_taps;
   }
   template <class X, class G, class P>
   struct instruction<tnodes::max_route<X, G, P>>
-      : std::type_identity<i_max_route<offset_of<tnodes::max_route<X, G, P>>, shape_of<X>, P, ref_t<X>, ref_t<G>,
+      : std::type_identity<i_max_route<offset_of<tnodes::max_route<X, G, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<G>,
                                        taps_before<X, P, tnodes::max_route<X, G, P>>()>> {};
   template <class X, class P>
   struct instruction<tnodes::avg_pool<X, P>>
-      : std::type_identity<i_avg_pool<offset_of<tnodes::avg_pool<X, P>>, shape_of<X>, P, ref_t<X>>> {};
+      : std::type_identity<i_avg_pool<offset_of<tnodes::avg_pool<X, P>>::value, shape_of<X>, P, ref_t<X>>> {};
   template <class G, class S, class P>
   struct instruction<tnodes::avg_unpool<G, S, P>>
-      : std::type_identity<i_avg_unpool<offset_of<tnodes::avg_unpool<G, S, P>>, S, P, ref_t<G>>> {};
+      : std::type_identity<i_avg_unpool<offset_of<tnodes::avg_unpool<G, S, P>>::value, S, P, ref_t<G>>> {};
 
   template <class X>
   using instruction_t = typename instruction<X>::type;
@@ -368,18 +370,18 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   /// folded into P by the instruction producing it: that instruction kind
   /// allows it, nothing reads Grad, and neither it nor any later
   /// instruction reads P.
-  template <class Grad, class P, std::size_t Target>
-  static constexpr bool fusable() {
-    constexpr std::size_t j = index<Grad>::value, p = index<P>::value;
-    if constexpr (j == graph::none || p == graph::none || !slotted[j] || !is_tensor_leaf<P>) {
-      return false;
-    } else {
-      constexpr std::size_t at = slot_rank[j];
-      if (!can_update<mp::mp_at_c<program, at>, Target> || tables::user_count(j) != 0) return false;
-      if (output_count[j] != 1) return false;  // another output is the same node
-      return last_reader[p] == graph::none || last_reader[p] < at;
-    }
-  }
+  /// (A class template, not a function: a function per parameter would be
+  /// a symbol named after the graph.)
+  template <class Grad, class P, std::size_t Target, std::size_t J = index<Grad>::value,
+            std::size_t Leaf = index<P>::value>
+  struct fusable : std::false_type {};  // not a slotted node of this pass, or not a leaf
+  template <class Grad, class P, std::size_t Target, std::size_t J, std::size_t Leaf>
+  requires(J != graph::none && Leaf != graph::none && slotted[J] &&
+           is_tensor_leaf<P>) struct fusable<Grad, P, Target, J, Leaf>
+      : std::bool_constant<can_update<mp::mp_at_c<program, slot_rank[J]>, Target> && tables::user_count(J) == 0 &&
+                           output_count[J] == 1 &&  // else another output is the same node
+                           (last_reader[Leaf] == graph::none || last_reader[Leaf] < slot_rank[J])> {
+  };
 
   /// The program of a training step with SGD fused: Gradients[k] of
   /// Params[k] folded into parameter k where fusable.
@@ -387,7 +389,7 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   struct fused {
     static constexpr std::size_t count = mp::mp_size<Params>::value;
     static constexpr auto flags = []<std::size_t... K>(std::index_sequence<K...>) {
-      return std::array<bool, count>{fusable<mp::mp_at_c<Gradients, K>, mp::mp_at_c<Params, K>, K>()...};
+      return std::array<bool, count>{fusable<mp::mp_at_c<Gradients, K>, mp::mp_at_c<Params, K>, K>::value...};
     }
     (std::make_index_sequence<count>{});
     /// For each node: the update target folded into its instruction, or none.

@@ -205,12 +205,19 @@ template <class G, std::size_t I, std::size_t K, bool Exists = (K < mp::mp_size<
 struct table_ref {
   using type = void;  // no operand K
 };
-template <class G, std::size_t I, std::size_t K>
-struct table_ref<G, I, K, true> {
-  static constexpr std::size_t slot = graph::tables<G>::operand(I, K);
-  using type = mp::mp_if_c<slot == graph::none, mp::mp_at_c<graph::operands_at<G, I>, K>,  // a literal
-                           in_slot<slot>>;
+// The slot is a template argument, not a static member: a member would be
+// a variable named after the graph, and g++ spells every such name out
+// (this one doubled the 8-8-4 scalar MLP's compile time).
+template <class G, std::size_t I, std::size_t K, std::size_t Slot = graph::tables<G>::operand(I, K)>
+struct operand_ref_at {
+  using type = in_slot<Slot>;
 };
+template <class G, std::size_t I, std::size_t K>
+struct operand_ref_at<G, I, K, graph::none> {
+  using type = mp::mp_at_c<graph::operands_at<G, I>, K>;  // a literal
+};
+template <class G, std::size_t I, std::size_t K>
+struct table_ref<G, I, K, true> : operand_ref_at<G, I, K> {};
 
 template <class Key, class Scalar, std::size_t N, std::size_t... J>
 CTGRAD_DETAIL_ALWAYS_INLINE constexpr void compute_nodes(std::array<Scalar, N>& v, std::index_sequence<J...>) noexcept {

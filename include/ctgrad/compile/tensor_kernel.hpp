@@ -83,8 +83,8 @@ class tensor_kernel {
   using plan = detail::tk::plan<graph, outputs>;
   using program = detail::tk::program_runner<typename plan::program>;
   using layout = detail::tk::layout<
-      plan::workspace_size, plan::template offset_of<Loss>, shape_of<Loss>::size,
-      detail::tk::gradient_at<Params, plan::template offset_of<detail::tensor_adjoint_t<Loss, Params>>>...>;
+      plan::workspace_size, plan::template offset_of<Loss>::value, shape_of<Loss>::size,
+      detail::tk::gradient_at<Params, plan::template offset_of<detail::tensor_adjoint_t<Loss, Params>>::value>...>;
 
   /// Distinct nodes in the pass, and how many own a slot.
   static constexpr std::size_t node_count = plan::n;

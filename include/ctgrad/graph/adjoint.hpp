@@ -18,10 +18,11 @@ template <class G, std::size_t I>
 struct adjoint;
 
 /// What a node receives through one of its uses (edge E of the users table).
-template <class G, std::size_t E, edge Use = tables<G>::user_edges[E]>
+template <class G, std::size_t E, std::size_t User = tables<G>::user_edges[E].user,
+          std::size_t Position = tables<G>::user_edges[E].position>
 struct contribution {
-  using type = typename G::rules::template vjp<typename G::template node<Use.user>, Use.position,
-                                               typename adjoint<G, Use.user>::type>;
+  using type =
+      typename G::rules::template vjp<typename G::template node<User>, Position, typename adjoint<G, User>::type>;
 };
 
 template <class Rules>
