@@ -340,13 +340,16 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
     return rank;
   }();
 
-  template <class Indices>
+  /// The program: Pick<j>::type for every slotted node j, in order.
+  template <template <std::size_t> class Pick, class = std::make_index_sequence<slot_count>>
   struct program_of;
-  template <std::size_t... S>
-  struct program_of<std::index_sequence<S...>> {
-    using type = mp::mp_list<instruction_t<typename Graph::template node<slotted_nodes[S]>>...>;
+  template <template <std::size_t> class Pick, std::size_t... S>
+  struct program_of<Pick, std::index_sequence<S...>> {
+    using type = mp::mp_list<typename Pick<slotted_nodes[S]>::type...>;
   };
-  using program = typename program_of<std::make_index_sequence<slot_count>>::type;
+  template <std::size_t J>
+  using instruction_at = instruction<typename Graph::template node<J>>;
+  using program = typename program_of<instruction_at>::type;
 
   /// The last instruction that reads node j (through the views and fused
   /// elementwise nodes between them), or none: users come after j, so one
@@ -407,13 +410,9 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
     requires(K != graph::none) struct pick<J, K>
         : std::type_identity<i_update<instruction_t<typename Graph::template node<J>>, K>> {
     };
-    template <class Indices>
-    struct program_of;
-    template <std::size_t... S>
-    struct program_of<std::index_sequence<S...>> {
-      using type = mp::mp_list<typename pick<slotted_nodes[S]>::type...>;
-    };
-    using program = typename program_of<std::make_index_sequence<slot_count>>::type;
+    template <std::size_t J>
+    using pick_at = pick<J>;
+    using program = typename program_of<pick_at>::type;
   };
 };
 

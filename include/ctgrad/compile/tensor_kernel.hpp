@@ -7,14 +7,11 @@
 // compile() and compile_forward().
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
-#include <string_view>
 #include <utility>
-
-#include <boost/mp11/bind.hpp>
 
 #include "runner.hpp"
 
