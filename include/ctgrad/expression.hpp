@@ -33,8 +33,15 @@ struct expression_base {
 };
 
 /// Anything ctgrad can differentiate, print and evaluate.
+///
+/// Spelled with the compiler's trait built-ins (g++, clang and MSVC all
+/// have them): std::derived_from, the `_v` variable templates and even the
+/// class traits std::is_empty / std::is_trivially_copyable (through their
+/// completeness check) instantiate a symbol named after the expression, and
+/// g++ builds every such name: for a deep network's nodes, most of its
+/// compile time (see graph/dag.hpp).
 template <class T>
-concept Expression = std::derived_from<T, expression_base> && std::is_empty_v<T> && std::is_trivially_copyable_v<T>;
+concept Expression = __is_base_of(expression_base, T) && __is_empty(T) && __is_trivially_copyable(T);
 
 namespace nodes {
 

@@ -97,6 +97,12 @@ struct is_transpose_s<tnodes::transpose<A>> : std::true_type {};
 /// below, it takes dot products of rows of A and Y (no copy).
 inline constexpr std::size_t pack_rows = 8;
 
+/// For a matrix product, the rows of its left operand (else 0).
+template <class T>
+struct product_rows : std::integral_constant<std::size_t, 0> {};
+template <class A, class B>
+struct product_rows<tnodes::matmul<A, B>> : std::integral_constant<std::size_t, shape_of<A>::dims[0]> {};
+
 /// The key of a max-pooling's windows, shared by the pooling of X by P and
 /// the routing through it (0 for every other node).
 template <class T>
@@ -110,100 +116,177 @@ template <class X, class G, class P>
 struct routes_key<tnodes::max_route<X, G, P>>
     : std::integral_constant<std::uint64_t, hash_mix(tensor_hash<X>::value, geometry_hash(P{}))> {};
 
-template <class Graph, class Outputs, class = typename Graph::nodes>
-struct plan;
+// ---------------------------------------------------------------------------
+// The plan's arithmetic, as function templates over sizes and integer
+// tables (a lambda or member function of the plan, a class named after the
+// graph, would be a symbol whose name spells out every node).
+
+/// How many times each of N nodes is among the outputs.
+template <std::size_t N, std::size_t K>
+constexpr std::array<std::size_t, N> occurrences(const std::array<std::size_t, K>& outputs) noexcept {
+  std::array<std::size_t, N> count{};
+  for (std::size_t j : outputs) ++count[j];
+  return count;
+}
+
+/// What the plan knows of each node before choosing slots.
+template <std::size_t N, std::size_t U>
+struct node_facts {
+  std::array<kind, N> kinds;
+  std::array<std::size_t, N> rows;  // of a product's left operand (else 0)
+  std::array<std::size_t, N> output_count;
+  std::array<bool, N> is_transpose, is_pad;
+  std::array<std::size_t, N + 1> user_offsets;
+  std::array<graph::edge, U> user_edges;
+};
+
+/// Which nodes own a workspace slot: outputs, products, reductions and
+/// window operations always; an elementwise node unless its only user
+/// reads it element by element (then it is computed inside that user's
+/// loop); a transpose that is the right operand of a product of at least
+/// pack_rows rows (packed once, so that the product streams rows); a
+/// padding read by a window operation (materialised once, so that the loops
+/// need no bounds checks).  Views and literals never.
+template <std::size_t N, std::size_t U>
+constexpr std::array<bool, N> slotted_of(const node_facts<N, U>& f) noexcept {
+  std::array<bool, N> result{};
+  for (std::size_t j = 0; j != N; ++j) {
+    bool fused_into_user = false, packed_right_operand = false, read_by_window = false;
+    if (f.user_offsets[j + 1] - f.user_offsets[j] == 1) {
+      const kind user = f.kinds[f.user_edges[f.user_offsets[j]].user];
+      fused_into_user = user == kind::elementwise || user == kind::reduce;
+    }
+    for (std::size_t e = f.user_offsets[j]; e != f.user_offsets[j + 1]; ++e) {
+      const graph::edge use = f.user_edges[e];
+      packed_right_operand = packed_right_operand ||
+                             (f.kinds[use.user] == kind::matmul && use.position == 1 && f.rows[use.user] >= pack_rows);
+      read_by_window = read_by_window || f.kinds[use.user] == kind::window;
+    }
+    const kind k = f.kinds[j];
+    result[j] = f.output_count[j] != 0 || (f.is_transpose[j] && packed_right_operand) ||
+                (f.is_pad[j] && read_by_window) || k == kind::reduce || k == kind::matmul || k == kind::window ||
+                (k == kind::elementwise && !fused_into_user);
+  }
+  return result;
+}
+
+/// Whether each max-pooling keeps the arg-max of each window (when a
+/// routing of the same windows is among the nodes): pools[j] and routes[j]
+/// are node j's window keys (0: none).
+template <std::size_t N>
+constexpr std::array<bool, N> keeps_taps_of(const std::array<std::uint64_t, N>& pools,
+                                            const std::array<std::uint64_t, N>& routes) noexcept {
+  std::array<bool, N> keeps{};
+  for (std::size_t j = 0; j != N; ++j)
+    if (pools[j] != 0)
+      for (std::size_t u = 0; u != N; ++u) keeps[j] = keeps[j] || routes[u] == pools[j];
+  return keeps;
+}
+
+constexpr std::size_t aligned_size(std::size_t size) noexcept {
+  return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
+}
+
+/// Where each slot starts (offsets[N]: the workspace's size): a slot holds
+/// the node's values (twice over when taps are kept after them) and its
+/// scratch.
+template <std::size_t N>
+constexpr std::array<std::size_t, N + 1> slot_offsets(const std::array<bool, N>& slotted,
+                                                      const std::array<bool, N>& keeps_taps,
+                                                      const std::array<std::size_t, N>& sizes,
+                                                      const std::array<std::size_t, N>& scratch) noexcept {
+  std::array<std::size_t, N + 1> result{};
+  for (std::size_t i = 0; i != N; ++i)
+    result[i + 1] =
+        result[i] + (slotted[i] ? aligned_size(sizes[i]) * (keeps_taps[i] ? 2 : 1) + aligned_size(scratch[i]) : 0);
+  return result;
+}
+
+/// The last instruction (rank among slotted nodes) that reads node j
+/// through the views and fused elementwise nodes between them, or none:
+/// users come after j, so one pass from the last node back fills it.
+template <std::size_t N, std::size_t U>
+constexpr std::array<std::size_t, N> last_readers(const node_facts<N, U>& f, const std::array<bool, N>& slotted,
+                                                  const std::array<std::size_t, N>& slot_rank) noexcept {
+  std::array<std::size_t, N> last{};
+  for (std::size_t j = N; j-- != 0;) {
+    std::size_t r = graph::none;
+    const auto later = [&](std::size_t s) { r = r == graph::none || (s != graph::none && s > r) ? s : r; };
+    if (slotted[j] && f.kinds[j] == kind::leaf) later(slot_rank[j]);  // a leaf that is an output is copied
+    for (std::size_t e = f.user_offsets[j]; e != f.user_offsets[j + 1]; ++e) {
+      const std::size_t u = f.user_edges[e].user;
+      later(slotted[u] ? slot_rank[u] : last[u]);
+    }
+    last[j] = r;
+  }
+  return last;
+}
+
+/// For each of N nodes, the update target folded into its instruction, or
+/// none: gradient k (node nodes[k]) where flags[k]; the first of equal
+/// gradients wins.
+template <std::size_t N, std::size_t K>
+constexpr std::array<std::size_t, N> update_targets(const std::array<bool, K>& flags,
+                                                    const std::array<std::size_t, K>& nodes) noexcept {
+  std::array<std::size_t, N> t{};
+  t.fill(graph::none);
+  for (std::size_t k = K; k-- != 0;)
+    if (flags[k]) t[nodes[k]] = k;
+  return t;
+}
+
+/// What the plan needs to know of every node, as integer arrays: the one
+/// class specialised on the node pack.  (A class with member templates
+/// must not be: g++ hashes a class's template arguments, the whole pack,
+/// for every instantiation of one of its members, which is O(N) per node.)
+template <class Graph, class Outputs, class Nodes = typename Graph::nodes>
+struct node_table;
+template <class Graph, class... Outputs, class... Ts>
+struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
+  static constexpr std::size_t n = sizeof...(Ts);
+  using tables = graph::tables<Graph>;
+  static constexpr node_facts<n, tables::user_offsets[n]> facts{
+      {kind_s<Ts>::value...},
+      {product_rows<Ts>::value...},
+      occurrences<n>(std::array<std::size_t, sizeof...(Outputs)>{graph::index_of<Graph, Outputs>::value...}),
+      {is_transpose_s<Ts>::value...},
+      {is_pad_s<Ts>::value...},
+      tables::user_offsets,
+      tables::user_edges};
+  static constexpr std::array<std::uint64_t, n> pools{window_key<Ts>::value...};
+  static constexpr std::array<std::uint64_t, n> routes{routes_key<Ts>::value...};
+  static constexpr std::array<std::size_t, n> sizes{shape_of<Ts>::size...};
+  static constexpr std::array<std::size_t, n> scratch{scratch_s<Ts>::value...};
+};
 
 /// The plan of graph Graph (every node of the pass, in topological order) whose
-/// results are Outputs: which nodes own a slot, where, and what computes
-/// them.  Every question about a node is a table lookup by its index.
-template <class Graph, class... Outputs, class... Ts>
-struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
-  static constexpr std::size_t n = sizeof...(Ts);
+/// results are Outputs (an mp_list): which nodes own a slot, where, and what
+/// computes them.  Every question about a node is a table lookup by its index.
+template <class Graph, class Outputs>
+struct plan {
+  using table = node_table<Graph, Outputs>;
+  static constexpr std::size_t n = table::n;
   using tables = graph::tables<Graph>;
 
   template <class X>
   using index = graph::index_of<Graph, X>;
 
-  static constexpr std::array<kind, n> kinds{kind_s<Ts>::value...};
-  /// For a matrix product, the rows of its left operand (else 0).
-  template <class U>
-  struct product_rows : std::integral_constant<std::size_t, 0> {};
-  template <class A, class B>
-  struct product_rows<tnodes::matmul<A, B>> : std::integral_constant<std::size_t, shape_of<A>::dims[0]> {};
-  static constexpr std::array<std::size_t, n> rows{product_rows<Ts>::value...};
-
+  static constexpr const auto& facts = table::facts;
+  static constexpr const std::array<kind, n>& kinds = facts.kinds;
   /// How many of the outputs node j is (a gradient may equal another).
-  static constexpr std::array<std::size_t, n> output_count = [] {
-    std::array<std::size_t, n> count{};
-    for (std::size_t j : {index<Outputs>::value...}) ++count[j];
-    return count;
-  }();
+  static constexpr const std::array<std::size_t, n>& output_count = facts.output_count;
 
-  /// Whether node j is read element by element by its only user (so an
-  /// elementwise j can be computed inside that user's loop).
-  static constexpr bool fused_into_user(std::size_t j) {
-    if (tables::user_count(j) != 1) return false;
-    const kind user_kind = kinds[tables::first_user(j).user];
-    return user_kind == kind::elementwise || user_kind == kind::reduce;
-  }
-  /// Whether node j is the right operand of a product with at least
-  /// pack_rows rows: then it is packed (copied transposed) once, so that
-  /// the product streams contiguous rows.
-  static constexpr bool packed_right_operand(std::size_t j) {
-    for (std::size_t e = tables::user_offsets[j]; e != tables::user_offsets[j + 1]; ++e) {
-      const graph::edge use = tables::user_edges[e];
-      if (kinds[use.user] == kind::matmul && use.position == 1 && rows[use.user] >= pack_rows) return true;
-    }
-    return false;
-  }
-  /// Whether a convolution or pooling reads node j (a padded input is then
-  /// materialised once, so that the loops read rows without bounds checks).
-  static constexpr bool read_by_window(std::size_t j) {
-    for (std::size_t e = tables::user_offsets[j]; e != tables::user_offsets[j + 1]; ++e)
-      if (kinds[tables::user_edges[e].user] == kind::window) return true;
-    return false;
-  }
-
-  static constexpr std::array<bool, n> is_transpose{is_transpose_s<Ts>::value...};
-  static constexpr std::array<bool, n> is_pad{is_pad_s<Ts>::value...};
-  static constexpr std::array<bool, n> slotted = [] {
-    std::array<bool, n> result{};
-    for (std::size_t j = 0; j != n; ++j) {
-      const kind k = kinds[j];
-      result[j] = output_count[j] != 0 || (is_transpose[j] && packed_right_operand(j)) ||
-                  (is_pad[j] && read_by_window(j)) || k == kind::reduce || k == kind::matmul || k == kind::window ||
-                  (k == kind::elementwise && !fused_into_user(j));
-    }
-    return result;
-  }();
+  static constexpr std::array<bool, n> slotted = slotted_of(facts);
   template <class X>
   using has_slot = std::bool_constant<slotted[index<X>::value]>;
 
-  static constexpr std::size_t aligned(std::size_t size) {
-    return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
-  }
   /// A max-pooling that the backward pass routes through keeps the arg-max
   /// of each window after its value (the tap, as bits), so that routing
   /// does not compare again; a forward-only pass does not store them.
-  static constexpr std::array<bool, n> keeps_taps = [] {
-    constexpr std::uint64_t pools[] = {0, window_key<Ts>::value...};
-    constexpr std::uint64_t routes[] = {0, routes_key<Ts>::value...};
-    std::array<bool, n> keeps{};
-    for (std::size_t j = 0; j != n; ++j)
-      if (pools[j + 1] != 0)
-        for (std::size_t u = 0; u != n; ++u) keeps[j] = keeps[j] || routes[u + 1] == pools[j + 1];
-    return keeps;
-  }();
+  static constexpr std::array<bool, n> keeps_taps = keeps_taps_of<n>(table::pools, table::routes);
 
-  static constexpr std::array<std::size_t, n + 1> offsets = [] {
-    const std::size_t sizes[] = {0, shape_of<Ts>::size...};
-    const std::size_t scratch[] = {0, scratch_s<Ts>::value...};
-    std::array<std::size_t, n + 1> result{};
-    for (std::size_t i = 0; i != n; ++i)
-      result[i + 1] =
-          result[i] + (slotted[i] ? aligned(sizes[i + 1]) * (keeps_taps[i] ? 2 : 1) + aligned(scratch[i + 1]) : 0);
-    return result;
-  }();
+  static constexpr std::array<std::size_t, n + 1> offsets =
+      slot_offsets<n>(slotted, keeps_taps, table::sizes, table::scratch);
   static constexpr std::size_t workspace_size = offsets[n];
 
   template <class Indices>
@@ -294,24 +377,23 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
                                              ref_t<Y>, ref_t<W>>> {};
   template <class X, class V, class P>
   struct instruction<tnodes::max_select<X, V, P>>
-      : std::type_identity<i_max_select<
-            offset_of<tnodes::max_select<X, V, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<V>,
-            keeps_taps[index<tnodes::max_select<X, V, P>>::value]
-                ? offset_of<tnodes::max_select<X, V, P>>::value + aligned(shape_of<tnodes::max_select<X, V, P>>::size)
-                : no_taps>> {};
-  /// Where the arg-maxes of X's windows are kept, if the max-pooling of X
+      : std::type_identity<
+            i_max_select<offset_of<tnodes::max_select<X, V, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<V>,
+                         keeps_taps[index<tnodes::max_select<X, V, P>>::value]
+                             ? offset_of<tnodes::max_select<X, V, P>>::value +
+                                   aligned_size(shape_of<tnodes::max_select<X, V, P>>::size)
+                             : no_taps>> {};
+  /// Where the arg-maxes of the pooling Pool's windows are kept, if it
   /// runs before node `At` (it does when it is part of the loss).
-  template <class X, class P, class At, class Pool = tnodes::max_select<X, X, P>>
-  static constexpr std::size_t taps_before() {
-    if constexpr (index<Pool>::value < index<At>::value)  // none (absent) is the largest
-      return offset_of<Pool>::value + aligned(shape_of<Pool>::size);
-    else
-      return no_taps;
-  }
+  template <class Pool, class At, bool = (index<Pool>::value < index<At>::value)>  // none (absent) is the largest
+  struct taps_before : std::integral_constant<std::size_t, no_taps> {};
+  template <class Pool, class At>
+  struct taps_before<Pool, At, true>
+      : std::integral_constant<std::size_t, offset_of<Pool>::value + aligned_size(shape_of<Pool>::size)> {};
   template <class X, class G, class P>
   struct instruction<tnodes::max_route<X, G, P>>
       : std::type_identity<i_max_route<offset_of<tnodes::max_route<X, G, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<G>,
-                                       taps_before<X, P, tnodes::max_route<X, G, P>>()>> {};
+                                       taps_before<tnodes::max_select<X, X, P>, tnodes::max_route<X, G, P>>::value>> {};
   template <class X, class P>
   struct instruction<tnodes::avg_pool<X, P>>
       : std::type_identity<i_avg_pool<offset_of<tnodes::avg_pool<X, P>>::value, shape_of<X>, P, ref_t<X>>> {};
@@ -323,22 +405,10 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   using instruction_t = typename instruction<X>::type;
 
   /// The nodes that own a slot, in order, and each node's rank among them.
-  static constexpr std::size_t slot_count = [] {
-    std::size_t count = 0;
-    for (bool s : slotted) count += s;
-    return count;
-  }();
-  static constexpr std::array<std::size_t, slot_count> slotted_nodes = [] {
-    std::array<std::size_t, slot_count> nodes{};
-    for (std::size_t j = 0, s = 0; j != n; ++j)
-      if (slotted[j]) nodes[s++] = j;
-    return nodes;
-  }();
-  static constexpr std::array<std::size_t, n> slot_rank = [] {
-    std::array<std::size_t, n> rank{};
-    for (std::size_t j = 0, s = 0; j != n; ++j) rank[j] = slotted[j] ? s++ : graph::none;
-    return rank;
-  }();
+  static constexpr std::size_t slot_count = graph::count_true(slotted);
+  static constexpr std::array<std::size_t, slot_count> slotted_nodes =
+      graph::positions_where<slot_count>(slotted, true);
+  static constexpr std::array<std::size_t, n> slot_rank = graph::ranks_where(slotted);
 
   /// The program: Pick<j>::type for every slotted node j, in order.
   template <template <std::size_t> class Pick, class = std::make_index_sequence<slot_count>>
@@ -351,23 +421,8 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   using instruction_at = instruction<typename Graph::template node<J>>;
   using program = typename program_of<instruction_at>::type;
 
-  /// The last instruction that reads node j (through the views and fused
-  /// elementwise nodes between them), or none: users come after j, so one
-  /// pass from the last node back fills it.
-  static constexpr std::array<std::size_t, n> last_reader = [] {
-    std::array<std::size_t, n> last{};
-    for (std::size_t j = n; j-- != 0;) {
-      std::size_t r = graph::none;
-      const auto later = [&](std::size_t s) { r = r == graph::none || (s != graph::none && s > r) ? s : r; };
-      if (slotted[j] && kinds[j] == kind::leaf) later(slot_rank[j]);  // a leaf that is an output is copied
-      for (std::size_t e = tables::user_offsets[j]; e != tables::user_offsets[j + 1]; ++e) {
-        const std::size_t u = tables::user_edges[e].user;
-        later(slotted[u] ? slot_rank[u] : last[u]);
-      }
-      last[j] = r;
-    }
-    return last;
-  }();
+  /// The last instruction that reads node j, or none.
+  static constexpr std::array<std::size_t, n> last_reader = last_readers(facts, slotted, slot_rank);
 
   /// Whether the gradient Grad of parameter P (update target k) can be
   /// folded into P by the instruction producing it: that instruction kind
@@ -381,34 +436,28 @@ struct plan<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   template <class Grad, class P, std::size_t Target, std::size_t J, std::size_t Leaf>
   requires(J != graph::none && Leaf != graph::none && slotted[J] &&
            is_tensor_leaf<P>) struct fusable<Grad, P, Target, J, Leaf>
-      : std::bool_constant<can_update<mp::mp_at_c<program, slot_rank[J]>, Target> && tables::user_count(J) == 0 &&
+      : std::bool_constant<can_update<instruction_t<typename Graph::template node<J>>, Target> &&
+                           tables::user_count[J] == 0 &&
                            output_count[J] == 1 &&  // else another output is the same node
                            (last_reader[Leaf] == graph::none || last_reader[Leaf] < slot_rank[J])> {
   };
 
   /// The program of a training step with SGD fused: Gradients[k] of
   /// Params[k] folded into parameter k where fusable.
-  template <class Gradients, class Params>
-  struct fused {
-    static constexpr std::size_t count = mp::mp_size<Params>::value;
-    static constexpr auto flags = []<std::size_t... K>(std::index_sequence<K...>) {
-      return std::array<bool, count>{fusable<mp::mp_at_c<Gradients, K>, mp::mp_at_c<Params, K>, K>::value...};
-    }
-    (std::make_index_sequence<count>{});
+  template <class Gradients, class Params, class = std::make_index_sequence<mp::mp_size<Params>::value>>
+  struct fused;
+  template <class... Gr, class... Ps, std::size_t... K>
+  struct fused<mp::mp_list<Gr...>, mp::mp_list<Ps...>, std::index_sequence<K...>> {
+    /// Whether parameter k's update is folded into the pass.
+    static constexpr std::array<bool, sizeof...(K)> flags{fusable<Gr, Ps, K>::value...};
     /// For each node: the update target folded into its instruction, or none.
-    static constexpr std::array<std::size_t, n> target = []<class... Gr>(mp::mp_list<Gr...>) {
-      std::array<std::size_t, n> t{};
-      t.fill(graph::none);
-      const std::size_t nodes[] = {index<Gr>::value..., 0};
-      for (std::size_t k = count; k-- != 0;)  // the first of equal gradients wins, as a search would
-        if (flags[k]) t[nodes[k]] = k;
-      return t;
-    }(Gradients{});
-    template <std::size_t J, std::size_t K = target[J]>
+    static constexpr std::array<std::size_t, n> target =
+        update_targets<n, sizeof...(K)>(flags, {(index<Gr>::value == graph::none ? 0 : index<Gr>::value)...});
+    template <std::size_t J, std::size_t Target = target[J]>
     struct pick : std::type_identity<instruction_t<typename Graph::template node<J>>> {};
-    template <std::size_t J, std::size_t K>
-    requires(K != graph::none) struct pick<J, K>
-        : std::type_identity<i_update<instruction_t<typename Graph::template node<J>>, K>> {
+    template <std::size_t J, std::size_t Target>
+    requires(Target != graph::none) struct pick<J, Target>
+        : std::type_identity<i_update<instruction_t<typename Graph::template node<J>>, Target>> {
     };
     template <std::size_t J>
     using pick_at = pick<J>;

@@ -81,7 +81,7 @@ template <class Program, std::size_t Piece,
 struct piece_of;
 template <class Program, std::size_t Piece, std::size_t... I>
 struct piece_of<Program, Piece, std::index_sequence<I...>> {
-  using type = straight_line<mp::mp_at_c<Program, Piece * piece_instructions + I>...>;
+  using type = straight_line<typename graph::indexed<Program>::template at<Piece * piece_instructions + I>...>;
 };
 
 template <class Program,
@@ -129,6 +129,56 @@ requires(mp::mp_size<Program>::value >
   }
 };
 
+struct named_entry {
+  std::uint64_t hash;
+  std::size_t index;
+};
+struct by_name_hash {
+  constexpr bool operator()(named_entry a, named_entry b) const noexcept {
+    return a.hash < b.hash || (a.hash == b.hash && a.index < b.index);
+  }
+};
+
+/// Where each of `names` is among `bound` (the first of equal names; B
+/// where absent).  Matched by hash (bound sorted once, then a binary search
+/// per name) and confirmed by comparing the text: O(n log n) constexpr
+/// steps, where comparing every pair of strings ran out of clang's step
+/// budget at 100 layers.  A function of sizes only: keyed by the names,
+/// it would be a symbol spelling out every leaf.
+template <std::size_t N, std::size_t B>
+constexpr std::array<std::size_t, N> positions_of_names(const std::array<std::string_view, N>& names,
+                                                        const std::array<std::string_view, B>& bound) noexcept {
+  std::array<named_entry, B> sorted{};
+  for (std::size_t k = 0; k != B; ++k) sorted[k] = {hash_text(bound[k]), k};
+  std::sort(sorted.begin(), sorted.end(), by_name_hash{});
+  std::array<std::size_t, N> positions{};
+  for (std::size_t i = 0; i != N; ++i) {
+    const std::uint64_t h = hash_text(names[i]);
+    std::size_t low = 0, high = B;
+    while (low < high) {
+      const std::size_t mid = low + (high - low) / 2;
+      if (sorted[mid].hash < h)
+        low = mid + 1;
+      else
+        high = mid;
+    }
+    positions[i] = B;
+    for (; low != B && sorted[low].hash == h; ++low)
+      if (bound[sorted[low].index] == names[i]) {
+        positions[i] = sorted[low].index;
+        break;
+      }
+  }
+  return positions;
+}
+/// The first position holding `absent` (N if none).
+template <std::size_t N>
+constexpr std::size_t first_equal_to(const std::array<std::size_t, N>& positions, std::size_t absent) noexcept {
+  for (std::size_t i = 0; i != N; ++i)
+    if (positions[i] == absent) return i;
+  return N;
+}
+
 /// Where each of Names is among Bindings (their count where absent), and
 /// the first that is absent (the count of Names if none): one class per
 /// call, so that nothing is instantiated per leaf.
@@ -136,46 +186,10 @@ template <class Names, class Bindings>
 struct name_positions;
 template <class... Names, class... Bindings>
 struct name_positions<mp::mp_list<Names...>, mp::mp_list<Bindings...>> {
-  // Names are matched by hash (bindings sorted once, then a binary search
-  // per name) and confirmed by comparing the text: O(n log n) constexpr
-  // steps, where comparing every pair of strings ran out of clang's step
-  // budget at 100 layers.
-  static constexpr std::array<std::size_t, sizeof...(Names)> value = [] {
-    struct entry {
-      std::uint64_t hash;
-      std::size_t index;
-    };
-    const std::string_view bound_names[] = {std::string_view(Bindings::name)..., std::string_view{}};
-    std::array<entry, sizeof...(Bindings)> bound{};
-    for (std::size_t k = 0; k != sizeof...(Bindings); ++k) bound[k] = {hash_text(bound_names[k]), k};
-    std::sort(bound.begin(), bound.end(),
-              [](entry a, entry b) { return a.hash < b.hash || (a.hash == b.hash && a.index < b.index); });
-    const std::string_view names[] = {std::string_view(Names::name)..., std::string_view{}};
-    std::array<std::size_t, sizeof...(Names)> positions{};
-    for (std::size_t i = 0; i != sizeof...(Names); ++i) {
-      const std::uint64_t h = hash_text(names[i]);
-      std::size_t low = 0, high = sizeof...(Bindings);
-      while (low < high) {
-        const std::size_t mid = low + (high - low) / 2;
-        if (bound[mid].hash < h)
-          low = mid + 1;
-        else
-          high = mid;
-      }
-      positions[i] = sizeof...(Bindings);
-      for (; low != sizeof...(Bindings) && bound[low].hash == h; ++low)
-        if (bound_names[bound[low].index] == names[i]) {
-          positions[i] = bound[low].index;  // the first binding of that name
-          break;
-        }
-    }
-    return positions;
-  }();
-  static constexpr std::size_t first_absent = [] {
-    for (std::size_t i = 0; i != sizeof...(Names); ++i)
-      if (value[i] == sizeof...(Bindings)) return i;
-    return sizeof...(Names);
-  }();
+  static constexpr std::array<std::size_t, sizeof...(Names)> value =
+      positions_of_names<sizeof...(Names), sizeof...(Bindings)>({std::string_view(Names::name)...},
+                                                                {std::string_view(Bindings::name)...});
+  static constexpr std::size_t first_absent = first_equal_to(value, sizeof...(Bindings));
 };
 
 /// Points every leaf at its binding's values and runs Program over the

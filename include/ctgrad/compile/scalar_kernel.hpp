@@ -208,7 +208,8 @@ struct table_ref {
 // The slot is a template argument, not a static member: a member would be
 // a variable named after the graph, and g++ spells every such name out
 // (this one doubled the 8-8-4 scalar MLP's compile time).
-template <class G, std::size_t I, std::size_t K, std::size_t Slot = graph::tables<G>::operand(I, K)>
+template <class G, std::size_t I, std::size_t K,
+          std::size_t Slot = graph::tables<G>::operand_slots[graph::tables<G>::operand_offsets[I] + K]>
 struct operand_ref_at {
   using type = in_slot<Slot>;
 };

@@ -126,34 +126,51 @@ constexpr std::uint64_t geometry_hash(tnodes::pool_geometry<KH, KW, SH, SW>) noe
 }
 template <class X, class W, class G>
 struct tensor_hash<tnodes::conv<X, W, G>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::conv, X, W>(), geometry_hash(G{}))> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(combine_hashes(node_kind::conv, {tensor_hash<X>::value, tensor_hash<W>::value}),
+                                      geometry_hash(G{}))> {};
 template <class X, class Y, class S, class G>
 struct tensor_hash<tnodes::conv_kernel_grad<X, Y, S, G>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<node_kind::conv_kernel_grad, X, Y>(), geometry_hash(G{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes(node_kind::conv_kernel_grad,
+                                                              {tensor_hash<X>::value, tensor_hash<Y>::value}),
+                                               geometry_hash(G{})),
+                                      shape_hash(S{}))> {};
 template <class Y, class W, class S, class G>
 struct tensor_hash<tnodes::conv_input_grad<Y, W, S, G>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<node_kind::conv_input_grad, Y, W>(), geometry_hash(G{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes(node_kind::conv_input_grad,
+                                                              {tensor_hash<Y>::value, tensor_hash<W>::value}),
+                                               geometry_hash(G{})),
+                                      shape_hash(S{}))> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct tensor_hash<tnodes::pad<X, PH, PW>>
-    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<node_kind::pad, X>(), PH), PW)> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(combine_hashes(node_kind::pad, {tensor_hash<X>::value}), PH), PW)> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct tensor_hash<tnodes::crop<X, PH, PW>>
-    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(combine_hashes<node_kind::crop, X>(), PH), PW)> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(hash_mix(combine_hashes(node_kind::crop, {tensor_hash<X>::value}), PH), PW)> {};
 template <class X, class V, class P>
 struct tensor_hash<tnodes::max_select<X, V, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::max_select, X, V>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes(node_kind::max_select,
+                                                                    {tensor_hash<X>::value, tensor_hash<V>::value}),
+                                                     geometry_hash(P{}))> {};
 template <class X, class G, class P>
 struct tensor_hash<tnodes::max_route<X, G, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::max_route, X, G>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes(node_kind::max_route,
+                                                                    {tensor_hash<X>::value, tensor_hash<G>::value}),
+                                                     geometry_hash(P{}))> {};
 template <class X, class P>
 struct tensor_hash<tnodes::avg_pool<X, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::avg_pool, X>(), geometry_hash(P{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes(node_kind::avg_pool, {tensor_hash<X>::value}),
+                                                     geometry_hash(P{}))> {};
 template <class G, class S, class P>
 struct tensor_hash<tnodes::avg_unpool<G, S, P>>
     : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(combine_hashes<node_kind::avg_unpool, G>(), geometry_hash(P{})), shape_hash(S{}))> {};
+                             hash_mix(hash_mix(combine_hashes(node_kind::avg_unpool, {tensor_hash<G>::value}),
+                                               geometry_hash(P{})),
+                                      shape_hash(S{}))> {};
 
 /// X with a zero border (none: X itself).
 template <class X, std::size_t PH, std::size_t PW>

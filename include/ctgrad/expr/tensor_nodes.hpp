@@ -19,6 +19,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 #include <type_traits>
 
@@ -27,8 +28,8 @@
 
 #include "../constant.hpp"
 #include "../derivative.hpp"
-#include "order.hpp"
 #include "formula.hpp"
+#include "order.hpp"
 #include "shape.hpp"
 
 namespace ctgrad {
@@ -37,7 +38,7 @@ namespace ctgrad {
 struct tensor_base {};
 
 template <class T>
-concept Tensor = std::derived_from<T, tensor_base> && std::is_empty_v<T> && std::is_trivially_copyable_v<T>;
+concept Tensor = __is_base_of(tensor_base, T) && __is_empty(T) && __is_trivially_copyable(T);  // see Expression
 
 template <Tensor T>
 using shape_of = typename T::shape_type;
@@ -192,38 +193,52 @@ constexpr std::uint64_t shape_hash(shape<D...>) noexcept {
   ((h = hash_mix(h, D)), ...);
   return h;
 }
-template <node_kind Kind, class... Parts>
-constexpr std::uint64_t combine_hashes() noexcept {
-  std::uint64_t h = hash_tag(Kind);
-  ((h = hash_mix(h, tensor_hash<Parts>::value)), ...);
+/// The hash of a node of this kind over the hashes of its parts (a plain
+/// function: a function template over the parts would be a symbol named
+/// after each node).
+constexpr std::uint64_t combine_hashes(node_kind kind, std::initializer_list<std::uint64_t> parts) noexcept {
+  std::uint64_t h = hash_tag(kind);
+  for (std::uint64_t part : parts) h = hash_mix(h, part);
   return h;
 }
 template <fixed_string N, class S>
-struct tensor_hash<param<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::param))> {};
+struct tensor_hash<param<N, S>>
+    : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::param))> {};
 template <fixed_string N, class S>
-struct tensor_hash<input<N, S>> : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::input))> {};
+struct tensor_hash<input<N, S>>
+    : std::integral_constant<std::uint64_t, hash_mix(hash_text(N.view()), hash_tag(node_kind::input))> {};
 template <class C, class S>
 struct tensor_hash<tnodes::fill<C, S>>
-    : std::integral_constant<std::uint64_t,
-                             hash_mix(hash_mix(hash_tag(node_kind::fill), structural_hash<C>::value), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(hash_mix(hash_tag(node_kind::fill), structural_hash<C>::value),
+                                                     shape_hash(S{}))> {};
 template <class F, class S, class... A>
 struct tensor_hash<tnodes::ew<F, S, A...>>
-    : std::integral_constant<std::uint64_t, hash_mix(structural_hash<F>::value, combine_hashes<node_kind::elementwise, A...>())> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(structural_hash<F>::value,
+                                      combine_hashes(node_kind::elementwise, {tensor_hash<A>::value...}))> {};
 template <class A, class S>
 struct tensor_hash<tnodes::broadcast<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::broadcast, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(combine_hashes(node_kind::broadcast, {tensor_hash<A>::value}), shape_hash(S{}))> {
+};
 template <class A, class S>
 struct tensor_hash<tnodes::reduce_sum<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::reduce_sum, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes(node_kind::reduce_sum, {tensor_hash<A>::value}),
+                                                     shape_hash(S{}))> {};
 template <class A, class B>
-struct tensor_hash<tnodes::matmul<A, B>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::matmul, A, B>()> {};
+struct tensor_hash<tnodes::matmul<A, B>>
+    : std::integral_constant<std::uint64_t,
+                             combine_hashes(node_kind::matmul, {tensor_hash<A>::value, tensor_hash<B>::value})> {};
 template <class A>
-struct tensor_hash<tnodes::transpose<A>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::transpose, A>()> {};
+struct tensor_hash<tnodes::transpose<A>>
+    : std::integral_constant<std::uint64_t, combine_hashes(node_kind::transpose, {tensor_hash<A>::value})> {};
 template <class A, class S>
 struct tensor_hash<tnodes::reshape<A, S>>
-    : std::integral_constant<std::uint64_t, hash_mix(combine_hashes<node_kind::reshape, A>(), shape_hash(S{}))> {};
+    : std::integral_constant<std::uint64_t,
+                             hash_mix(combine_hashes(node_kind::reshape, {tensor_hash<A>::value}), shape_hash(S{}))> {};
 template <class A>
-struct tensor_hash<tnodes::logsumexp<A>> : std::integral_constant<std::uint64_t, combine_hashes<node_kind::logsumexp, A>()> {};
+struct tensor_hash<tnodes::logsumexp<A>>
+    : std::integral_constant<std::uint64_t, combine_hashes(node_kind::logsumexp, {tensor_hash<A>::value})> {};
 
 // ---------------------------------------------------------------------------
 // The canonical elementwise node of formula F over operands As (all of
@@ -272,19 +287,36 @@ requires scaled_s<mp::mp_at_c<Args, I>>::value struct scale_placeholder<Args, I>
     : std::type_identity<decltype(make_mul(typename scaled_s<mp::mp_at_c<Args, I>>::coefficient{}, ph<I>{}))> {
 };
 
+/// The position of the first true flag (their count if none).  Searches
+/// over operand lists go through this plain function, not mp_find: every
+/// mp_find over a list of nodes is a symbol named after those nodes.
+constexpr std::size_t first_true(std::initializer_list<bool> flags) noexcept {
+  std::size_t i = 0;
+  for (bool flag : flags) {
+    if (flag) break;
+    ++i;
+  }
+  return i;
+}
+
+/// _j for the first operand j equal to operand I.
 template <class Args, std::size_t I>
-using first_equal = ph<mp::mp_find<Args, mp::mp_at_c<Args, I>>::value>;
+struct first_equal_s;
+template <class... As, std::size_t I>
+struct first_equal_s<mp::mp_list<As...>, I>
+    : std::type_identity<ph<first_true({std::is_same<As, mp::mp_at_c<mp::mp_list<As...>, I>>::value...})>> {};
+template <class Args, std::size_t I>
+using first_equal = typename first_equal_s<Args, I>::type;
 
 // Pairs (operand, original index).
 template <class L, class R>
 using hash_less = std::bool_constant<(tensor_hash<mp::mp_first<L>>::value < tensor_hash<mp::mp_first<R>>::value)>;
 
 template <class Sorted, std::size_t I>
-struct new_position {
-  template <class P>
-  using is_i = std::bool_constant<mp::mp_second<P>::value == I>;
-  using type = ph<mp::mp_find_if<Sorted, is_i>::value>;
-};
+struct new_position;
+template <class... Pairs, std::size_t I>
+struct new_position<mp::mp_list<Pairs...>, I>
+    : std::type_identity<ph<first_true({mp::mp_second<Pairs>::value == I...})>> {};
 
 template <class F, class S, class Args>
 struct ew_result : std::type_identity<mp::mp_apply<tnodes::ew, mp::mp_append<mp::mp_list<F, S>, Args>>> {};

@@ -119,17 +119,25 @@ requires std::is_void_v<S1>
 struct common_shape<S1, S2, Rest...> : std::type_identity<void> {
 };
 
-/// F over operands broadcast to their common shape.
+/// F over operands broadcast to their common shape (which exists).
+template <class F, class... As>
+using elementwise_t = ew_t<F, typename common_shape<shape_of<As>...>::type,
+                           broadcast_to_t<typename common_shape<shape_of<As>...>::type, As>...>;
+
+/// The same, checked: one error naming the shapes if they do not broadcast.
 template <class F, class... As>
 constexpr auto elementwise(F, As...) noexcept {
-  using S = typename common_shape<shape_of<As>...>::type;
-  if constexpr (std::is_void_v<S>) {
+  if constexpr (std::is_void<typename common_shape<shape_of<As>...>::type>::value) {
     (void)error::shapes_do_not_broadcast<shape_of<As>...>{};
     return shape_error_result{};
   } else {
-    return ew_t<F, S, broadcast_to_t<S, As>...>{};
+    return elementwise_t<F, As...>{};
   }
 }
+
+/// softmax(A) over the last axis, as a type: exp(a - logsumexp(a)).
+template <class A>
+using softmax_t = elementwise_t<decltype(exp(ph<0>{} - ph<1>{})), A, tnodes::logsumexp<A>>;
 }  // namespace detail
 
 /// Placeholders for user-defined elementwise formulas:
@@ -299,8 +307,8 @@ constexpr auto logsumexp(A) noexcept {
 }
 /// Softmax over the last axis: exp(a - logsumexp(a)).
 template <Tensor A>
-constexpr auto softmax(A a) noexcept {
-  return map(exp(detail::ph<0>{} - detail::ph<1>{}), a, logsumexp(a));
+constexpr auto softmax(A) noexcept {
+  return detail::softmax_t<A>{};
 }
 /// log(softmax(a)), without forming softmax.
 template <Tensor A>

@@ -31,22 +31,24 @@ struct add_q {
   using fn = typename Rules::template add<A, B>;
 };
 
-template <class G, std::size_t I, class Uses>
+/// (First, node I's first edge in the users table, is a template argument,
+/// not a static member: a variable per node would be a symbol named after
+/// the graph.)
+template <class G, std::size_t I, class Uses, std::size_t First = tables<G>::user_offsets[I]>
 struct adjoint_sum;
-template <class G, std::size_t I>
-struct adjoint_sum<G, I, std::index_sequence<>> {  // used by nothing (not the root of a one-root graph)
+template <class G, std::size_t I, std::size_t First>
+struct adjoint_sum<G, I, std::index_sequence<>, First> {  // used by nothing (not the root of a one-root graph)
   using type = typename G::rules::template zero<typename G::template node<I>>;
 };
-template <class G, std::size_t I, std::size_t J0, std::size_t... Js>
-struct adjoint_sum<G, I, std::index_sequence<J0, Js...>> {
-  static constexpr std::size_t first = tables<G>::user_offsets[I];
+template <class G, std::size_t I, std::size_t J0, std::size_t... Js, std::size_t First>
+struct adjoint_sum<G, I, std::index_sequence<J0, Js...>, First> {
   // Summed in topological order of the users: one fixed order.
-  using type = mp::mp_fold_q<mp::mp_list<typename contribution<G, first + Js>::type...>,
-                             typename contribution<G, first + J0>::type, add_q<typename G::rules>>;
+  using type = mp::mp_fold_q<mp::mp_list<typename contribution<G, First + Js>::type...>,
+                             typename contribution<G, First + J0>::type, add_q<typename G::rules>>;
 };
 
 template <class G, std::size_t I>
-struct adjoint : adjoint_sum<G, I, std::make_index_sequence<tables<G>::user_count(I)>> {};
+struct adjoint : adjoint_sum<G, I, std::make_index_sequence<tables<G>::user_count[I]>> {};
 /// The root (last in topological order) is seeded.
 template <class G, std::size_t I>
 requires(I + 1 == G::size) struct adjoint<G, I> {

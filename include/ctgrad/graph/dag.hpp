@@ -21,55 +21,153 @@
 #include <type_traits>
 #include <utility>
 
+#include "indexed.hpp"
 #include "walk.hpp"
 
 namespace ctgrad::graph {
 
 inline constexpr std::size_t none = static_cast<std::size_t>(-1);
 
-template <class Rules, class Nodes, class = std::make_index_sequence<mp::mp_size<Nodes>::value>>
-struct dag;
+/// One use of a node: operand `position` of node `user`.
+struct edge {
+  std::size_t user;
+  std::size_t position;
+};
 
-/// The distinct nodes `Nodes` (a topological order) of a level's
-/// vocabulary `Rules`, node i in slot i.
+// ---------------------------------------------------------------------------
+// The table arithmetic, as plain function templates over sizes: a lambda or
+// member function of a class named after the graph would be a symbol whose
+// name spells out every node (three symbols for a lambda: its call, its
+// conversion to a function pointer, and that function).
+
+struct hash_entry {
+  std::uint64_t hash;
+  std::size_t slot;
+};
+struct by_hash_order {
+  constexpr bool operator()(hash_entry a, hash_entry b) const noexcept { return a.hash < b.hash; }
+};
+
+template <std::size_t N>
+constexpr std::array<hash_entry, N> sorted_by_hash(std::array<hash_entry, N> entries) noexcept {
+  std::sort(entries.begin(), entries.end(), by_hash_order{});
+  return entries;
+}
+template <std::size_t N>
+constexpr bool hashes_distinct(const std::array<hash_entry, N>& sorted) noexcept {
+  for (std::size_t i = 1; i < N; ++i)
+    if (sorted[i - 1].hash == sorted[i].hash) return false;
+  return true;
+}
+/// The slot recorded for `hash`, or none: O(log N) steps.
+template <std::size_t N>
+constexpr std::size_t slot_of_hash(const std::array<hash_entry, N>& sorted, std::uint64_t hash) noexcept {
+  std::size_t low = 0, high = N;
+  while (low < high) {
+    const std::size_t mid = low + (high - low) / 2;
+    if (sorted[mid].hash < hash)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  return low < N && sorted[low].hash == hash ? sorted[low].slot : none;
+}
+
+/// {0, c0, c0 + c1, ...}: the offsets of CSR rows of these lengths.
+template <std::size_t N>
+constexpr std::array<std::size_t, N + 1> prefix_sums(const std::array<std::size_t, N>& counts) noexcept {
+  std::array<std::size_t, N + 1> offsets{};
+  for (std::size_t i = 0; i != N; ++i) offsets[i + 1] = offsets[i] + counts[i];
+  return offsets;
+}
+/// For each entry of CSR rows with these offsets, its row.
+template <std::size_t N, std::size_t E>
+constexpr std::array<std::size_t, E> row_of_entry(const std::array<std::size_t, N + 1>& offsets) noexcept {
+  std::array<std::size_t, E> row{};
+  for (std::size_t i = 0; i != N; ++i)
+    for (std::size_t e = offsets[i]; e != offsets[i + 1]; ++e) row[e] = i;
+  return row;
+}
+/// The users' CSR offsets, from every operand's slot (none: not a node).
+template <std::size_t N, std::size_t E>
+constexpr std::array<std::size_t, N + 1> user_offsets_of(const std::array<std::size_t, E>& operand_slots) noexcept {
+  std::array<std::size_t, N + 1> offsets{};
+  for (std::size_t s : operand_slots)
+    if (s != none) ++offsets[s + 1];
+  for (std::size_t i = 0; i != N; ++i) offsets[i + 1] += offsets[i];
+  return offsets;
+}
+/// The users' edges, each node's in topological order of the users.
+template <std::size_t N, std::size_t E, std::size_t U>
+constexpr std::array<edge, U> user_edges_of(const std::array<std::size_t, N + 1>& operand_offsets,
+                                            const std::array<std::size_t, E>& operand_slots,
+                                            std::array<std::size_t, N + 1> next) noexcept {
+  std::array<edge, U> edges{};
+  for (std::size_t u = 0; u != N; ++u)
+    for (std::size_t e = operand_offsets[u]; e != operand_offsets[u + 1]; ++e)
+      if (operand_slots[e] != none) edges[next[operand_slots[e]]++] = {u, e - operand_offsets[u]};
+  return edges;
+}
+/// The length of each CSR row.
+template <std::size_t N>
+constexpr std::array<std::size_t, N> row_lengths(const std::array<std::size_t, N + 1>& offsets) noexcept {
+  std::array<std::size_t, N> lengths{};
+  for (std::size_t i = 0; i != N; ++i) lengths[i] = offsets[i + 1] - offsets[i];
+  return lengths;
+}
+template <std::size_t N>
+constexpr std::size_t count_true(const std::array<bool, N>& flags) noexcept {
+  std::size_t n = 0;
+  for (bool flag : flags) n += flag;
+  return n;
+}
+/// The positions whose flag is `value`, in order (K of them).
+template <std::size_t K, std::size_t N>
+constexpr std::array<std::size_t, K> positions_where(const std::array<bool, N>& flags, bool value) noexcept {
+  std::array<std::size_t, K> positions{};
+  for (std::size_t i = 0, k = 0; i != N; ++i)
+    if (flags[i] == value) positions[k++] = i;
+  return positions;
+}
+/// Each position's rank among those flagged (none where not flagged).
+template <std::size_t N>
+constexpr std::array<std::size_t, N> ranks_where(const std::array<bool, N>& flags) noexcept {
+  std::array<std::size_t, N> rank{};
+  for (std::size_t i = 0, k = 0; i != N; ++i) rank[i] = flags[i] ? k++ : none;
+  return rank;
+}
+
+// ---------------------------------------------------------------------------
+
+/// The nodes sorted by structural hash (the one class specialised on the
+/// node pack; see dag).
+template <class Rules, class Nodes, class = std::make_index_sequence<mp::mp_size<Nodes>::value>>
+struct hash_index;
 template <class Rules, class... Ts, std::size_t... Is>
-struct dag<Rules, mp::mp_list<Ts...>, std::index_sequence<Is...>> {
+struct hash_index<Rules, mp::mp_list<Ts...>, std::index_sequence<Is...>> {
+  static constexpr std::array<hash_entry, sizeof...(Ts)> value =
+      sorted_by_hash<sizeof...(Ts)>({hash_entry{Rules::template hash<Ts>::value, Is}...});
+};
+
+/// The distinct nodes `Nodes` (an mp_list in topological order) of a
+/// level's vocabulary `Rules`, node i in slot i.
+///
+/// Not specialised on the node pack: g++ hashes all of a class's template
+/// arguments for every instantiation of one of its member templates
+/// (node<I> here), so a class holding the pack would make each lookup O(N).
+template <class Rules, class Nodes>
+struct dag {
   using rules = Rules;
-  using nodes = mp::mp_list<Ts...>;
-  static constexpr std::size_t size = sizeof...(Ts);
+  using nodes = Nodes;
+  static constexpr std::size_t size = mp::mp_size<Nodes>::value;
 
   template <std::size_t I>
-  using node = mp::mp_at_c<nodes, I>;
+  using node = typename indexed<Nodes>::template at<I>;
 
-  struct entry {
-    std::uint64_t hash;
-    std::size_t slot;
-  };
-  static constexpr std::array<entry, size> by_hash = [] {
-    std::array<entry, size> entries{{{Rules::template hash<Ts>::value, Is}...}};
-    std::sort(entries.begin(), entries.end(), [](entry a, entry b) { return a.hash < b.hash; });
-    return entries;
-  }();
-  static_assert(
-      [] {
-        for (std::size_t i = 1; i < size; ++i)
-          if (by_hash[i - 1].hash == by_hash[i].hash) return false;
-        return true;
-      }(),
-      "ctgrad: two distinct nodes of one expression have the same structural hash; please report this");
-
-  /// The slot of the node with this hash, or none: O(log N) steps.
-  static constexpr std::size_t find(std::uint64_t hash) noexcept {
-    std::size_t low = 0, high = size;
-    while (low < high) {
-      const std::size_t mid = low + (high - low) / 2;
-      if (by_hash[mid].hash < hash)
-        low = mid + 1;
-      else
-        high = mid;
-    }
-    return low < size && by_hash[low].hash == hash ? by_hash[low].slot : none;
-  }
+  /// The slots sorted by structural hash: a node is found by binary search.
+  static constexpr const std::array<hash_entry, size>& by_hash = hash_index<Rules, Nodes>::value;
+  static_assert(hashes_distinct(by_hash),
+                "ctgrad: two distinct nodes of one expression have the same structural hash; please report this");
 };
 
 /// The graph of the distinct nodes reachable from Roots.
@@ -80,7 +178,7 @@ template <class G, class T, bool = G::rules::template is_node<T>::value>
 struct index_of_node : std::integral_constant<std::size_t, none> {};
 template <class G, class T>
 struct index_of_node<G, T, true>
-    : std::integral_constant<std::size_t, G::find(G::rules::template hash<T>::value)> {};
+    : std::integral_constant<std::size_t, slot_of_hash(G::by_hash, G::rules::template hash<T>::value)> {};
 
 /// The slot of T in graph G (an integral_constant; none if T is not one of
 /// its nodes, or not a node at all).
@@ -94,18 +192,34 @@ requires(S != none && std::is_same<typename G::template node<S>, T>::value) stru
 template <class G, class T>
 concept contains = index_of<G, T>::value != none;
 
-/// One use of a node: operand `position` of node `user`.
-struct edge {
-  std::size_t user;
-  std::size_t position;
-};
-
 template <class G, std::size_t I>
 using operands_at = typename G::rules::template operands<typename G::template node<I>>;
 
 /// The slot of operand K of node I (none for an operand that is no node).
 template <class G, std::size_t I, std::size_t K>
 struct operand_index : index_of<G, mp::mp_at_c<operands_at<G, I>, K>> {};
+
+/// Where each node's operands are in the operand table (CSR offsets), and
+/// whose each entry is.
+template <class G, class = typename G::nodes>
+struct operand_layout;
+template <class G, class... Ts>
+struct operand_layout<G, mp::mp_list<Ts...>> {
+  static constexpr std::size_t size = sizeof...(Ts);
+  static constexpr std::array<std::size_t, size + 1> offsets =
+      prefix_sums<size>({mp::mp_size<typename G::rules::template operands<Ts>>::value...});
+  static constexpr std::size_t total = offsets[size];
+  static constexpr std::array<std::size_t, total> owner = row_of_entry<size, total>(offsets);
+};
+/// The slot of every operand, in table order.
+template <class G, class = std::make_index_sequence<operand_layout<G>::total>>
+struct operand_slot_list;
+template <class G, std::size_t... E>
+struct operand_slot_list<G, std::index_sequence<E...>> {
+  using layout = operand_layout<G>;
+  static constexpr std::array<std::size_t, sizeof...(E)> value{
+      operand_index<G, layout::owner[E], E - layout::offsets[layout::owner[E]]>::value...};
+};
 
 /// The integer tables of a graph, computed once.
 template <class G, class = typename G::nodes>
@@ -117,80 +231,29 @@ struct tables<G, mp::mp_list<Ts...>> {
   static constexpr std::size_t size = sizeof...(Ts);
 
   // Operands, in CSR form: node i's are operand_slots[operand_offsets[i] ..
-  // operand_offsets[i + 1]), in position order.
-  static constexpr std::array<std::size_t, size + 1> operand_offsets = [] {
-    const std::size_t counts[] = {0, mp::mp_size<typename rules::template operands<Ts>>::value...};
-    std::array<std::size_t, size + 1> offsets{};
-    for (std::size_t i = 0; i != size; ++i) offsets[i + 1] = offsets[i] + counts[i + 1];
-    return offsets;
-  }();
+  // operand_offsets[i + 1]), in position order (none for a literal).
+  static constexpr std::array<std::size_t, size + 1> operand_offsets = operand_layout<G>::offsets;
   static constexpr std::size_t operand_total = operand_offsets[size];
-  static constexpr std::array<std::size_t, operand_total> operand_owner = [] {
-    std::array<std::size_t, operand_total> owner{};
-    for (std::size_t i = 0; i != size; ++i)
-      for (std::size_t e = operand_offsets[i]; e != operand_offsets[i + 1]; ++e) owner[e] = i;
-    return owner;
-  }();
-  template <std::size_t... E>
-  static constexpr std::array<std::size_t, operand_total> operand_slots_of(std::index_sequence<E...>) {
-    return {operand_index<G, operand_owner[E], E - operand_offsets[operand_owner[E]]>::value...};
-  }
-  static constexpr std::array<std::size_t, operand_total> operand_slots =
-      operand_slots_of(std::make_index_sequence<operand_total>{});
-
-  /// The slot of operand k of node i (none for a literal).
-  static constexpr std::size_t operand(std::size_t i, std::size_t k) noexcept {
-    return operand_slots[operand_offsets[i] + k];
-  }
+  static constexpr std::array<std::size_t, operand_total> operand_slots = operand_slot_list<G>::value;
 
   // Users, in CSR form: node j's are user_edges[user_offsets[j] ..
   // user_offsets[j + 1]), in topological order of the users (so every
   // adjoint sum has one fixed order).
-  static constexpr std::array<std::size_t, size + 1> user_offsets = [] {
-    std::array<std::size_t, size + 1> offsets{};
-    for (std::size_t s : operand_slots)
-      if (s != none) ++offsets[s + 1];
-    for (std::size_t i = 0; i != size; ++i) offsets[i + 1] += offsets[i];
-    return offsets;
-  }();
-  static constexpr auto user_edges = [] {
-    std::array<edge, user_offsets[size]> edges{};
-    auto next = user_offsets;
-    for (std::size_t u = 0; u != size; ++u)
-      for (std::size_t e = operand_offsets[u]; e != operand_offsets[u + 1]; ++e)
-        if (operand_slots[e] != none) edges[next[operand_slots[e]]++] = {u, e - operand_offsets[u]};
-    return edges;
-  }();
-  static constexpr std::size_t user_count(std::size_t j) noexcept { return user_offsets[j + 1] - user_offsets[j]; }
-  /// The first user of node j (its only one, when user_count(j) == 1).
-  static constexpr edge first_user(std::size_t j) noexcept { return user_edges[user_offsets[j]]; }
+  static constexpr std::array<std::size_t, size + 1> user_offsets = user_offsets_of<size>(operand_slots);
+  static constexpr std::array<edge, user_offsets[size]> user_edges =
+      user_edges_of<size, operand_total, user_offsets[size]>(operand_offsets, operand_slots, user_offsets);
+  /// How many uses node j has; the first is user_edges[user_offsets[j]].
+  static constexpr std::array<std::size_t, size> user_count = row_lengths<size>(user_offsets);
 
   // Leaves (bound at run time): their slots in order, and each node's rank
   // among them (none for a non-leaf).
   static constexpr std::array<bool, size> is_leaf{rules::template is_leaf<Ts>::value...};
-  static constexpr std::size_t leaf_count = [] {  // a loop: folds stop at 256 (clang)
-    std::size_t n = 0;
-    for (bool leaf : is_leaf) n += leaf;
-    return n;
-  }();
-  static constexpr auto leaf_slots = [] {
-    std::array<std::size_t, leaf_count> slots{};
-    for (std::size_t i = 0, n = 0; i != size; ++i)
-      if (is_leaf[i]) slots[n++] = i;
-    return slots;
-  }();
-  static constexpr auto leaf_rank = [] {
-    std::array<std::size_t, size> rank{};
-    for (std::size_t i = 0, n = 0; i != size; ++i) rank[i] = is_leaf[i] ? n++ : none;
-    return rank;
-  }();
+  static constexpr std::size_t leaf_count = count_true(is_leaf);
+  static constexpr std::array<std::size_t, leaf_count> leaf_slots = positions_where<leaf_count>(is_leaf, true);
+  static constexpr std::array<std::size_t, size> leaf_rank = ranks_where(is_leaf);
   /// The slots of the other nodes, in topological order.
-  static constexpr auto computed_slots = [] {
-    std::array<std::size_t, size - leaf_count> slots{};
-    for (std::size_t i = 0, n = 0; i != size; ++i)
-      if (!is_leaf[i]) slots[n++] = i;
-    return slots;
-  }();
+  static constexpr std::array<std::size_t, size - leaf_count> computed_slots =
+      positions_where<size - leaf_count>(is_leaf, false);
 };
 
 }  // namespace ctgrad::graph

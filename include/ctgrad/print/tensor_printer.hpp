@@ -9,9 +9,9 @@
 // the scalar printer; softmax and log_softmax are recognised by type.
 #pragma once
 
-#include "../to_string.hpp"
 #include "../expr/conv.hpp"
 #include "../expr/tensor_ops.hpp"
+#include "../to_string.hpp"
 
 namespace ctgrad {
 
@@ -31,8 +31,6 @@ struct tensor_labels {
 template <class Labels, class T, class Sink>
 constexpr void tprint(Sink& sink, int min_precedence) noexcept;
 
-template <class A>
-using softmax_t = decltype(softmax(A{}));
 template <class A>
 using log_softmax_t = decltype(log_softmax(A{}));
 

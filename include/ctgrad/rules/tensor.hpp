@@ -28,30 +28,34 @@ namespace ctgrad::detail {
 
 // ---------------------------------------------------------------------------
 // Vector-Jacobian products: what operand K of Node receives, given the
-// node's adjoint G (declared in window.hpp).
+// node's adjoint G (declared in window.hpp).  Built with the type-level
+// constructors (ew_t, transpose_t, elementwise_t, ...), never by calling
+// the user-level functions: a function instantiated per node is a symbol
+// named after it (graph/dag.hpp).  (A product's operands are matrices, so
+// its adjoint products are plain product nodes.)
 
 template <class F, class S, class... A, std::size_t K, class G>
 struct vjp<tnodes::ew<F, S, A...>, K, G> {
-  static constexpr std::size_t n = sizeof...(A);
-  // dF/d_K, with the forward value F written as the placeholder _n.
-  using partial = replace_t<decltype(derivative(F{}, ph<K>{})), F, ph<n>>;
-  using type = ew_t<decltype(make_mul(ph<n + 1>{}, partial{})), S, A..., tnodes::ew<F, S, A...>, G>;
+  // dF/d_K, with the forward value F written as the placeholder _n (n the
+  // operand count).
+  using partial = replace_t<decltype(derivative(F{}, ph<K>{})), F, ph<sizeof...(A)>>;
+  using type = ew_t<decltype(make_mul(ph<sizeof...(A) + 1>{}, partial{})), S, A..., tnodes::ew<F, S, A...>, G>;
 };
 template <class A, class S, class G>
 struct vjp<tnodes::broadcast<A, S>, 0, G> : std::type_identity<reduce_to_t<shape_of<A>, G>> {};
 template <class A, class S, class G>
 struct vjp<tnodes::reduce_sum<A, S>, 0, G> : std::type_identity<broadcast_to_t<shape_of<A>, G>> {};
 template <class A, class B, class G>
-struct vjp<tnodes::matmul<A, B>, 0, G> : std::type_identity<decltype(matmul(G{}, transpose(B{})))> {};
+struct vjp<tnodes::matmul<A, B>, 0, G> : std::type_identity<tnodes::matmul<G, transpose_t<B>>> {};
 template <class A, class B, class G>
-struct vjp<tnodes::matmul<A, B>, 1, G> : std::type_identity<decltype(matmul(transpose(A{}), G{}))> {};
+struct vjp<tnodes::matmul<A, B>, 1, G> : std::type_identity<tnodes::matmul<transpose_t<A>, G>> {};
 template <class A, class G>
 struct vjp<tnodes::transpose<A>, 0, G> : std::type_identity<transpose_t<G>> {};
 template <class A, class S, class G>
 struct vjp<tnodes::reshape<A, S>, 0, G> : std::type_identity<reshape_t<G, shape_of<A>>> {};
 template <class A, class G>
-struct vjp<tnodes::logsumexp<A>, 0, G> : std::type_identity<decltype(softmax(A{}) * broadcast_to_t<shape_of<A>, G>{})> {
-};
+struct vjp<tnodes::logsumexp<A>, 0, G>
+    : std::type_identity<elementwise_t<decltype(ph<0>{} * ph<1>{}), softmax_t<A>, broadcast_to_t<shape_of<A>, G>>> {};
 
 // ---------------------------------------------------------------------------
 // The tensor level's vocabulary for the graph engine (graph/walk.hpp).
