@@ -45,6 +45,50 @@ struct loss_of<false, Loss, Output, Target> : std::type_identity<ctgrad::detail:
 
 inline constexpr std::size_t parameter_alignment = 16;  // elements
 
+/// The parameters' sizes and keys, as arrays (the one class specialised on
+/// the parameter pack; everything per parameter below is an index into
+/// these, so that no function or variable is instantiated per parameter
+/// with the model, which spells out the whole network, in its name).
+template <class Parameters>
+struct parameter_table;
+template <class... P>
+struct parameter_table<ctgrad::detail::mp::mp_list<P...>> {
+  static constexpr std::array<std::size_t, sizeof...(P)> sizes{shape_of<P>::size...};
+  static constexpr std::array<std::uint64_t, sizeof...(P)> keys{ctgrad::detail::tk::leaf_key<P>::value...};
+};
+
+/// Where each of N tensors of these sizes starts in one block, each
+/// aligned; the last entry is the block's size.
+template <std::size_t N>
+constexpr std::array<std::size_t, N + 1> aligned_offsets(const std::array<std::size_t, N>& sizes) noexcept {
+  std::array<std::size_t, N + 1> offsets{};
+  for (std::size_t i = 0; i != N; ++i)
+    offsets[i + 1] = offsets[i] + (sizes[i] + parameter_alignment - 1) / parameter_alignment * parameter_alignment;
+  return offsets;
+}
+template <std::size_t N>
+constexpr std::size_t total(const std::array<std::size_t, N>& sizes) noexcept {
+  std::size_t n = 0;
+  for (std::size_t size : sizes) n += size;
+  return n;
+}
+/// The position of `key` among `keys` (N if absent): a loop, not a list
+/// search (a fold over the parameters stops at 256 in clang 14).
+template <std::size_t N>
+constexpr std::size_t position_of_key(const std::array<std::uint64_t, N>& keys, std::uint64_t key) noexcept {
+  for (std::size_t i = 0; i != N; ++i)
+    if (keys[i] == key) return i;
+  return N;
+}
+/// Where each parameter's gradient is in a training workspace of this layout.
+template <class Layout, class Parameters>
+struct gradient_offsets_in;
+template <class Layout, class... P>
+struct gradient_offsets_in<Layout, ctgrad::detail::mp::mp_list<P...>> {
+  static constexpr std::array<std::size_t, sizeof...(P)> value{
+      Layout::gradient_offset(ctgrad::detail::tk::leaf_key<P>::value)...};
+};
+
 }  // namespace detail
 
 /// A network Net trained with Loss, in element type T, on batches of Batch
@@ -74,56 +118,39 @@ class model {
   static constexpr std::size_t parameter_tensors = ctgrad::detail::mp::mp_size<parameter_list>::value;
   /// Parameter tensor I (W1, b1, W2, ... in layer order), as an expression.
   template <std::size_t I>
-  using parameter_type = ctgrad::detail::mp::mp_at_c<parameter_list, I>;
+  using parameter_type = typename ctgrad::graph::indexed<parameter_list>::template at<I>;
 
   using training_kernel = typename detail::training_kernel_of<loss_expression, parameter_list>::type;
   using prediction_kernel = decltype(compile_forward(output_expression{}));
 
  private:
-  static constexpr auto make_offsets() {
-    std::array<std::size_t, parameter_tensors + 1> offsets{};
-    std::size_t i = 0;
-    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) {
-      constexpr std::size_t size = shape_of<decltype(p)>::size;
-      offsets[i + 1] = offsets[i] + (size + detail::parameter_alignment - 1) / detail::parameter_alignment *
-                                        detail::parameter_alignment;
-      ++i;
-    });
-    return offsets;
-  }
-  static constexpr auto offsets_ = make_offsets();
+  using table = detail::parameter_table<parameter_list>;
+  static constexpr std::array<std::size_t, parameter_tensors + 1> offsets_ =
+      detail::aligned_offsets<parameter_tensors>(table::sizes);
 
-  /// The position of the parameter with this key (parameter_tensors if none): a loop, not a list search (a
-  /// fold over the parameters stops at 256 in clang 14).
-  static constexpr std::size_t find_parameter(std::uint64_t key) noexcept {
-    constexpr auto keys = []<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-      return std::array<std::uint64_t, parameter_tensors>{ctgrad::detail::tk::leaf_key<P>::value...};
-    }(parameter_list{});
-    for (std::size_t i = 0; i != parameter_tensors; ++i)
-      if (keys[i] == key) return i;
-    return parameter_tensors;
-  }
+  /// The position of parameter P (parameter_tensors if it is none).
   template <Tensor P>
-  static constexpr std::size_t index_of = find_parameter(ctgrad::detail::tk::leaf_key<P>::value);
+  struct index_s : std::integral_constant<std::size_t, detail::position_of_key(
+                                                           table::keys, ctgrad::detail::tk::leaf_key<P>::value)> {};
 
  public:
   /// Elements of the parameter block (each tensor starts 64-byte aligned).
   static constexpr std::size_t storage_size = offsets_[parameter_tensors];
   /// Trainable numbers.
-  static constexpr std::size_t parameter_count = [] {
-    std::size_t n = 0;
-    ctgrad::detail::mp::mp_for_each<parameter_list>([&](auto p) { n += shape_of<decltype(p)>::size; });
-    return n;
-  }();
+  static constexpr std::size_t parameter_count = detail::total(table::sizes);
 
   /// Fill every parameter from its layer's initialiser (biases zero), seeded:
   /// the same seed gives the same weights everywhere.
   void initialize(std::uint64_t seed) noexcept {
     random_bits bits(seed);
-    ctgrad::detail::mp::mp_for_each<typename net::parameters>([&](auto item) {
-      using I = decltype(item);
-      typename I::initialiser{}.fill(std::span<T>(parameter(typename I::parameter{})), I::fan_in, I::fan_out, bits);
-    });
+    [&]<class... I>(ctgrad::detail::mp::mp_list<I...>) {  // a braced list: no fold limit
+      [[maybe_unused]] const int sequence[] = {
+          0, (typename I::initialiser{}.fill(
+                  std::span<T>(storage_.data() + offsets_[index_s<typename I::parameter>::value],
+                               shape_of<typename I::parameter>::size),
+                  I::fan_in, I::fan_out, bits),
+              0)...};
+    }(typename net::parameters{});
   }
 
   /// All parameters, one contiguous aligned block (with padding between tensors).
@@ -133,19 +160,19 @@ class model {
   /// One parameter tensor, by its expression (`model_t::parameter_list`) or index.
   template <Tensor P>
   std::span<T, shape_of<P>::size> parameter(P) noexcept {
-    static_assert(index_of<P> != parameter_tensors,
+    static_assert(index_s<P>::value != parameter_tensors,
                   "ctgrad::nn::model::parameter(p): p is not a parameter of this model");
-    return std::span<T, shape_of<P>::size>(storage_.data() + offsets_[index_of<P>], shape_of<P>::size);
+    return std::span<T, shape_of<P>::size>(storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size);
   }
   template <Tensor P>
   std::span<const T, shape_of<P>::size> parameter(P) const noexcept {
-    static_assert(index_of<P> != parameter_tensors,
+    static_assert(index_s<P>::value != parameter_tensors,
                   "ctgrad::nn::model::parameter(p): p is not a parameter of this model");
-    return std::span<const T, shape_of<P>::size>(storage_.data() + offsets_[index_of<P>], shape_of<P>::size);
+    return std::span<const T, shape_of<P>::size>(storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size);
   }
   template <std::size_t I>
   auto parameter() noexcept {
-    return parameter(ctgrad::detail::mp::mp_at_c<parameter_list, I>{});
+    return parameter(parameter_type<I>{});
   }
   /// Call f(p, values) for every parameter p (an expression with ::name and a shape) in order.
   template <class F>
@@ -190,16 +217,17 @@ class model {
       // SGD is fused into the kernel: each gradient is folded into its
       // parameter as it is produced (gradient(p) is not kept for those).
       const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-        const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_of<P>])...};
+        const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_s<P>::value])...};
         return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
-                                           (P{} = std::as_const(*this).parameter(P{}))...);
+                                           (P{} = std::span<const T, shape_of<P>::size>(
+                                                storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
       }(parameter_list{});
       [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual (a braced list: no fold limit)
         [[maybe_unused]] const int sequence[] = {
             0, (training_kernel::sgd_fused[I]
                     ? 0
-                    : (opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
-                           storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I], offsets_[I]),
+                    : (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I],
+                                                            train_ws_.data() + gradient_offsets[I], offsets_[I]),
                        0))...};
       }
       (std::make_index_sequence<parameter_tensors>{});
@@ -219,11 +247,8 @@ class model {
 
  private:
   /// Where each parameter's gradient is in the training workspace.
-  static constexpr auto gradient_offsets = []<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-    using layout = typename training_kernel::layout;
-    return std::array<std::size_t, parameter_tensors>{
-        layout::gradient_offset(ctgrad::detail::tk::leaf_key<P>::value)...};
-  }(parameter_list{});
+  static constexpr const std::array<std::size_t, parameter_tensors>& gradient_offsets =
+      detail::gradient_offsets_in<typename training_kernel::layout, parameter_list>::value;
 
   /// One optimizer update of every parameter, written out over the
   /// parameter indices (a braced list: no fold limit), so that each update
@@ -232,8 +257,8 @@ class model {
   [[gnu::always_inline]] inline void update_each(optimizer<Config, T, storage_size>& opt,
                                                  std::index_sequence<I...>) noexcept {
     [[maybe_unused]] const int sequence[] = {
-        0, (opt.template update<shape_of<ctgrad::detail::mp::mp_at_c<parameter_list, I>>::size>(
-                storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I], offsets_[I]),
+        0, (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I],
+                                                 offsets_[I]),
             0)...};
   }
   template <class Config>
@@ -250,7 +275,9 @@ class model {
   template <class K, class W, class... Bindings>
   auto run_with_parameters(K kernel, W& ws, const Bindings&... bindings) noexcept {
     return [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-      return kernel(ws, bindings..., (P{} = std::as_const(*this).parameter(P{}))...);
+      return kernel(ws, bindings...,
+                    (P{} = std::span<const T, shape_of<P>::size>(storage_.data() + offsets_[index_s<P>::value],
+                                                                 shape_of<P>::size))...);
     }(parameter_list{});
   }
 
