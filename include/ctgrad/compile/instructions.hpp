@@ -30,6 +30,9 @@ struct context {
   // updated in place, p = beta * p + alpha * gradient.
   T* const* updates = nullptr;
   T alpha = T(0), beta = T(1);
+  // For an instruction compiled once for several places (relocate.hpp):
+  // its operands, in the order of its r_arg references.
+  const T* const* args = nullptr;
 };
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "plan.hpp"
+#include "relocate.hpp"
 
 namespace ctgrad {
 
@@ -111,21 +112,24 @@ requires(sizeof...(Instructions) <=
   }
 };
 
-/// A long program: out-of-line pieces, in order.
+/// A long program: out-of-line pieces, in order, each instruction run
+/// through the one compiled copy of its relocated form where it has one
+/// (relocate.hpp): a deep network's identical layers share their code.
 template <class Program, std::size_t... Pieces>
 requires(mp::mp_size<Program>::value >
          piece_instructions) struct program_runner<Program, std::index_sequence<Pieces...>> {
+  using shared_program = mp::mp_transform<shared_form_t, Program>;
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
 #if CTGRAD_DETAIL_DISPATCH_AVX2
     if (cpu_has_avx2) {
       [[maybe_unused]] const int sequence[] = {
-          0, (out_of_line<typename piece_of<Program, Pieces>::type>::run_avx2(c), 0)...};
+          0, (out_of_line<typename piece_of<shared_program, Pieces>::type>::run_avx2(c), 0)...};
       return;
     }
 #endif
     [[maybe_unused]] const int sequence[] = {
-        0, (out_of_line<typename piece_of<Program, Pieces>::type>::run_baseline(c), 0)...};
+        0, (out_of_line<typename piece_of<shared_program, Pieces>::type>::run_baseline(c), 0)...};
   }
 };
 
