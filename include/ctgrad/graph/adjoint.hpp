@@ -55,8 +55,27 @@ requires(I + 1 == G::size) struct adjoint<G, I> {
   using type = typename G::rules::template seed<typename G::template node<I>>;
 };
 
+/// Every adjoint of G, root first, so that each is built from its users'
+/// adjoints, already there: the nesting of instantiations stays shallow
+/// however long the chain from a node to the root.  (Asked for directly,
+/// the adjoint of a first-layer weight nests through every layer's: g++
+/// stops at 900 nested instantiations, which 100 layers exceed.)  Element
+/// by element in order: a pack expansion, not a fold.
+template <class G, class = std::make_index_sequence<G::size>>
+struct all_adjoints;
+template <class G, std::size_t... Is>
+struct all_adjoints<G, std::index_sequence<Is...>> {
+  using type = mp::mp_list<typename adjoint<G, G::size - 1 - Is>::type...>;
+};
+
+template <class G, std::size_t I>
+struct adjoint_in_order {
+  using all = typename all_adjoints<G>::type;  // first: members are instantiated in order
+  using type = typename adjoint<G, I>::type;
+};
+
 /// d root / d T for the one-root graph G, T one of its nodes.
 template <class G, class T>
-using adjoint_of = typename adjoint<G, index_of<G, T>::value>::type;
+using adjoint_of = typename adjoint_in_order<G, index_of<G, T>::value>::type;
 
 }  // namespace ctgrad::graph
