@@ -133,13 +133,11 @@ requires(mp::mp_size<Program>::value >
   }
 };
 
-struct named_entry {
-  std::uint64_t hash;
-  std::size_t index;
-};
+/// Sorted by hash, equal hashes in binding order (so that the first binding
+/// of a name is found first).
 struct by_name_hash {
-  constexpr bool operator()(named_entry a, named_entry b) const noexcept {
-    return a.hash < b.hash || (a.hash == b.hash && a.index < b.index);
+  constexpr bool operator()(graph::hash_entry a, graph::hash_entry b) const noexcept {
+    return a.hash < b.hash || (a.hash == b.hash && a.slot < b.slot);
   }
 };
 
@@ -152,24 +150,16 @@ struct by_name_hash {
 template <std::size_t N, std::size_t B>
 constexpr std::array<std::size_t, N> positions_of_names(const std::array<std::string_view, N>& names,
                                                         const std::array<std::string_view, B>& bound) noexcept {
-  std::array<named_entry, B> sorted{};
+  std::array<graph::hash_entry, B> sorted{};
   for (std::size_t k = 0; k != B; ++k) sorted[k] = {hash_text(bound[k]), k};
   std::sort(sorted.begin(), sorted.end(), by_name_hash{});
   std::array<std::size_t, N> positions{};
   for (std::size_t i = 0; i != N; ++i) {
     const std::uint64_t h = hash_text(names[i]);
-    std::size_t low = 0, high = B;
-    while (low < high) {
-      const std::size_t mid = low + (high - low) / 2;
-      if (sorted[mid].hash < h)
-        low = mid + 1;
-      else
-        high = mid;
-    }
     positions[i] = B;
-    for (; low != B && sorted[low].hash == h; ++low)
-      if (bound[sorted[low].index] == names[i]) {
-        positions[i] = sorted[low].index;
+    for (std::size_t at = graph::first_at_or_above(sorted, h); at != B && sorted[at].hash == h; ++at)
+      if (bound[sorted[at].slot] == names[i]) {
+        positions[i] = sorted[at].slot;
         break;
       }
   }

@@ -59,9 +59,10 @@ constexpr bool hashes_distinct(const std::array<hash_entry, N>& sorted) noexcept
     if (sorted[i - 1].hash == sorted[i].hash) return false;
   return true;
 }
-/// The slot recorded for `hash`, or none: O(log N) steps.
+/// The first position in `sorted` whose hash is not below `hash` (N if
+/// none): O(log N) steps.
 template <std::size_t N>
-constexpr std::size_t slot_of_hash(const std::array<hash_entry, N>& sorted, std::uint64_t hash) noexcept {
+constexpr std::size_t first_at_or_above(const std::array<hash_entry, N>& sorted, std::uint64_t hash) noexcept {
   std::size_t low = 0, high = N;
   while (low < high) {
     const std::size_t mid = low + (high - low) / 2;
@@ -70,7 +71,13 @@ constexpr std::size_t slot_of_hash(const std::array<hash_entry, N>& sorted, std:
     else
       high = mid;
   }
-  return low < N && sorted[low].hash == hash ? sorted[low].slot : none;
+  return low;
+}
+/// The slot recorded for `hash`, or none.
+template <std::size_t N>
+constexpr std::size_t slot_of_hash(const std::array<hash_entry, N>& sorted, std::uint64_t hash) noexcept {
+  const std::size_t at = first_at_or_above(sorted, hash);
+  return at < N && sorted[at].hash == hash ? sorted[at].slot : none;
 }
 
 /// {0, c0, c0 + c1, ...}: the offsets of CSR rows of these lengths.
