@@ -4,7 +4,14 @@
 
 #include <ctgrad/nn.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -145,17 +152,152 @@ BOOST_AUTO_TEST_CASE(mismatched_models_are_rejected) {
   expect_rejected(*other, dir.path / "f.bin", "tensor W1 [3, 5] does not match the model's W1 [3, 4]");
 }
 
-BOOST_AUTO_TEST_CASE(failed_save_keeps_the_old_file) {
+std::size_t entries(const std::filesystem::path& dir) {
+  return static_cast<std::size_t>(
+      std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}));
+}
+
+/// Runs f in a child process; true if it exited with status 0.
+template <class F>
+bool in_child(F f) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int status = 1;
+    try {
+      status = f() ? 0 : 1;
+    } catch (...) {
+    }
+    ::_exit(status);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+BOOST_AUTO_TEST_CASE(a_planted_link_at_the_old_temporary_name_is_not_followed) {
+  // Before: save_weights wrote through `path.ctgrad-tmp` with fopen("wb"),
+  // so a link planted there overwrote its target and made `path` a link.
+  temp_dir dir;
+  const std::vector<unsigned char> secret = {'k', 'e', 'e', 'p'};
+  write_all(dir.path / "victim", secret);
+  std::filesystem::create_symlink(dir.path / "victim", dir.path / "w.bin.ctgrad-tmp");
+  auto a = std::make_unique<model_f>();
+  a->initialize(4);
+  nn::save_weights(*a, dir.path / "w.bin");
+  BOOST_TEST((read_all(dir.path / "victim") == secret));
+  BOOST_TEST(!std::filesystem::is_symlink(dir.path / "w.bin"));
+  BOOST_TEST((read_all(dir.path / "w.bin") == nn::weights_bytes(*a)));
+  BOOST_TEST(entries(dir.path) == 3u);  // victim, the link, w.bin: no temporary left
+}
+
+BOOST_AUTO_TEST_CASE(saving_keeps_the_permissions_of_the_file_it_replaces) {
+  temp_dir dir;
+  auto a = std::make_unique<model_f>();
+  a->initialize(4);
+  nn::save_weights(*a, dir.path / "w.bin");
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  BOOST_TEST((std::filesystem::status(dir.path / "w.bin").permissions() ==
+              static_cast<std::filesystem::perms>(0666 & ~mask)));  // as fopen would create it
+  std::filesystem::permissions(dir.path / "w.bin", static_cast<std::filesystem::perms>(0640));
+  nn::save_weights(*a, std::string((dir.path / "w.bin").string()));  // any path-like type
+  BOOST_TEST((std::filesystem::status(dir.path / "w.bin").permissions() == static_cast<std::filesystem::perms>(0640)));
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_saves_to_one_path_never_mix) {
+  // Before: two saves shared one temporary name and could interleave.
+  temp_dir dir;
+  const auto path = dir.path / "w.bin";
+  const auto saver = [&](std::uint64_t seed) {
+    return [&path, seed] {
+      auto m = std::make_unique<model_f>();
+      m->initialize(seed);
+      for (int i = 0; i != 40; ++i) nn::save_weights(*m, path);
+      return true;
+    };
+  };
+  const pid_t first = ::fork();
+  if (first == 0) ::_exit(saver(1)() ? 0 : 1);
+  BOOST_TEST(in_child(saver(2)));
+  int status = 0;
+  ::waitpid(first, &status, 0);
+  BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  auto loaded = std::make_unique<model_f>(), one = std::make_unique<model_f>(), two = std::make_unique<model_f>();
+  nn::load_weights(*loaded, path);  // a whole file, from one of the two
+  one->initialize(1);
+  two->initialize(2);
+  const auto same = [&](const model_f& m) { return std::ranges::equal(loaded->storage(), m.storage()); };
+  BOOST_TEST((same(*one) || same(*two)));
+  BOOST_TEST(entries(dir.path) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_saves_keep_the_old_file_and_leave_no_temporary) {
   temp_dir dir;
   auto a = std::make_unique<model_f>();
   a->initialize(4);
   nn::save_weights(*a, dir.path / "w.bin");
   const auto before = read_all(dir.path / "w.bin");
-  // The temporary cannot be created: a directory is in its way.
-  std::filesystem::create_directory(dir.path / "w.bin.ctgrad-tmp");
   a->initialize(5);
-  BOOST_CHECK_THROW(nn::save_weights(*a, dir.path / "w.bin"), nn::weights_error);
+  const auto fails_with = [&](const std::filesystem::path& p, const std::string& expected) {
+    try {
+      nn::save_weights(*a, p);
+      BOOST_ERROR("saved to " << p << "; expected: " << expected);
+    } catch (const nn::weights_error& e) {
+      BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what() << " lacks: " << expected);
+    }
+  };
+  // Over a directory (before: "disk full or no permission?").
+  std::filesystem::create_directory(dir.path / "sub");
+  fails_with(dir.path / "sub", "sub: is a directory");
+  fails_with(dir.path / "missing" / "w.bin", "cannot create a temporary file in " + (dir.path / "missing").string() +
+                                                 ": No such file or directory");
+  // A write that fails half way (file size limit): the temporary is removed.
+  BOOST_TEST(in_child([&] {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{64, 64};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      nn::save_weights(*a, dir.path / "w.bin");
+    } catch (const nn::weights_error& e) {
+      return std::string(e.what()).find("cannot write: File too large") != std::string::npos;
+    }
+    return false;
+  }));
   BOOST_TEST(read_all(dir.path / "w.bin") == before);
+  BOOST_TEST(entries(dir.path) == 2u);  // w.bin and sub
+}
+
+BOOST_AUTO_TEST_CASE(only_a_regular_file_of_the_model_s_size_is_read) {
+  temp_dir dir;
+  auto m = std::make_unique<model_f>();
+  m->initialize(7);
+  // Before: a directory threw std::ios_base::failure, /dev/zero read until
+  // std::bad_alloc, a FIFO blocked forever.
+  expect_rejected(*m, dir.path, "is a directory, not a weights file");
+  expect_rejected(*m, "/dev/zero", "/dev/zero: is a character device, not a weights file");
+  BOOST_TEST(::mkfifo((dir.path / "fifo").c_str(), 0600) == 0);
+  expect_rejected(*m, dir.path / "fifo", "is a FIFO, not a weights file");
+  // A huge (sparse) file: refused from its size, without reading it.
+  nn::save_weights(*m, dir.path / "w.bin");
+  std::filesystem::resize_file(dir.path / "w.bin", std::uintmax_t{1} << 32);
+  expect_rejected(*m, dir.path / "w.bin",
+                  "bytes expected, " + std::to_string(std::uintmax_t{1} << 32) + " found");
+  BOOST_TEST(nn::weights_file_size<model_f> == nn::weights_bytes(*m).size());
+  // Every failure is a weights_error naming the function and the path.
+  expect_rejected(*m, dir.path / "missing.bin",
+                  "ctgrad::nn::load_weights: " + (dir.path / "missing.bin").string() +
+                      ": cannot open: No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(reserved_header_fields_must_hold_their_documented_values) {
+  temp_dir dir;
+  auto m = std::make_unique<model_f>();
+  m->initialize(7);
+  auto bytes = nn::weights_bytes(*m);
+  bytes[20] = 1;  // reserved u32 at offset 20
+  reseal(bytes);
+  write_all(dir.path / "r.bin", bytes);
+  expect_rejected(*m, dir.path / "r.bin", "the reserved header field is 1, version 1 requires 0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,30 +10,42 @@
 //   count x { values: product(dims) scalars }
 //   checksum  u64      FNV-1a of every byte before it
 //
-// load_weights checks everything (length, checksum, magic, version, scalar
-// type, names, shapes, finite values) before it touches the model: on any
-// error it throws nn::weights_error and the model is unchanged.
-// save_weights writes a temporary file next to the target, flushes it to
-// disk, and renames it over the target, so a crash never leaves a half
-// file under the real name.
+// A model's file has one size, known at compile time.  load_weights refuses
+// anything that is not a regular file of that size before reading its
+// values (so a directory, a FIFO, /dev/zero or a huge file is one clear
+// error, never a hang or an allocation failure), then checks everything
+// (magic, version, scalar type, reserved field, names, shapes, checksum,
+// finite values) before it touches the model: on any error it throws
+// nn::weights_error and the model is unchanged.
+//
+// save_weights creates a temporary file with a unique name next to the
+// target (O_CREAT | O_EXCL | O_NOFOLLOW: never through a planted link, never
+// shared with a concurrent save), gives it the permissions of the file it
+// replaces, writes and fsyncs it, renames it over the target and fsyncs the
+// directory.  A crash leaves the old file or the new one, never half of
+// one; on every failure the temporary is removed.
+//
+// POSIX only (open, fstat, fsync, rename).  Paths: anything with c_str()
+// (std::string, std::filesystem::path) or convertible to std::string_view.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <ctime>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#if __has_include(<unistd.h>)
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#define CTGRAD_DETAIL_HAVE_FSYNC 1
-#endif
 
 #include "model.hpp"
 
@@ -41,7 +53,8 @@ namespace ctgrad::nn {
 
 static_assert(std::endian::native == std::endian::little, "ctgrad weights I/O assumes a little-endian machine");
 
-/// Why weights could not be loaded or saved.
+/// Why weights could not be loaded or saved.  The message names the
+/// function, the path, what was expected and what was found.
 class weights_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -51,6 +64,8 @@ namespace detail {
 
 inline constexpr char weights_magic[8] = {'\x89', 'c', 't', 'g', 'r', 'a', 'd', '\n'};
 inline constexpr std::uint32_t weights_version = 1;
+inline constexpr std::size_t weights_fixed_header = 24;  // magic, version, scalar, count, reserved
+inline constexpr std::size_t weights_checksum_size = 8;
 
 inline std::uint64_t fnv1a(const unsigned char* data, std::size_t n) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -65,11 +80,68 @@ void put(std::vector<unsigned char>& out, U value) {
   out.insert(out.end(), bytes, bytes + sizeof(U));
 }
 
-/// Reads values from a byte buffer, failing clearly at its end.
+/// A path as a NUL-terminated string.
+template <class Path>
+concept weights_path = requires(const Path& p) {
+  { p.c_str() } -> std::convertible_to<const char*>;
+} || std::convertible_to<const Path&, std::string_view>;
+
+template <weights_path Path>
+std::string path_text(const Path& p) {
+  if constexpr (requires { p.c_str(); })
+    return std::string(p.c_str());
+  else
+    return std::string(std::string_view(p));
+}
+
+inline std::string system_error_text(int error) { return std::strerror(error); }
+
+/// The bytes a model's tensor headers take, and its whole file.
+template <class Parameters>
+struct weights_layout;
+template <class... P>
+struct weights_layout<ctgrad::detail::mp::mp_list<P...>> {
+  static constexpr std::array<std::size_t, sizeof...(P) + 1> header_sizes{
+      (4 + P::name.view().size() + 4 + 8 * shape_of<P>::rank)..., 0};
+  static constexpr std::array<std::size_t, sizeof...(P) + 1> value_counts{shape_of<P>::size..., 0};
+  static constexpr std::size_t sum(const std::array<std::size_t, sizeof...(P) + 1>& a) noexcept {
+    std::size_t n = 0;
+    for (std::size_t x : a) n += x;
+    return n;
+  }
+  static constexpr std::size_t headers = weights_fixed_header + sum(header_sizes);
+  static constexpr std::size_t values = sum(value_counts);
+  template <class T>
+  static constexpr std::size_t file_size = headers + values * sizeof(T) + weights_checksum_size;
+};
+
+/// A file descriptor closed on every path out.
+class file_handle {
+ public:
+  explicit file_handle(int fd) noexcept : fd_(fd) {}
+  file_handle(const file_handle&) = delete;
+  file_handle& operator=(const file_handle&) = delete;
+  ~file_handle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  /// Close now, reporting the error (close can report a failed write).
+  int close() noexcept {
+    const int r = ::close(fd_);
+    fd_ = -1;
+    return r;
+  }
+
+ private:
+  int fd_;
+};
+
+/// Reads header fields from the bytes of a file whose full size is known,
+/// failing clearly at the end of the file.
 class reader {
  public:
-  reader(const std::vector<unsigned char>& bytes, std::size_t end, const std::string& path)
-      : bytes_(bytes), end_(end), path_(path) {}
+  reader(const std::vector<unsigned char>& bytes, std::size_t file_size, const std::string& where)
+      : bytes_(bytes), file_size_(file_size), where_(where) {}
   template <class U>
   U get(const char* what) {
     need(sizeof(U), what);
@@ -78,23 +150,28 @@ class reader {
     pos_ += sizeof(U);
     return value;
   }
+  /// Up to n bytes of text (what the buffer holds of it, for messages).
   std::string text(std::size_t n, const char* what) {
-    need(n, what);
-    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), n);
-    pos_ += n;
+    if (n > file_size_ - pos_) need(n, what);
+    const std::size_t have = std::min(n, bytes_.size() - pos_);
+    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), have);
+    pos_ += have;
     return s;
   }
   void need(std::size_t n, const char* what) const {
-    if (end_ - pos_ < n)
-      throw weights_error(path_ + ": truncated: the file ends inside the " + what + " (at byte " +
-                          std::to_string(pos_) + ")");
+    if (bytes_.size() - pos_ < n) {
+      if (file_size_ - pos_ < n)
+        throw weights_error(where_ + "truncated: the file ends inside the " + what + " (it has " +
+                            std::to_string(file_size_) + " bytes)");
+      throw weights_error(where_ + "the " + what + " do not match the model's (at byte " + std::to_string(pos_) + ")");
+    }
   }
   std::size_t position() const noexcept { return pos_; }
 
  private:
   const std::vector<unsigned char>& bytes_;
-  std::size_t end_, pos_ = 0;
-  const std::string& path_;
+  std::size_t file_size_, pos_ = 0;
+  const std::string& where_;
 };
 
 inline std::string dims_text(const std::vector<std::uint64_t>& dims) {
@@ -103,13 +180,137 @@ inline std::string dims_text(const std::vector<std::uint64_t>& dims) {
   return s + "]";
 }
 
+inline const char* file_type_text(mode_t mode) noexcept {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// Reads up to n bytes from fd (fewer only at the end of the file).
+inline std::size_t read_up_to(int fd, unsigned char* out, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::read(fd, out + done, n - done);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return static_cast<std::size_t>(-1);
+    }
+    done += static_cast<std::size_t>(r);
+  }
+  return done;
+}
+
+inline bool write_all(int fd, const unsigned char* data, std::size_t n) noexcept {
+  while (n != 0) {
+    const ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+/// A temporary name next to `path`, unique across threads and processes.
+inline std::string temporary_name(const std::string& path, unsigned attempt) {
+  static std::atomic<std::uint64_t> counter{0};
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  std::uint64_t bits = (static_cast<std::uint64_t>(now.tv_nsec) << 20) ^ static_cast<std::uint64_t>(now.tv_sec) ^
+                       (static_cast<std::uint64_t>(::getpid()) << 40) ^ (counter.fetch_add(1) * 0x9e3779b97f4a7c15ULL) ^
+                       attempt;
+  std::string name = path + ".ctgrad-";
+  for (int i = 0; i != 12; ++i, bits >>= 5) name += "abcdefghijklmnopqrstuvwxyz012345"[bits & 31];
+  return name + ".tmp";
+}
+
+inline std::string directory_of(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// Write bytes to path atomically (see the top of this file).
+inline void save_bytes_atomically(const std::vector<unsigned char>& bytes, const std::string& path) {
+  const std::string where = "ctgrad::nn::save_weights: " + path + ": ";
+  struct stat target{};
+  const bool replacing = ::stat(path.c_str(), &target) == 0;
+  if (replacing && S_ISDIR(target.st_mode))
+    throw weights_error(where + "is a directory (give the path of a file inside it)");
+  if (replacing && !S_ISREG(target.st_mode))
+    throw weights_error(where + "is " + file_type_text(target.st_mode) + ", not a regular file");
+
+  std::string temporary;
+  int fd = -1;
+  for (unsigned attempt = 0; fd < 0 && attempt != 64; ++attempt) {
+    temporary = temporary_name(path, attempt);
+    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0)
+    throw weights_error(where + "cannot create a temporary file in " + directory_of(path) + ": " +
+                        system_error_text(errno));
+  file_handle file(fd);
+  const auto fail = [&](const char* step, int error) {
+    ::unlink(temporary.c_str());
+    throw weights_error(where + step + ": " + system_error_text(error));
+  };
+  if (replacing && ::fchmod(fd, target.st_mode & 07777) != 0) fail("cannot copy the permissions", errno);
+  if (!write_all(fd, bytes.data(), bytes.size())) fail("cannot write", errno);
+  if (::fsync(fd) != 0) fail("cannot flush to disk", errno);
+  if (file.close() != 0) fail("cannot write", errno);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file over it", errno);
+  // Make the rename itself durable.
+  const int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    file_handle directory(dir);
+    ::fsync(dir);  // some file systems refuse fsync on a directory: the data is safe either way
+  }
+}
+
+/// Reads the file at path for load_weights: refuses anything that is not a
+/// regular file; reads at most `limit` bytes.  Returns the bytes read and
+/// sets file_size to the file's size.
+inline std::vector<unsigned char> read_weights_file(const std::string& path, const std::string& where,
+                                                    std::size_t limit, std::size_t& file_size) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw weights_error(where + "cannot open: " + system_error_text(errno));
+  file_handle file(fd);
+  struct stat info{};
+  if (::fstat(fd, &info) != 0) throw weights_error(where + "cannot stat: " + system_error_text(errno));
+  if (!S_ISREG(info.st_mode))
+    throw weights_error(where + "is " + file_type_text(info.st_mode) + ", not a weights file");
+  file_size = static_cast<std::size_t>(info.st_size);
+  std::vector<unsigned char> bytes(std::min(file_size, limit));
+  const std::size_t got = read_up_to(fd, bytes.data(), bytes.size());
+  if (got == static_cast<std::size_t>(-1)) throw weights_error(where + "read error: " + system_error_text(errno));
+  if (got != bytes.size())  // shrunk while we read it
+    throw weights_error(where + "truncated: " + std::to_string(got) + " bytes read, " + std::to_string(bytes.size()) +
+                        " expected");
+  return bytes;
+}
+
 }  // namespace detail
+
+/// The size in bytes of Model's weights file.
+template <class Model>
+inline constexpr std::size_t weights_file_size =
+    detail::weights_layout<typename Model::parameter_list>::template file_size<typename Model::scalar_type>;
 
 /// The bytes save_weights writes for a model.
 template <class Model>
 std::vector<unsigned char> weights_bytes(const Model& m) {
   using T = typename Model::scalar_type;
-  std::vector<unsigned char> out(std::begin(detail::weights_magic), std::end(detail::weights_magic));
+  std::vector<unsigned char> out;
+  out.reserve(weights_file_size<Model>);
+  out.insert(out.end(), std::begin(detail::weights_magic), std::end(detail::weights_magic));
   detail::put<std::uint32_t>(out, detail::weights_version);
   detail::put<std::uint32_t>(out, sizeof(T));
   detail::put<std::uint32_t>(out, Model::parameter_tensors);
@@ -118,7 +319,7 @@ std::vector<unsigned char> weights_bytes(const Model& m) {
     using P = decltype(p);
     const std::string_view name = P::name.view();
     detail::put<std::uint32_t>(out, static_cast<std::uint32_t>(name.size()));
-    out.insert(out.end(), name.begin(), name.end());
+    for (char c : name) out.push_back(static_cast<unsigned char>(c));
     detail::put<std::uint32_t>(out, shape_of<P>::rank);
     for (std::size_t d : shape_of<P>::dims) detail::put<std::uint64_t>(out, d);
   });
@@ -129,102 +330,92 @@ std::vector<unsigned char> weights_bytes(const Model& m) {
   return out;
 }
 
-/// Write the model's weights to path atomically (temporary file, flush,
-/// rename).  Throws weights_error on failure; an existing file at path is
-/// then left as it was.
-template <class Model>
-void save_weights(const Model& m, const std::filesystem::path& path) {
-  const std::vector<unsigned char> bytes = weights_bytes(m);
-  std::filesystem::path temporary = path;
-  temporary += ".ctgrad-tmp";
-  std::FILE* f = std::fopen(temporary.c_str(), "wb");
-  if (f == nullptr) throw weights_error(path.string() + ": cannot create " + temporary.string());
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
-#ifdef CTGRAD_DETAIL_HAVE_FSYNC
-  ok = ok && ::fsync(::fileno(f)) == 0;
-#endif
-  ok = (std::fclose(f) == 0) && ok;
-  std::error_code ec;
-  if (ok) std::filesystem::rename(temporary, path, ec);
-  if (!ok || ec) {
-    std::filesystem::remove(temporary, ec);
-    throw weights_error(path.string() + ": could not write the weights (disk full or no permission?)");
-  }
+/// Write the model's weights to path atomically (see the top of this file).
+/// Throws weights_error on failure; an existing file at path is then left
+/// as it was.
+template <class Model, detail::weights_path Path>
+void save_weights(const Model& m, const Path& path) {
+  detail::save_bytes_atomically(weights_bytes(m), detail::path_text(path));
 }
 
 /// Read weights saved by save_weights into m.  Every check passes before
 /// anything is written to m; otherwise weights_error says what is wrong.
-template <class Model>
-void load_weights(Model& m, const std::filesystem::path& path) {
+template <class Model, detail::weights_path Path>
+void load_weights(Model& m, const Path& path_like) {
   using T = typename Model::scalar_type;
-  const std::string name = path.string();
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw weights_error(name + ": cannot open");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad()) throw weights_error(name + ": read error");
+  using layout = detail::weights_layout<typename Model::parameter_list>;
+  constexpr std::size_t expected_size = weights_file_size<Model>;
+  const std::string path = detail::path_text(path_like);
+  const std::string where = "ctgrad::nn::load_weights: " + path + ": ";
 
-  constexpr std::size_t checksum_size = sizeof(std::uint64_t);
+  // Never more than this model's file: enough to find the first header
+  // that differs from the model's, whatever the file claims.
+  std::size_t file_size = 0;
+  const std::vector<unsigned char> bytes = detail::read_weights_file(path, where, expected_size, file_size);
+
   if (bytes.size() < sizeof(detail::weights_magic) ||
       std::memcmp(bytes.data(), detail::weights_magic, sizeof(detail::weights_magic)) != 0)
-    throw weights_error(name + ": not a ctgrad weights file (bad magic)");
-  if (bytes.size() < sizeof(detail::weights_magic) + 16 + checksum_size)
-    throw weights_error(name + ": truncated: the file ends inside the header");
-  const std::size_t body = bytes.size() - checksum_size;
-  detail::reader in(bytes, body, name);
+    throw weights_error(where + "not a ctgrad weights file (bad magic)");
+  detail::reader in(bytes, file_size, where);
   in.text(sizeof(detail::weights_magic), "magic");
-  const auto version = in.get<std::uint32_t>("version");
+  const auto version = in.get<std::uint32_t>("header");
   if (version != detail::weights_version)
-    throw weights_error(name + ": format version " + std::to_string(version) + " (this ctgrad reads version " +
+    throw weights_error(where + "format version " + std::to_string(version) + " (this ctgrad reads version " +
                         std::to_string(detail::weights_version) + ")");
   const auto scalar = in.get<std::uint32_t>("header");
   if (scalar != sizeof(T))
-    throw weights_error(name + ": stores " + std::to_string(scalar) + "-byte values, the model uses " +
+    throw weights_error(where + "stores " + std::to_string(scalar) + "-byte values, the model uses " +
                         std::to_string(sizeof(T)) + "-byte values");
   const auto count = in.get<std::uint32_t>("header");
-  in.get<std::uint32_t>("header");
+  const auto reserved = in.get<std::uint32_t>("header");
   if (count != Model::parameter_tensors)
-    throw weights_error(name + ": holds " + std::to_string(count) + " tensors, the model has " +
+    throw weights_error(where + "holds " + std::to_string(count) + " tensors, the model has " +
                         std::to_string(Model::parameter_tensors));
+  if (reserved != 0)
+    throw weights_error(where + "the reserved header field is " + std::to_string(reserved) +
+                        ", version 1 requires 0 (corrupt, or written by a newer ctgrad)");
 
-  // Names and shapes, against the model's.
-  std::size_t values = 0;
-  std::string mismatch;
+  // Names and shapes, against the model's: the first difference is the error.
   m.for_each_parameter([&](auto p, auto) {
     using P = decltype(p);
+    const std::vector<std::uint64_t> expected(shape_of<P>::dims.begin(), shape_of<P>::dims.end());
+    const std::string model_side = std::string(P::name.view()) + " " + detail::dims_text(expected);
     const auto length = in.get<std::uint32_t>("tensor headers");
+    if (length != P::name.view().size()) {
+      const std::string stored = in.text(std::min<std::uint32_t>(length, 64), "tensor headers");
+      throw weights_error(where + "tensor \"" + stored + (length > 64 ? "...\"" : "\"") +
+                          " does not match the model's " + model_side);
+    }
     const std::string stored = in.text(length, "tensor headers");
     const auto rank = in.get<std::uint32_t>("tensor headers");
-    if (rank > 4) throw weights_error(name + ": tensor " + stored + " has rank " + std::to_string(rank) + " (corrupt)");
+    if (rank > 4) throw weights_error(where + "tensor " + stored + " has rank " + std::to_string(rank) + " (corrupt)");
     std::vector<std::uint64_t> dims(rank);
     for (auto& d : dims) d = in.get<std::uint64_t>("tensor headers");
-    const std::vector<std::uint64_t> expected(shape_of<P>::dims.begin(), shape_of<P>::dims.end());
-    if (mismatch.empty() && (stored != P::name.view() || dims != expected))
-      mismatch = name + ": tensor " + stored + " " + detail::dims_text(dims) + " does not match the model's " +
-                 std::string(P::name.view()) + " " + detail::dims_text(expected);
-    values += shape_of<P>::size;
+    if (stored != P::name.view() || dims != expected)
+      throw weights_error(where + "tensor " + stored + " " + detail::dims_text(dims) + " does not match the model's " +
+                          model_side);
   });
-  if (!mismatch.empty()) throw weights_error(mismatch);
-  if (body - in.position() != values * sizeof(T)) {
-    if (body - in.position() < values * sizeof(T))
-      throw weights_error(name + ": truncated: " + std::to_string(values * sizeof(T)) + " bytes of values expected, " +
-                          std::to_string(body - in.position()) + " present");
-    throw weights_error(name + ": " + std::to_string(body - in.position() - values * sizeof(T)) +
-                        " unexpected bytes after the values (corrupt)");
+  // The headers are the model's: the size must be too.
+  if (file_size != expected_size) {
+    const std::string sizes = std::to_string(expected_size) + " bytes expected, " + std::to_string(file_size) + " found";
+    if (file_size < expected_size) throw weights_error(where + "truncated: " + sizes);
+    throw weights_error(where + std::to_string(file_size - expected_size) + " unexpected bytes after the values (" +
+                        sizes + ")");
   }
+  const std::size_t body = expected_size - detail::weights_checksum_size;
   std::uint64_t stored_checksum;
-  std::memcpy(&stored_checksum, bytes.data() + body, checksum_size);
+  std::memcpy(&stored_checksum, bytes.data() + body, sizeof stored_checksum);
   if (stored_checksum != detail::fnv1a(bytes.data(), body))
-    throw weights_error(name + ": checksum mismatch: the file is corrupt");
+    throw weights_error(where + "checksum mismatch: the file is corrupt");
 
   // Values: all finite, then copied in.
-  std::vector<T> staged(values);
-  std::memcpy(staged.data(), bytes.data() + in.position(), values * sizeof(T));
+  std::vector<T> staged(layout::values);
+  std::memcpy(staged.data(), bytes.data() + layout::headers, layout::values * sizeof(T));
   std::size_t at = 0;
   m.for_each_parameter([&](auto p, auto) {
     for (std::size_t i = 0; i != shape_of<decltype(p)>::size; ++i, ++at)
       if (!std::isfinite(staged[at]))
-        throw weights_error(name + ": " + std::string(decltype(p)::name.view()) + "[" + std::to_string(i) +
-                            "] is not finite");
+        throw weights_error(where + std::string(decltype(p)::name.view()) + "[" + std::to_string(i) + "] is not finite");
   });
   at = 0;
   m.for_each_parameter([&](auto, auto target) {
