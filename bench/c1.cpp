@@ -9,4 +9,5 @@ using c1_net = nn::sequential<nn::input_shape<1, 28, 28>, nn::conv2d<8, 3, nn::r
                               nn::flatten, nn::dense<10>>;
 using c1_model = nn::model<c1_net, nn::softmax_cross_entropy, float, 8>;
 
-BENCHMARK(train_benchmark<c1_model>)->Name("C1/ctgrad");
+BENCHMARK(train_benchmark<c1_model>)->Name("C1/ctgrad");  // checked: skips non-finite steps
+BENCHMARK(train_benchmark<c1_model, ctgrad::nn::unchecked_t>)->Name("C1/ctgrad_unchecked");

@@ -12,4 +12,5 @@ using d10_net =
                    nn::dense<64, nn::tanh>, nn::dense<64, nn::tanh>, nn::dense<10>>;
 using d10_model = nn::model<d10_net, nn::softmax_cross_entropy, float, 1>;
 
-BENCHMARK(train_benchmark<d10_model>)->Name("D10/ctgrad");
+BENCHMARK(train_benchmark<d10_model>)->Name("D10/ctgrad");  // checked: skips non-finite steps
+BENCHMARK(train_benchmark<d10_model, ctgrad::nn::unchecked_t>)->Name("D10/ctgrad_unchecked");

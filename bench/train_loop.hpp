@@ -9,14 +9,17 @@
 
 #include "mlp_data.hpp"
 
-template <class Model>
+/// Policy: nn::skip_nonfinite_t (the default: loss and gradients checked,
+/// the update skipped if one is not finite) or nn::unchecked_t (no check;
+/// with SGD the update is fused into the kernel).
+template <class Model, class Policy = ctgrad::nn::skip_nonfinite_t>
 void train_benchmark(benchmark::State& state) {
   auto model = std::make_unique<Model>();  // large: parameters and workspaces
   model->initialize(1);
   auto opt = model->make_optimizer(ctgrad::nn::sgd{.learning_rate = 0.01});
   const auto data = std::make_unique<mlp_batch<Model::batch, Model::inputs, Model::outputs>>();
   for (auto _ : state) {
-    float loss = model->train_step(opt, data->x, data->t);
+    float loss = model->train_step(opt, data->x, data->t, Policy{}).loss;
     benchmark::DoNotOptimize(loss);
     benchmark::ClobberMemory();
   }

@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(xor_trains) {
   m->initialize(1);
   auto opt = m->make_optimizer(nn::adam{.learning_rate = 0.05});
   double loss = 0;
-  for (int step = 0; step != 1000; ++step) loss = m->train_step(opt, xor_x, xor_t);
+  for (int step = 0; step != 1000; ++step) loss = m->train_step(opt, xor_x, xor_t).loss;
   BOOST_TEST(loss < 0.01);
   const auto y = m->predict(xor_x);
   BOOST_TEST(y[0] < 0.5);
@@ -135,26 +135,32 @@ BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
   using model_t = nn::model<net, nn::softmax_cross_entropy, float, 4>;
   static_assert(model_t::training_kernel::sgd_fused[0] && model_t::training_kernel::sgd_fused[2] &&
                 model_t::training_kernel::sgd_fused[4]);  // every weight matrix
-  auto fused = std::make_unique<model_t>(), plain = std::make_unique<model_t>();
+  auto fused = std::make_unique<model_t>(), plain = std::make_unique<model_t>(), checked = std::make_unique<model_t>();
   fused->initialize(21);
   plain->initialize(21);
+  checked->initialize(21);
   std::array<float, 20> x{};
   std::array<float, 12> t{};
   for (std::size_t i = 0; i != x.size(); ++i) x[i] = 0.1f * float(i % 7) - 0.3f;
   for (std::size_t r = 0; r != 4; ++r) t[r * 3 + r % 3] = 1;
   const nn::sgd config{.learning_rate = 0.1, .weight_decay = 0.01};
   auto opt = fused->make_optimizer(config);
+  auto checked_opt = checked->make_optimizer(config);
   nn::optimizer<nn::sgd, float, model_t::storage_size> manual(config);
   for (int step = 0; step != 5; ++step) {
-    const float a = fused->train_step(opt, x, t);
+    const float a = fused->train_step(opt, x, t, nn::unchecked).loss;  // fused
+    const auto c = checked->train_step(checked_opt, x, t);              // checked: gradients, then the update
     const float b = plain->loss_and_gradient(x, t);
     BOOST_TEST(a == b);
+    BOOST_TEST(c.loss == b);
+    BOOST_TEST(c.updated);
     plain->for_each_parameter([&](auto p, std::span<float> values) {
       const auto g = plain->gradient(p);
       for (std::size_t i = 0; i != values.size(); ++i) values[i] = manual.beta() * values[i] + manual.alpha() * g[i];
     });
   }
   BOOST_TEST(std::equal(fused->storage().begin(), fused->storage().end(), plain->storage().begin()));
+  BOOST_TEST(std::equal(checked->storage().begin(), checked->storage().end(), plain->storage().begin()));
 }
 
 BOOST_AUTO_TEST_CASE(convolution_layers_infer_shapes_and_parameters) {
@@ -193,8 +199,8 @@ BOOST_AUTO_TEST_CASE(convolution_layers_infer_shapes_and_parameters) {
   for (std::size_t i = 0; i != x.size(); ++i) x[i] = std::sin(0.3 * double(i));
   const std::array<double, 2> t{0.5, -0.25};
   auto adam = n->make_optimizer(nn::adam{.learning_rate = 0.01});
-  const double first = n->train_step(adam, x, t);
+  const double first = n->train_step(adam, x, t).loss;
   double last = first;
-  for (int step = 0; step != 300; ++step) last = n->train_step(adam, x, t);
+  for (int step = 0; step != 300; ++step) last = n->train_step(adam, x, t).loss;
   BOOST_TEST(last < 1e-3 * first);
 }

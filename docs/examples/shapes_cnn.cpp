@@ -98,7 +98,7 @@ int main() {
     float loss = 0;
     for (std::size_t first = 0; first < train.size(); first += batch) {
       fill(train, first);
-      loss += model->train_step(adam, x, t) / float(train.size() / batch);
+      loss += model->train_step(adam, x, t).loss / float(train.size() / batch);
     }
     if (epoch % 4 == 0 || epoch == 1)
       std::printf("epoch %2d  loss %.4f  test accuracy %.3f\n", epoch, loss, accuracy(test));

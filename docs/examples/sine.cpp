@@ -26,7 +26,7 @@ int main() {
       x[i] = static_cast<float>(bits.uniform(-std::numbers::pi, std::numbers::pi));
       t[i] = std::sin(x[i]);
     }
-    loss = model->train_step(adam, x, t);
+    loss = model->train_step(adam, x, t).loss;
     if (step % 500 == 0) std::printf("step %4d  mse %.6f\n", step, loss);
   }
   // Error on an even grid the model never saw as such.

@@ -66,7 +66,7 @@ int main() {
     float loss = 0;
     for (std::size_t first = 0; first < train.size(); first += batch) {
       fill(train, first);
-      loss += model->train_step(adam, x, t) / (train.size() / batch);
+      loss += model->train_step(adam, x, t).loss / (train.size() / batch);
     }
     if (epoch % 40 == 0 || epoch == 399)
       std::printf("epoch %3d  loss %.4f  train accuracy %.3f\n", epoch, loss, accuracy(train));

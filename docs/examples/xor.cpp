@@ -23,7 +23,7 @@ int main() {
   float loss = 1;
   int step = 0;
   for (; step != 5000 && loss >= 0.01f; ++step) {
-    loss = model->train_step(adam, x, t);
+    loss = model->train_step(adam, x, t).loss;
     if (step % 50 == 0) std::printf("step %4d  loss %.5f\n", step, loss);
   }
   const auto y = model->predict(x);

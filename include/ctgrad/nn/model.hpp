@@ -4,7 +4,7 @@
 //   nn::model<net, nn::mse, float, 4> m;         // batch of 4
 //   m.initialize(42);
 //   auto opt = m.make_optimizer(nn::adam{.learning_rate = 0.05});
-//   float loss = m.train_step(opt, x, t);
+//   float loss = m.train_step(opt, x, t).loss;   // skipped if not finite
 //
 // The layer types only *build* a tensor expression (dense layer k is
 // `act(matmul(h, Wk) + bk)`); the model compiles one kernel for the loss and
@@ -14,9 +14,14 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "../tensor.hpp"
@@ -28,7 +33,60 @@
 
 namespace ctgrad::nn {
 
+/// What train_step does when the loss or a gradient is not finite (a NaN
+/// or an infinity in the inputs or targets, an overflow):
+///   nn::skip_nonfinite (the default): no update: the parameters and the
+///     optimizer state stay exactly as they were, and the result says so
+///     (`updated == false`; the model counts them: skipped_steps()).
+///   nn::throw_on_nonfinite: the same, then throws nn::nonfinite_error
+///     naming the first non-finite gradient.
+///   nn::unchecked: no check, the fastest path (with nn::sgd the update is
+///     fused into the kernel); a non-finite gradient reaches the parameters.
+struct skip_nonfinite_t {};
+inline constexpr skip_nonfinite_t skip_nonfinite{};
+struct throw_on_nonfinite_t {};
+inline constexpr throw_on_nonfinite_t throw_on_nonfinite{};
+struct unchecked_t {};
+inline constexpr unchecked_t unchecked{};
+template <class P>
+concept nonfinite_policy =
+    std::is_same_v<P, skip_nonfinite_t> || std::is_same_v<P, throw_on_nonfinite_t> || std::is_same_v<P, unchecked_t>;
+
+/// What one train_step did.
+template <std::floating_point T>
+struct step_result {
+  T loss;        ///< the loss before the update (computed either way)
+  bool updated;  ///< false: skipped (the loss or a gradient was not finite); nothing changed
+};
+
+/// Thrown by train_step(..., nn::throw_on_nonfinite) after a skipped step.
+class nonfinite_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 namespace detail {
+
+/// Whether all n values at p are finite: one pass, vectorised (the largest
+/// magnitude as an integer, against infinity's bits).
+template <std::size_t n, std::floating_point T>
+[[gnu::always_inline]] inline bool all_finite(const T* __restrict p) noexcept {
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr U magnitude = ~U(0) >> 1;
+    constexpr U infinity = std::bit_cast<U>(std::numeric_limits<T>::infinity());
+    U largest = 0;
+    for (std::size_t i = 0; i != n; ++i) {
+      const U bits = std::bit_cast<U>(p[i]) & magnitude;
+      largest = bits > largest ? bits : largest;
+    }
+    return largest < infinity;
+  } else {
+    bool finite = true;
+    for (std::size_t i = 0; i != n; ++i) finite &= std::isfinite(p[i]);
+    return finite;
+  }
+}
 
 template <class Loss, class Parameters>
 struct training_kernel_of;
@@ -201,54 +259,96 @@ class model {
   }
 
   /// An optimizer with state for this model: `make_optimizer(nn::adam{})`.
+  /// Throws nn::config_error if the configuration is out of range.
   template <class Config>
-  static optimizer<Config, T, storage_size> make_optimizer(Config config) noexcept {
+  static optimizer<Config, T, storage_size> make_optimizer(Config config) {
     return optimizer<Config, T, storage_size>(config);
   }
 
-  /// loss_and_gradient, then one optimizer update of every parameter.
-  /// Returns the loss before the update.  With nn::sgd the update is fused
-  /// into the kernel (no gradient is stored; call loss_and_gradient to
-  /// inspect gradients).
-  template <class Config>
-  T train_step(optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
-               std::span<const T, Batch * outputs> t) noexcept {
-    if constexpr (std::is_same_v<Config, sgd>) {
-      // SGD is fused into the kernel: each gradient is folded into its
-      // parameter as it is produced (gradient(p) is not kept for those).
-      const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-        const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_s<P>::value])...};
-        return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
-                                           (P{} = std::span<const T, shape_of<P>::size>(
-                                                storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
-      }(parameter_list{});
-      [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual (a braced list: no fold limit)
-        [[maybe_unused]] const int sequence[] = {
-            0, (training_kernel::sgd_fused[I]
-                    ? 0
-                    : (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I],
-                                                            train_ws_.data() + gradient_offsets[I], offsets_[I]),
-                       0))...};
+  /// loss_and_gradient, then one optimizer update of every parameter, unless
+  /// the loss or a gradient is not finite (see nn::skip_nonfinite; the
+  /// policy is the last argument).  `.loss` is the loss before the update.
+  template <class Config, nonfinite_policy Policy = skip_nonfinite_t>
+  step_result<T> train_step(optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
+                            std::span<const T, Batch * outputs> t,
+                            Policy = {}) noexcept(!std::is_same_v<Policy, throw_on_nonfinite_t>) {
+    if constexpr (std::is_same_v<Config, sgd> && std::is_same_v<Policy, unchecked_t>) {
+      return {train_step_fused_sgd(opt, x, t), true};
+    } else {
+      const T loss = loss_and_gradient(x, t);
+      if constexpr (!std::is_same_v<Policy, unchecked_t>) {
+        if (!finite_step(loss)) {
+          ++skipped_;
+          if constexpr (std::is_same_v<Policy, throw_on_nonfinite_t>) throw nonfinite_error(nonfinite_message(loss));
+          return {loss, false};
+        }
       }
-      (std::make_index_sequence<parameter_tensors>{});
-      return loss;
-    }
-    const T loss = loss_and_gradient(x, t);
-    opt.begin_step();
+      opt.begin_step();
 #if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (ctgrad::detail::cpu_has_avx2) {
-      update_avx2(opt);
-      return loss;
-    }
+      if (ctgrad::detail::cpu_has_avx2) {
+        update_avx2(opt);
+        return {loss, true};
+      }
 #endif
-    update_all(opt);
-    return loss;
+      update_all(opt);
+      return {loss, true};
+    }
   }
+
+  /// How many train_step calls skipped their update (loss or a gradient not finite).
+  std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
  private:
   /// Where each parameter's gradient is in the training workspace.
   static constexpr const std::array<std::size_t, parameter_tensors>& gradient_offsets =
       detail::gradient_offsets_in<typename training_kernel::layout, parameter_list>::value;
+
+  /// SGD fused into the kernel: each gradient is folded into its parameter
+  /// as it is produced (gradient(p) is not kept for those).
+  T train_step_fused_sgd(optimizer<sgd, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
+                         std::span<const T, Batch * outputs> t) noexcept {
+    const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
+      const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_s<P>::value])...};
+      return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
+                                         (P{} = std::span<const T, shape_of<P>::size>(
+                                              storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
+    }(parameter_list{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual (a braced list: no fold limit)
+      [[maybe_unused]] const int sequence[] = {
+          0, (training_kernel::sgd_fused[I]
+                  ? 0
+                  : (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I],
+                                                          train_ws_.data() + gradient_offsets[I], offsets_[I]),
+                     0))...};
+    }
+    (std::make_index_sequence<parameter_tensors>{});
+    return loss;
+  }
+
+  /// The loss and every gradient finite (one pass over the gradients).
+  bool finite_step(T loss) const noexcept {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      bool finite = std::isfinite(loss);
+      [[maybe_unused]] const int sequence[] = {  // a braced list: no fold limit
+          0, (finite &= detail::all_finite<table::sizes[I]>(train_ws_.data() + gradient_offsets[I]), 0)...};
+      return finite;
+    }(std::make_index_sequence<parameter_tensors>{});
+  }
+  std::string nonfinite_message(T loss) const {
+    std::string text = "ctgrad::nn::model::train_step: ";
+    if (!std::isfinite(loss)) text += "the loss is " + std::to_string(loss) + "; ";
+    std::size_t i = 0;
+    for_each_parameter([&](auto p, auto) {
+      const auto g = gradient(p);
+      for (std::size_t k = 0; k != g.size() && i == 0; ++k)
+        if (!std::isfinite(g[k])) {
+          text += "d loss/d " + std::string(decltype(p)::name.view()) + "[" + std::to_string(k) + "] = " +
+                  std::to_string(g[k]) + "; ";
+          i = 1;
+        }
+    });
+    return text + "the update was skipped (parameters and optimizer state unchanged)";
+  }
 
   /// One optimizer update of every parameter, written out over the
   /// parameter indices (a braced list: no fold limit), so that each update
@@ -282,6 +382,7 @@ class model {
   }
 
   alignas(64) std::array<T, storage_size> storage_{};
+  std::uint64_t skipped_ = 0;
   workspace<training_kernel, T> train_ws_;
   workspace<prediction_kernel, T> predict_ws_;
 };

@@ -7,8 +7,19 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace ctgrad::nn {
+
+/// An optimizer configuration outside its valid range (thrown when the
+/// optimizer is made: `model.make_optimizer(config)`).
+class config_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 /// p -= lr * (g + weight_decay * p), computed as p = beta * p + alpha * g
 /// with alpha = -lr, beta = 1 - lr * weight_decay (the form a model fuses
@@ -31,13 +42,69 @@ struct adam {
   double weight_decay = 0;
 };
 
+namespace detail {
+inline std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+/// Throws config_error unless low <= value < high (or <= high when
+/// high_included) and value is finite in T as well as in double.
+template <class T>
+void check_field(const char* optimizer, const char* field, double value, double low, double high, bool high_included,
+                 const char* range) {
+  const bool inside = value >= low && (high_included ? value <= high : value < high);  // false for NaN
+  const bool fits = std::abs(value) <= static_cast<double>(std::numeric_limits<T>::max());
+  if (!inside || !std::isfinite(value) || !fits)
+    throw config_error(std::string("ctgrad::nn::") + optimizer + ": " + field + " = " + number_text(value) +
+                       " is outside its valid range " + range + (inside && !fits ? " (it overflows the model's type)" : ""));
+}
+inline constexpr double unbounded = std::numeric_limits<double>::max();
+
+/// learning_rate * weight_decay (the decay applied per step) must fit T too.
+template <class T>
+void check_decay(const char* optimizer, double learning_rate, double weight_decay) {
+  check_field<T>(optimizer, "learning_rate * weight_decay", learning_rate * weight_decay, 0, unbounded, true,
+                 "[0, inf)");
+}
+template <class T>
+void validate(const sgd& c) {
+  check_field<T>("sgd", "learning_rate", c.learning_rate, 0, unbounded, true, "[0, inf)");
+  check_field<T>("sgd", "weight_decay", c.weight_decay, 0, unbounded, true, "[0, inf)");
+  check_decay<T>("sgd", c.learning_rate, c.weight_decay);
+}
+template <class T>
+void validate(const momentum& c) {
+  check_field<T>("momentum", "learning_rate", c.learning_rate, 0, unbounded, true, "[0, inf)");
+  check_field<T>("momentum", "beta", c.beta, 0, 1, false, "[0, 1)");
+  check_field<T>("momentum", "weight_decay", c.weight_decay, 0, unbounded, true, "[0, inf)");
+  check_decay<T>("momentum", c.learning_rate, c.weight_decay);
+}
+template <class T>
+void validate(const adam& c) {
+  check_field<T>("adam", "learning_rate", c.learning_rate, 0, unbounded, true, "[0, inf)");
+  check_field<T>("adam", "beta1", c.beta1, 0, 1, false, "[0, 1)");
+  check_field<T>("adam", "beta2", c.beta2, 0, 1, false, "[0, 1)");
+  check_field<T>("adam", "epsilon", c.epsilon, std::numeric_limits<double>::min(), unbounded, true, "(0, inf)");
+  if (static_cast<T>(c.epsilon) == T(0))
+    throw config_error("ctgrad::nn::adam: epsilon = " + number_text(c.epsilon) +
+                       " is outside its valid range (0, inf) (it rounds to 0 in the model's type)");
+  check_field<T>("adam", "weight_decay", c.weight_decay, 0, unbounded, true, "[0, inf)");
+  check_decay<T>("adam", c.learning_rate, c.weight_decay);
+}
+}  // namespace detail
+
+/// An optimizer for N values of type T, configured by Config.  Making one
+/// validates the configuration (config_error names the field and its
+/// range): a NaN, infinite or out-of-range setting would otherwise turn
+/// every parameter into NaN at the first step.
 template <class Config, class T, std::size_t N>
 class optimizer;
 
 template <class T, std::size_t N>
 class optimizer<sgd, T, N> {
  public:
-  explicit optimizer(sgd config) noexcept : c_(config) {}
+  explicit optimizer(sgd config) : c_(config) { detail::validate<T>(c_); }
   void begin_step() noexcept {}
   /// Update the n values p[0..n) (at `offset` in the model's storage) by
   /// gradients g.  n is a template argument: a loop of known length
@@ -58,7 +125,7 @@ class optimizer<sgd, T, N> {
 template <class T, std::size_t N>
 class optimizer<momentum, T, N> {
  public:
-  explicit optimizer(momentum config) noexcept : c_(config) {}
+  explicit optimizer(momentum config) : c_(config) { detail::validate<T>(c_); }
   void begin_step() noexcept {}
   template <std::size_t n>
   [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
@@ -79,7 +146,7 @@ class optimizer<momentum, T, N> {
 template <class T, std::size_t N>
 class optimizer<adam, T, N> {
  public:
-  explicit optimizer(adam config) noexcept : c_(config) {}
+  explicit optimizer(adam config) : c_(config) { detail::validate<T>(c_); }
   /// Called once per training step, before the updates.
   void begin_step() noexcept {
     ++t_;

@@ -1,0 +1,141 @@
+// Training never loses the user's parameters silently: optimizer settings
+// are validated when the optimizer is made, and a step whose loss or
+// gradients are not finite changes nothing (skip_nonfinite, the default;
+// throw_on_nonfinite) -- checked bit for bit against a copy of the model and
+// its optimizer.
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/nn.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+
+using namespace ctgrad;
+
+namespace {
+using net = nn::sequential<3, nn::dense<4, nn::tanh>, nn::dense<2>>;
+using model_t = nn::model<net, nn::mse, float, 2>;
+
+constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
+constexpr float inf = std::numeric_limits<float>::infinity();
+
+template <class Config>
+void expect_config_error(Config config, const std::string& expected) {
+  try {
+    (void)model_t::make_optimizer(config);
+    BOOST_ERROR("accepted a bad configuration; expected: " << expected);
+  } catch (const nn::config_error& e) {
+    BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, e.what() << " lacks: " << expected);
+  }
+}
+
+/// sum(sqrt(p - t)): finite at p = t, its gradient is not.
+struct sqrt_loss {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return sum(sqrt(p - t));
+  }
+};
+
+/// Same bytes (so NaN == NaN and -0 != +0).
+template <class A, class B>
+bool same_bits(const A& a, const B& b) {
+  return sizeof(a) == sizeof(b) && std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(training_guard)
+
+BOOST_AUTO_TEST_CASE(every_optimizer_setting_is_validated_when_the_optimizer_is_made) {
+  // Before: each of these was accepted and turned the parameters into NaN
+  // at the first step while train_step returned a finite loss.
+  expect_config_error(nn::sgd{.learning_rate = qnan}, "ctgrad::nn::sgd: learning_rate = nan is outside its valid range [0, inf)");
+  expect_config_error(nn::sgd{.learning_rate = inf}, "learning_rate = inf");
+  expect_config_error(nn::sgd{.learning_rate = -0.1}, "learning_rate = -0.1 is outside");
+  expect_config_error(nn::sgd{.learning_rate = 1e300}, "(it overflows the model's type)");
+  expect_config_error(nn::sgd{.weight_decay = qnan}, "sgd: weight_decay = nan");
+  expect_config_error(nn::momentum{.beta = qnan}, "ctgrad::nn::momentum: beta = nan is outside its valid range [0, 1)");
+  expect_config_error(nn::momentum{.beta = 1}, "beta = 1 is outside its valid range [0, 1)");
+  expect_config_error(nn::momentum{.weight_decay = -1}, "momentum: weight_decay = -1");
+  expect_config_error(nn::adam{.beta1 = 1}, "ctgrad::nn::adam: beta1 = 1 is outside its valid range [0, 1)");
+  expect_config_error(nn::adam{.beta2 = 1}, "adam: beta2 = 1 is outside its valid range [0, 1)");
+  expect_config_error(nn::adam{.beta2 = -0.5}, "beta2 = -0.5");
+  expect_config_error(nn::adam{.epsilon = 0}, "adam: epsilon = 0 is outside its valid range (0, inf)");
+  expect_config_error(nn::adam{.epsilon = 1e-300}, "epsilon = 1e-300 is outside its valid range (0, inf) (it rounds to 0");
+  expect_config_error(nn::adam{.weight_decay = qnan}, "adam: weight_decay = nan");
+  expect_config_error(nn::adam{.learning_rate = 1e20, .weight_decay = 1e20}, "learning_rate * weight_decay = 1e+40");
+  // The edges of the ranges are accepted.
+  BOOST_CHECK_NO_THROW((void)model_t::make_optimizer(nn::sgd{.learning_rate = 0}));
+  BOOST_CHECK_NO_THROW((void)model_t::make_optimizer(nn::momentum{.beta = 0}));
+  BOOST_CHECK_NO_THROW((void)model_t::make_optimizer(nn::adam{.beta1 = 0, .beta2 = 0.999999}));
+}
+
+template <class Config>
+void check_skipped_steps_change_nothing(Config config) {
+  auto m = std::make_unique<model_t>();
+  m->initialize(5);
+  auto opt = m->make_optimizer(config);
+  const std::array<float, 6> x{0.1f, -0.2f, 0.3f, 0.5f, 0.25f, -0.75f};
+  const std::array<float, 4> t{0.5f, -0.5f, 0.25f, 0.0f};
+  for (int i = 0; i != 3; ++i) BOOST_TEST(m->train_step(opt, x, t).updated);  // some optimizer state
+
+  const auto model_before = std::make_unique<model_t>(*m);
+  const auto opt_before = opt;
+  for (std::size_t bad = 0; bad != x.size() + t.size(); ++bad)
+    for (float value : {qnan, inf, -inf}) {
+      auto x_bad = x;
+      auto t_bad = t;
+      (bad < x.size() ? x_bad[bad] : t_bad[bad - x.size()]) = value;
+      const nn::step_result<float> r = m->train_step(opt, x_bad, t_bad);
+      BOOST_TEST(!r.updated);
+      BOOST_TEST(std::ranges::equal(m->storage(), model_before->storage()));
+      BOOST_TEST(same_bits(opt, opt_before));  // moments, step count
+      BOOST_CHECK_THROW(m->train_step(opt, x_bad, t_bad, nn::throw_on_nonfinite), nn::nonfinite_error);
+      BOOST_TEST(std::ranges::equal(m->storage(), model_before->storage()));
+      BOOST_TEST(same_bits(opt, opt_before));
+    }
+  BOOST_TEST(m->skipped_steps() == 2 * 3 * (x.size() + t.size()));
+  // Training goes on from where it was, exactly as if nothing had happened.
+  auto reference = std::make_unique<model_t>(*model_before);
+  auto reference_opt = opt_before;
+  const auto a = m->train_step(opt, x, t), b = reference->train_step(reference_opt, x, t);
+  BOOST_TEST(a.updated);
+  BOOST_TEST(a.loss == b.loss);
+  BOOST_TEST(std::ranges::equal(m->storage(), reference->storage()));
+}
+
+BOOST_AUTO_TEST_CASE(a_step_with_non_finite_inputs_or_targets_changes_nothing) {
+  // Before: one NaN in an input turned every parameter into NaN for good.
+  check_skipped_steps_change_nothing(nn::sgd{.learning_rate = 0.1});
+  check_skipped_steps_change_nothing(nn::momentum{.learning_rate = 0.1});
+  check_skipped_steps_change_nothing(nn::adam{.learning_rate = 0.01});
+}
+
+BOOST_AUTO_TEST_CASE(a_finite_loss_with_a_non_finite_gradient_is_skipped_too) {
+  // sqrt at 0: the loss sum(sqrt(x W)) is finite (0), its gradient is not.
+  using root_net = nn::sequential<1, nn::dense<1, nn::identity>>;
+  auto m = std::make_unique<nn::model<root_net, sqrt_loss, double, 1>>();
+  auto opt = m->make_optimizer(nn::sgd{.learning_rate = 0.1});
+  std::ranges::fill(m->storage(), 0.0);  // w = b = 0: sqrt(0), derivative +inf
+  const std::array<double, 1> x{1.0}, t{0.0};
+  const auto r = m->train_step(opt, x, t);
+  BOOST_TEST(r.loss == 0.0);
+  BOOST_TEST(!r.updated);
+  try {
+    (void)m->train_step(opt, x, t, nn::throw_on_nonfinite);
+    BOOST_ERROR("no nonfinite_error");
+  } catch (const nn::nonfinite_error& e) {
+    BOOST_TEST(std::string(e.what()).find("d loss/d W1[0] = inf") != std::string::npos, e.what());
+  }
+  for (double v : m->storage()) BOOST_TEST(v == 0.0);
+  // unchecked: the fastest path does what it says.
+  const auto u = m->train_step(opt, x, t, nn::unchecked);
+  BOOST_TEST(u.updated);
+  BOOST_TEST(!std::isfinite(m->parameter<0>()[0]));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
