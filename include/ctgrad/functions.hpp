@@ -223,6 +223,101 @@ struct relu {
   }
 };
 
+/// max(-x, 0) (relu(-x) as one function).  Its derivative is step(x) - 1:
+/// -1 for x <= 0, so that leaky_relu and elu, written with it, have the
+/// negative side's slope at 0 (as PyTorch; docs/numerics.md).
+struct negative_part {
+  static constexpr std::string_view name = "negpart", latex_open = "\\operatorname{negpart}\\left(",
+                                    latex_close = "\\right)";
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::negative_part(x);
+  }
+  template <class A, class Self>
+  static consteval auto derivative(A a, Self) noexcept {
+    return detail::make_unary<step>(a) - nodes::constant<1>{};
+  }
+  template <class C>
+  static consteval auto fold(C) noexcept {
+    if constexpr (C::num < 0)
+      return nodes::constant<-C::num, C::den>{};
+    else
+      return nodes::constant<0>{};
+  }
+};
+
+/// x with -inf and +inf replaced by the lowest and the largest finite
+/// number, so that 0 * x is 0 (the cross-entropies' t * z with a masked
+/// logit z = -inf).  Its derivative is 1: exact wherever x is finite.
+struct finite {
+  static constexpr std::string_view name = "finite", latex_open = "\\operatorname{finite}\\left(",
+                                    latex_close = "\\right)";
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::finite(x);
+  }
+  template <class A, class Self>
+  static consteval auto derivative(A, Self) noexcept {
+    return nodes::constant<1>{};
+  }
+  template <class C>
+  static consteval auto fold(C) noexcept {
+    return C{};
+  }
+};
+
+struct gelu_derivative;
+struct gelu_second_derivative;
+
+/// gelu, tanh form (PyTorch's approximate='tanh'): x/2 (1 + tanh(sqrt(2/pi)
+/// (x + 0.044715 x^3))), computed without overflow (numeric/math.hpp);
+/// differentiable twice.
+struct gelu {
+  static constexpr std::string_view name = "gelu", latex_open = "\\operatorname{gelu}\\left(",
+                                    latex_close = "\\right)";
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::gelu(x);
+  }
+  template <class A, class Self>
+  static consteval auto derivative(A a, Self) noexcept {
+    return detail::make_unary<gelu_derivative>(a);
+  }
+  template <class C>
+  static consteval auto fold(C) noexcept {
+    return detail::exact_at<C, nodes::constant<0>>(C{});
+  }
+};
+struct gelu_derivative {
+  static constexpr std::string_view name = "gelu'", latex_open = "\\operatorname{gelu}'\\left(",
+                                    latex_close = "\\right)";
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::gelu_derivative(x);
+  }
+  template <class A, class Self>
+  static consteval auto derivative(A a, Self) noexcept {
+    return detail::make_unary<gelu_second_derivative>(a);
+  }
+  template <class C>
+  static consteval auto fold(C) noexcept {
+    return detail::exact_at<C, nodes::constant<0>>(nodes::constant<1, 2>{});
+  }
+};
+struct gelu_second_derivative {
+  static constexpr std::string_view name = "gelu''", latex_open = "\\operatorname{gelu}''\\left(",
+                                    latex_close = "\\right)";
+  template <class T>
+  static constexpr T value(T x) noexcept {
+    return detail::math::gelu_second_derivative(x);
+  }
+  template <class A, class Self>
+  static consteval auto derivative(A, Self) noexcept {
+    static_assert(detail::always_false<A>, "ctgrad: gelu is differentiable twice; its third derivative is not implemented");
+    return nodes::constant<0>{};
+  }
+};
+
 /// log(1 + e^x), computed without overflow.
 struct softplus {
   static constexpr std::string_view name = "softplus", latex_open = "\\operatorname{softplus}\\left(",
@@ -281,6 +376,12 @@ template <class A>
 using step = unary<fn::step, A>;
 template <class A>
 using sign = unary<fn::sign, A>;
+template <class A>
+using negative_part = unary<fn::negative_part, A>;
+template <class A>
+using finite = unary<fn::finite, A>;
+template <class A>
+using gelu = unary<fn::gelu, A>;
 }  // namespace nodes
 
 template <Expression A>
@@ -330,6 +431,18 @@ constexpr auto step(A a) noexcept {
 template <Expression A>
 constexpr auto sign(A a) noexcept {
   return detail::make_unary<fn::sign>(a);
+}
+template <Expression A>
+constexpr auto negative_part(A a) noexcept {
+  return detail::make_unary<fn::negative_part>(a);
+}
+template <Expression A>
+constexpr auto finite(A a) noexcept {
+  return detail::make_unary<fn::finite>(a);
+}
+template <Expression A>
+constexpr auto gelu(A a) noexcept {
+  return detail::make_unary<fn::gelu>(a);
 }
 
 }  // namespace ctgrad

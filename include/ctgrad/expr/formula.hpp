@@ -202,6 +202,27 @@ CTGRAD_DETAIL_VECTORISED(exp)
 CTGRAD_DETAIL_VECTORISED(tanh)
 CTGRAD_DETAIL_VECTORISED(sigmoid)
 #undef CTGRAD_DETAIL_VECTORISED
+// gelu and its derivatives: math's code with the vectorised sigmoid.
+#define CTGRAD_DETAIL_VECTORISED_GELU(NAME)                                                \
+  template <>                                                                              \
+  struct kernel_function<fn::NAME> {                                                       \
+    template <class T>                                                                     \
+    CTGRAD_DETAIL_ALWAYS_INLINE static constexpr T value(T x) noexcept {                  \
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)                 \
+        if (!std::is_constant_evaluated()) return math::NAME##_with(x, vectorised_sigmoid{}); \
+      return fn::NAME::value(x);                                                           \
+    }                                                                                      \
+  };
+struct vectorised_sigmoid {
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE T operator()(T x) const noexcept {
+    return vmath::sigmoid(x);
+  }
+};
+CTGRAD_DETAIL_VECTORISED_GELU(gelu)
+CTGRAD_DETAIL_VECTORISED_GELU(gelu_derivative)
+CTGRAD_DETAIL_VECTORISED_GELU(gelu_second_derivative)
+#undef CTGRAD_DETAIL_VECTORISED_GELU
 #endif
 
 template <class F, class A>

@@ -203,37 +203,34 @@ CTGRAD_DETAIL_TENSOR_FN(softplus)
 CTGRAD_DETAIL_TENSOR_FN(abs)
 CTGRAD_DETAIL_TENSOR_FN(step)
 CTGRAD_DETAIL_TENSOR_FN(sign)
-#undef CTGRAD_DETAIL_TENSOR_FN
 
 template <Tensor A, class E>
 requires detail::is_constant<E>
 constexpr auto pow(A, E) noexcept { return detail::elementwise(pow(detail::ph<0>{}, E{}), A{}); }
 
-/// Activations defined as formulas (their derivatives are derived):
+/// Activations defined as formulas (their derivatives are derived).  At
+/// the kink x = 0 (and -0) each takes the negative side's slope, as
+/// PyTorch does: leaky_relu'(0) = alpha, elu'(0) = alpha (1 for the default
+/// alpha, where elu is smooth); relu'(0) = 0 (docs/numerics.md).
 /// leaky_relu(x) = x for x > 0, alpha*x otherwise: `leaky_relu(x)` (alpha
 /// 1/100) or `leaky_relu(x, c<1, 5>)`.
 template <class Alpha = nodes::constant<1, 100>>
-inline constexpr auto leaky_relu_formula = relu(detail::ph<0>{}) - Alpha{} * relu(-detail::ph<0>{});
+inline constexpr auto leaky_relu_formula = relu(detail::ph<0>{}) - Alpha{} * negative_part(detail::ph<0>{});
 template <Tensor A, class Alpha = nodes::constant<1, 100>>
 requires detail::is_constant<Alpha>
 constexpr auto leaky_relu(A a, Alpha = {}) noexcept { return map(leaky_relu_formula<Alpha>, a); }
 /// elu(x) = x for x > 0, alpha*(e^x - 1) otherwise: `elu(x)` (alpha 1) or `elu(x, c<1, 2>)`.
 template <class Alpha = nodes::constant<1>>
-inline constexpr auto elu_formula = relu(detail::ph<0>{}) + Alpha{} *
-                                                                (exp(-relu(-detail::ph<0>{})) - nodes::constant<1>{});
+inline constexpr auto elu_formula =
+    relu(detail::ph<0>{}) + Alpha{} * (exp(-negative_part(detail::ph<0>{})) - nodes::constant<1>{});
 template <Tensor A, class Alpha = nodes::constant<1>>
 requires detail::is_constant<Alpha>
 constexpr auto elu(A a, Alpha = {}) noexcept { return map(elu_formula<Alpha>, a); }
-/// gelu, tanh form: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), with
-/// sqrt(2/pi) as the literal 0.7978845608 (1e-11 relative).
-inline constexpr auto gelu_formula =
-    nodes::constant<1, 2>{} * detail::ph<0>{} *
-    (nodes::constant<1>{} + tanh(c<3989422804, 5000000000> *
-                                 (detail::ph<0>{} + c<44715, 1000000> * pow(detail::ph<0>{}, nodes::constant<3>{}))));
-template <Tensor A>
-constexpr auto gelu(A a) noexcept {
-  return map(gelu_formula, a);
-}
+/// gelu, tanh form (PyTorch's approximate='tanh'), as one function whose
+/// value and derivatives are computed without overflow (fn::gelu).
+CTGRAD_DETAIL_TENSOR_FN(gelu)
+CTGRAD_DETAIL_TENSOR_FN(negative_part)
+#undef CTGRAD_DETAIL_TENSOR_FN
 
 /// The matrix product.  [M,K] x [K,N] -> [M,N]; a vector operand is a row
 /// ([K] x [K,N] -> [N]) or a column ([M,K] x [K] -> [M]).
@@ -342,25 +339,33 @@ constexpr auto mse(P p, T t) noexcept {
     return mean(map(pow(detail::ph<0>{} - detail::ph<1>{}, nodes::constant<2>{}), p, t));
 }
 /// Binary cross-entropy of sigmoid(z) against targets t in [0, 1], from the
-/// logits z: softplus(z) - t*z (stable for any z), mean over every element.
+/// logits z: softplus(z) - t*z (stable for any z; with z = +-inf as the
+/// largest finite numbers, so that a saturated logit with its matching
+/// target is a loss of 0, not inf - inf), mean over every element.
 template <Tensor Z, Tensor T>
 constexpr auto binary_cross_entropy_with_logits(Z z, T t) noexcept {
   if constexpr (!detail::same_shape<Z, T>)
     return detail::loss_shape_error<Z, T>();
   else
-    return mean(map(softplus(detail::ph<0>{}) - detail::ph<1>{} * detail::ph<0>{}, z, t));
+    return mean(map(softplus(finite(detail::ph<0>{})) - detail::ph<1>{} * finite(detail::ph<0>{}), z, t));
 }
 /// Cross-entropy of softmax(z) (last axis) against target distributions t
-/// (each row sums to 1, e.g. one-hot): logsumexp(z) - sum(t*z) per row,
-/// mean over the batch (leading dimension).  Its gradient is
+/// (each row: entries in [0, 1] summing to 1, e.g. one-hot; see
+/// nn::model::check_targets): logsumexp(z) - sum(t*z) per row, then the
+/// mean over the batch (leading dimension).  Per row first, so that one row
+/// with large logits does not swamp the others in float; t*z is 0 where t
+/// is 0 even for a masked logit z = -inf (finite).  Its gradient is
 /// (softmax(z) - t) / batch.
 template <Tensor Z, Tensor T>
 constexpr auto softmax_cross_entropy(Z z, T t) noexcept {
-  if constexpr (!detail::same_shape<Z, T>)
+  if constexpr (!detail::same_shape<Z, T>) {
     return detail::loss_shape_error<Z, T>();
-  else
-    return (sum(logsumexp(z)) - sum(t * z)) *
+  } else {
+    using rows = shape_of<tnodes::logsumexp<Z>>;
+    const auto target_logit = detail::reduce_to_t<rows, decltype(map(detail::ph<1>{} * finite(detail::ph<0>{}), z, t))>{};
+    return sum(logsumexp(z) - target_logit) *
            detail::constant_t<1, static_cast<std::intmax_t>(detail::batch_of<shape_of<Z>>)>{};
+  }
 }
 }  // namespace loss
 

@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -57,6 +59,12 @@ template <std::floating_point T>
 struct step_result {
   T loss;        ///< the loss before the update (computed either way)
   bool updated;  ///< false: skipped (the loss or a gradient was not finite); nothing changed
+};
+
+/// Targets outside the loss's contract (model::check_targets).
+class target_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
 };
 
 /// Thrown by train_step(..., nn::throw_on_nonfinite) after a skipped step.
@@ -251,6 +259,7 @@ class model {
   /// The loss for a batch, and its gradient with respect to every
   /// parameter (read them with gradient(p)).
   T loss_and_gradient(std::span<const T, Batch * inputs> x, std::span<const T, Batch * outputs> t) noexcept {
+    debug_check_targets(t);
     return run_with_parameters(training_kernel{}, train_ws_, x_type{} = x, target_type{} = t);
   }
   template <Tensor P>
@@ -273,6 +282,7 @@ class model {
                             std::span<const T, Batch * outputs> t,
                             Policy = {}) noexcept(!std::is_same_v<Policy, throw_on_nonfinite_t>) {
     if constexpr (std::is_same_v<Config, sgd> && std::is_same_v<Policy, unchecked_t>) {
+      debug_check_targets(t);
       return {train_step_fused_sgd(opt, x, t), true};
     } else {
       const T loss = loss_and_gradient(x, t);
@@ -295,6 +305,17 @@ class model {
     }
   }
 
+  /// Throws nn::target_error if t breaks the loss's contract on its targets
+  /// (softmax_cross_entropy: each row a distribution; binary cross-entropy:
+  /// entries in [0, 1]; nothing for losses without one).  Builds without
+  /// NDEBUG check every batch (see losses.hpp).
+  void check_targets(std::span<const T, Batch * outputs> t) const {
+    if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
+      const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
+      if (!problem.empty()) throw target_error(problem);
+    }
+  }
+
   /// How many train_step calls skipped their update (loss or a gradient not finite).
   std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
@@ -302,6 +323,19 @@ class model {
   /// Where each parameter's gradient is in the training workspace.
   static constexpr const std::array<std::size_t, parameter_tensors>& gradient_offsets =
       detail::gradient_offsets_in<typename training_kernel::layout, parameter_list>::value;
+
+  static void debug_check_targets([[maybe_unused]] std::span<const T, Batch * outputs> t) noexcept {
+#if !defined(NDEBUG) && !defined(CTGRAD_NO_TARGET_CHECKS)
+    if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
+      const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
+      if (!problem.empty()) {
+        std::fprintf(stderr, "%s\n(checked because NDEBUG is not defined; see nn::model::check_targets)\n",
+                     problem.c_str());
+        std::abort();
+      }
+    }
+#endif
+  }
 
   /// SGD fused into the kernel: each gradient is folded into its parameter
   /// as it is produced (gradient(p) is not kept for those).

@@ -265,10 +265,80 @@ constexpr T softplus(T x) noexcept {
   return (x > T(0) ? x : T(0)) + math::log1p(math::exp(-ax));
 }
 
+// gelu, tanh form (PyTorch's approximate='tanh'):
+//   gelu(x) = x/2 (1 + tanh(u)) = x sigmoid(2u),  u = k (x + c x^3),
+// k = sqrt(2/pi), c = 0.044715, written through sigmoid(2u) and
+// sigmoid(-2u) so that nothing overflows or cancels: x^3 overflowing makes
+// u infinite and sigmoid exactly 0 or 1; the terms with s (1 - s) =
+// sigmoid(2u) sigmoid(-2u) are taken as 0 once that product underflows
+// (where x u' could overflow, |x| > ~11 in float).  gelu(+inf) = +inf,
+// gelu(-inf) = -0, gelu'(+-inf) = 1 and 0.  Sigmoid is a parameter: the
+// scalar and the vectorised versions share this code.
+inline constexpr double gelu_k = 0.7978845608028654;  // sqrt(2/pi)
+inline constexpr double gelu_c = 0.044715;
+
+template <std::floating_point T, class Sigmoid>
+[[gnu::always_inline]] constexpr T gelu_with(T x, Sigmoid sigmoid) noexcept {
+  const T u = T(gelu_k) * (x + T(gelu_c) * (x * x * x));
+  const T s = sigmoid(T(2) * u);
+  const T y = x * s;
+  return s == T(0) ? T(-0.0) : y;  // x = -inf: -inf * 0
+}
+template <std::floating_point T, class Sigmoid>
+[[gnu::always_inline]] constexpr T gelu_derivative_with(T x, Sigmoid sigmoid) noexcept {
+  // gelu'(x) = s + x s (1 - s) 2u',  u' = k (1 + 3c x^2)
+  const T u = T(gelu_k) * (x + T(gelu_c) * (x * x * x));
+  const T s = sigmoid(T(2) * u);
+  const T t = s * sigmoid(T(-2) * u);
+  const T du = T(gelu_k) * (T(1) + T(3 * gelu_c) * (x * x));
+  const T y = s + x * (T(2) * du) * t;
+  return t == T(0) ? s : y;
+}
+template <std::floating_point T, class Sigmoid>
+[[gnu::always_inline]] constexpr T gelu_second_derivative_with(T x, Sigmoid sigmoid) noexcept {
+  // gelu''(x) = s (1 - s) (4u' + 4x u'^2 (1 - 2s) + 12 k c x^2)
+  const T u = T(gelu_k) * (x + T(gelu_c) * (x * x * x));
+  const T s = sigmoid(T(2) * u), r = sigmoid(T(-2) * u);  // r = 1 - s
+  const T t = s * r;
+  const T du = T(gelu_k) * (T(1) + T(3 * gelu_c) * (x * x));
+  const T y = t * (T(4) * du + T(4) * x * (du * du) * (r - s) + T(12 * gelu_k * gelu_c) * (x * x));
+  return t == T(0) ? T(0) : y;
+}
+
+template <std::floating_point T>
+constexpr T gelu(T x) noexcept {
+  return gelu_with(x, [](T v) { return math::sigmoid(v); });
+}
+template <std::floating_point T>
+constexpr T gelu_derivative(T x) noexcept {
+  return gelu_derivative_with(x, [](T v) { return math::sigmoid(v); });
+}
+template <std::floating_point T>
+constexpr T gelu_second_derivative(T x) noexcept {
+  return gelu_second_derivative_with(x, [](T v) { return math::sigmoid(v); });
+}
+
 // NaN in, NaN out for every piecewise function (never a silent 0).
 template <std::floating_point T>
 constexpr T relu(T x) noexcept {
   return x < T(0) ? T(0) : x;
+}
+
+// max(-x, 0), relu(-x) as one function: its derivative, step(x) - 1, is -1
+// at 0, so that leaky_relu' and elu' take the negative side's value at 0.
+template <std::floating_point T>
+constexpr T negative_part(T x) noexcept {
+  const T n = x < T(0) ? -x : T(0);  // +0 at +-0
+  return x != x ? x : n;
+}
+
+// x, with -inf and +inf replaced by the lowest and the largest finite
+// number (so that 0 * x is 0); NaN stays NaN.
+template <std::floating_point T>
+constexpr T finite(T x) noexcept {
+  constexpr T lowest = std::numeric_limits<T>::lowest(), largest = std::numeric_limits<T>::max();
+  const T low = x < lowest ? lowest : x;
+  return x > largest ? largest : low;
 }
 
 // Written as independent selects, not nested conditionals: GCC -O2
