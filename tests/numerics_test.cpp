@@ -97,6 +97,42 @@ BOOST_AUTO_TEST_CASE(every_activation_at_exactly_plus_and_minus_zero) {
   check_every_kink<long double>();
 }
 
+/// f and f' at +inf, -inf, +max, -max: the limits, never NaN.
+template <class T, class F>
+void check_extremes(const char* name, F f, std::array<long double, 4> slope) {
+  constexpr param<"y", shape<4>> y;
+  auto k = compile(sum(f(y)), wrt(y));
+  auto fwd = compile_forward(f(y));
+  auto ws = std::make_unique<workspace<decltype(k), T>>();
+  auto fws = std::make_unique<workspace<decltype(fwd), T>>();
+  const T inf = std::numeric_limits<T>::infinity(), max = std::numeric_limits<T>::max();
+  const std::array<T, 4> xs{inf, -inf, max, -max};
+  k(*ws, y = xs);
+  const auto values = fwd(*fws, y = xs);
+  for (std::size_t i = 0; i != 4; ++i) {
+    BOOST_TEST(!std::isnan(values[i]), name << "(" << xs[i] << ") is NaN");
+    BOOST_TEST(ws->gradient(y)[i] == static_cast<T>(slope[i]), name << "'(" << xs[i] << ") = " << ws->gradient(y)[i]);
+  }
+}
+
+template <class T>
+void check_every_extreme() {
+  check_extremes<T>("relu", [](auto a) { return relu(a); }, {1, 0, 1, 0});
+  check_extremes<T>("leaky_relu", [](auto a) { return leaky_relu(a); }, {1, 0.01L, 1, 0.01L});
+  check_extremes<T>("elu", [](auto a) { return elu(a); }, {1, 0, 1, 0});
+  check_extremes<T>("gelu", [](auto a) { return gelu(a); }, {1, 0, 1, 0});
+  check_extremes<T>("softplus", [](auto a) { return softplus(a); }, {1, 0, 1, 0});
+  check_extremes<T>("sigmoid", [](auto a) { return sigmoid(a); }, {0, 0, 0, 0});
+  check_extremes<T>("tanh", [](auto a) { return tanh(a); }, {0, 0, 0, 0});
+  check_extremes<T>("abs", [](auto a) { return abs(a); }, {1, -1, 1, -1});
+  check_extremes<T>("negative_part", [](auto a) { return negative_part(a); }, {0, -1, 0, -1});
+}
+
+BOOST_AUTO_TEST_CASE(every_activation_at_plus_and_minus_infinity_and_max) {
+  check_every_extreme<float>();
+  check_every_extreme<double>();
+}
+
 BOOST_AUTO_TEST_CASE(the_new_functions_against_finite_differences) {
   constexpr param<"A", shape<3, 4>> A;
   constexpr input<"r", shape<3, 4>> r;
