@@ -36,7 +36,8 @@ static_assert(grad(dot(x, t), x) == t);
 // Losses: the gradients the textbooks give.
 static_assert(to_string(grad(loss::half_sse(x, t), x)) == "x - t");
 static_assert(to_string(grad(loss::mse(x, t), x)) == "2*(x - t)/3");
-static_assert(to_string(grad(loss::binary_cross_entropy_with_logits(x, t), x)) == "(sigmoid(x) - t)/3");
+// finite(x): a saturated logit (+-inf) with its matching target is a loss of 0.
+static_assert(to_string(grad(loss::binary_cross_entropy_with_logits(x, t), x)) == "(sigmoid(finite(x)) - t)/3");
 
 // A batched two-layer MLP: the backprop formulas, with names for the layers.
 constexpr input<"in", shape<5, 3>> in;
