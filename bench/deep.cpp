@@ -14,3 +14,5 @@ using d10_model = nn::model<d10_net, nn::softmax_cross_entropy, float, 1>;
 
 BENCHMARK(train_benchmark<d10_model>)->Name("D10/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<d10_model, ctgrad::nn::unchecked_t>)->Name("D10/ctgrad_unchecked");
+BENCHMARK(train_benchmark<d10_model, ctgrad::nn::skip_nonfinite_t, ctgrad::nn::adam>)->Name("D10/ctgrad_adam");
+BENCHMARK(train_benchmark<d10_model, ctgrad::nn::unchecked_t, ctgrad::nn::adam>)->Name("D10/ctgrad_adam_unchecked");

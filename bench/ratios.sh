@@ -6,6 +6,9 @@
 #                      baselines are plain -O2 code (SSE2)
 #   ctgrad_bench_sse2  everything on SSE2: the same instruction set
 #   bash bench/ratios.sh [filter]     e.g. bash bench/ratios.sh 'W2|W3'
+# `*/ctgrad` is train_step as a user calls it (non-finite steps checked and
+# skipped); `*/ctgrad_unchecked` is nn::unchecked (with SGD: the update fused
+# into the kernel); `*/ctgrad_adam*` the same with Adam.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-.}
@@ -22,8 +25,16 @@ for preset in gcc clang; do
         END {
           for (n in t) if (n ~ /\/ctgrad$/) {
             base = n; sub(/\/ctgrad$/, "", base)
-            for (m in t) if (m ~ ("^" base "/") && m != n)
+            for (m in t) if (m ~ ("^" base "/") && m !~ /\/ctgrad/)
               printf "%-10s %-6s ctgrad %10.1f ns  %-6s %10.1f ns  ratio %.3f\n", preset, base, t[n], substr(m, length(base) + 2), t[m], t[n] / t[m]
+            # The non-finite check: checked / unchecked, with SGD (where
+            # unchecked is the fused update) and with Adam (the check alone).
+            split("ctgrad ctgrad_adam", kinds, " ")
+            for (k in kinds) {
+              c = base "/" kinds[k]; u = c "_unchecked"
+              if ((c in t) && (u in t))
+                printf "%-10s %-6s %-11s checked %10.1f ns  unchecked %10.1f ns  ratio %.3f\n", preset, base, kinds[k], t[c], t[u], t[c] / t[u]
+            }
           }
         }' | sort
   done

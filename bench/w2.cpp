@@ -10,3 +10,5 @@ using w2_model = nn::model<w2_net, nn::softmax_cross_entropy, float, 1>;
 
 BENCHMARK(train_benchmark<w2_model>)->Name("W2/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<w2_model, ctgrad::nn::unchecked_t>)->Name("W2/ctgrad_unchecked");
+BENCHMARK(train_benchmark<w2_model, ctgrad::nn::skip_nonfinite_t, ctgrad::nn::adam>)->Name("W2/ctgrad_adam");
+BENCHMARK(train_benchmark<w2_model, ctgrad::nn::unchecked_t, ctgrad::nn::adam>)->Name("W2/ctgrad_adam_unchecked");

@@ -10,3 +10,5 @@ using w3_model = nn::model<w3_net, nn::softmax_cross_entropy, float, 32>;
 
 BENCHMARK(train_benchmark<w3_model>)->Name("W3/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<w3_model, ctgrad::nn::unchecked_t>)->Name("W3/ctgrad_unchecked");
+BENCHMARK(train_benchmark<w3_model, ctgrad::nn::skip_nonfinite_t, ctgrad::nn::adam>)->Name("W3/ctgrad_adam");
+BENCHMARK(train_benchmark<w3_model, ctgrad::nn::unchecked_t, ctgrad::nn::adam>)->Name("W3/ctgrad_adam_unchecked");

@@ -75,20 +75,16 @@ class nonfinite_error : public std::runtime_error {
 
 namespace detail {
 
-/// Whether all n values at p are finite: one pass, vectorised (the largest
-/// magnitude as an integer, against infinity's bits).
+/// Whether all n values at p are finite: one pass, vectorised (SSE2 has no
+/// unsigned max: an exponent-all-ones test per value, OR-ed together).
 template <std::size_t n, std::floating_point T>
 [[gnu::always_inline]] inline bool all_finite(const T* __restrict p) noexcept {
   if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
     using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    constexpr U magnitude = ~U(0) >> 1;
-    constexpr U infinity = std::bit_cast<U>(std::numeric_limits<T>::infinity());
-    U largest = 0;
-    for (std::size_t i = 0; i != n; ++i) {
-      const U bits = std::bit_cast<U>(p[i]) & magnitude;
-      largest = bits > largest ? bits : largest;
-    }
-    return largest < infinity;
+    constexpr U exponent = std::bit_cast<U>(std::numeric_limits<T>::infinity());
+    U non_finite = 0;
+    for (std::size_t i = 0; i != n; ++i) non_finite |= U((std::bit_cast<U>(p[i]) & exponent) == exponent);
+    return non_finite == 0;
   } else {
     bool finite = true;
     for (std::size_t i = 0; i != n; ++i) finite &= std::isfinite(p[i]);
@@ -305,17 +301,6 @@ class model {
     }
   }
 
-  /// Throws nn::target_error if t breaks the loss's contract on its targets
-  /// (softmax_cross_entropy: each row a distribution; binary cross-entropy:
-  /// entries in [0, 1]; nothing for losses without one).  Builds without
-  /// NDEBUG check every batch (see losses.hpp).
-  void check_targets(std::span<const T, Batch * outputs> t) const {
-    if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
-      const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
-      if (!problem.empty()) throw target_error(problem);
-    }
-  }
-
   /// How many train_step calls skipped their update (loss or a gradient not finite).
   std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
@@ -359,14 +344,29 @@ class model {
     return loss;
   }
 
-  /// The loss and every gradient finite (one pass over the gradients).
+  /// The loss and every gradient finite (one pass over the gradients, in
+  /// the AVX2 copy where the CPU has it).
+  /// (A member template over the indices, not a lambda: a lambda would be
+  /// compiled once, without the AVX2 target of its caller.)
+  template <std::size_t... I>
+  [[gnu::always_inline]] inline bool finite_each(std::index_sequence<I...>) const noexcept {
+    bool finite = true;
+    [[maybe_unused]] const int sequence[] = {  // a braced list: no fold limit
+        0, (finite &= detail::all_finite<table::sizes[I]>(train_ws_.data() + gradient_offsets[I]), 0)...};
+    return finite;
+  }
+  [[gnu::always_inline]] inline bool finite_gradients() const noexcept {
+    return finite_each(std::make_index_sequence<parameter_tensors>{});
+  }
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+  [[gnu::target("avx2")]] bool finite_gradients_avx2() const noexcept { return finite_gradients(); }
+#endif
   bool finite_step(T loss) const noexcept {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      bool finite = std::isfinite(loss);
-      [[maybe_unused]] const int sequence[] = {  // a braced list: no fold limit
-          0, (finite &= detail::all_finite<table::sizes[I]>(train_ws_.data() + gradient_offsets[I]), 0)...};
-      return finite;
-    }(std::make_index_sequence<parameter_tensors>{});
+    if (!std::isfinite(loss)) return false;
+#if CTGRAD_DETAIL_DISPATCH_AVX2
+    if (ctgrad::detail::cpu_has_avx2) return finite_gradients_avx2();
+#endif
+    return finite_gradients();
   }
   std::string nonfinite_message(T loss) const {
     std::string text = "ctgrad::nn::model::train_step: ";
