@@ -39,3 +39,38 @@ for preset in gcc clang; do
         }' | sort
   done
 done
+
+# Against baselines built the way a performance-minded user builds them
+# (-O3 -march=native; CTGRAD_BENCH_NATIVE=ON, e.g. the release preset): one
+# row per workload with ctgrad portable (ctgrad_bench, -O2, run-time
+# dispatch), ctgrad native (ctgrad_bench_native) and each baseline native,
+# then -ffast-math baselines as a reference.  Medians of 10, the binaries
+# run one after the other in this script.
+for preset in gcc clang release; do
+  dir=build/$preset/bench
+  [ -x "$dir/ctgrad_bench_native" ] || continue
+  medians() {
+    "$1" --benchmark_filter="$filter" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+         --benchmark_min_time=0.2 --benchmark_format=csv 2>/dev/null |
+      awk -F, -v tag="$2" '/_median"/ { name = $1; gsub(/"/, "", name); sub(/_median$/, "", name); print tag, name, $3 }'
+  }
+  {
+    medians "$dir/ctgrad_bench" portable
+    medians "$dir/ctgrad_bench_native" native
+    [ -x "$dir/ctgrad_bench_native_fastmath" ] && medians "$dir/ctgrad_bench_native_fastmath" fastmath
+  } | awk -v preset="$preset" '
+    { split($2, p, "/"); t[$1 "," p[1] "," p[2]] = $3; w[p[1]] = 1; if (p[2] !~ /^ctgrad/) b[p[2]] = 1 }
+    END {
+      split("ctgrad ctgrad_unchecked", kinds, " ")
+      for (x in w) for (k in kinds) {
+        c = kinds[k]; cp = t["portable," x "," c]; cn = t["native," x "," c]
+        if (cp == "" || cn == "") continue
+        printf "%-8s %-4s %-16s portable %10.1f ns, native %10.1f ns\n", preset, x, c, cp, cn
+        for (y in b) {
+          bn = t["native," x "," y]; bf = t["fastmath," x "," y]
+          if (bn != "") printf "%-8s %-4s %-16s   vs %-6s -O3 -march=native %10.1f ns: portable %.3fx, native %.3fx\n", preset, x, c, y, bn, cp / bn, cn / bn
+          if (bf != "") printf "%-8s %-4s %-16s   vs %-6s + -ffast-math     %10.1f ns: portable %.3fx, native %.3fx\n", preset, x, c, y, bf, cp / bf, cn / bf
+        }
+      }
+    }' | sort
+done

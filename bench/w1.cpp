@@ -2,6 +2,8 @@
 // One iteration = forward pass + dE/dw1..dE/dw8 + gradient-descent update.
 //   W1/ctgrad  the kernel ctgrad derives from the expression of E
 //   W1/hand    the same computation written out by hand, as in a textbook
+//              (w1_hand.cpp: its own file, so that it can be built with
+//              other flags, bench/CMakeLists.txt)
 // Both carry the weights from one iteration to the next (training goes on),
 // so neither can be folded away; compare them as a ratio in the same run.
 #include <benchmark/benchmark.h>
@@ -11,24 +13,6 @@
 #include "worked_example.hpp"
 
 namespace {
-
-// The hand-written baseline: forward, deltas, gradient, update.
-double hand_train_step(double (&w)[8], double learning_rate = 0.5) noexcept {
-  const double i1 = 0.05, i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60;
-  const auto sigmoid = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
-  const double h1 = sigmoid(w[0] * i1 + w[1] * i2 + b1);
-  const double h2 = sigmoid(w[2] * i1 + w[3] * i2 + b1);
-  const double o1 = sigmoid(w[4] * h1 + w[5] * h2 + b2);
-  const double o2 = sigmoid(w[6] * h1 + w[7] * h2 + b2);
-  const double e = 0.5 * (t1 - o1) * (t1 - o1) + 0.5 * (t2 - o2) * (t2 - o2);
-  const double d1 = (o1 - t1) * o1 * (1 - o1);
-  const double d2 = (o2 - t2) * o2 * (1 - o2);
-  const double dh1 = (d1 * w[4] + d2 * w[6]) * h1 * (1 - h1);
-  const double dh2 = (d1 * w[5] + d2 * w[7]) * h2 * (1 - h2);
-  const double g[8] = {dh1 * i1, dh1 * i2, dh2 * i1, dh2 * i2, d1 * h1, d1 * h2, d2 * h1, d2 * h2};
-  for (int k = 0; k != 8; ++k) w[k] -= learning_rate * g[k];
-  return e;
-}
 
 template <double (*Step)(double (&)[8], double) noexcept>
 void train(benchmark::State& state) {
@@ -44,4 +28,3 @@ void train(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(train<worked_example::train_step>)->Name("W1/ctgrad");
-BENCHMARK(train<hand_train_step>)->Name("W1/hand");

@@ -301,6 +301,17 @@ class model {
     }
   }
 
+  /// Throws nn::target_error if t breaks the loss's contract on its targets
+  /// (softmax_cross_entropy: each row a distribution; binary cross-entropy:
+  /// entries in [0, 1]; nothing for losses without one).  Builds without
+  /// NDEBUG check every batch (see losses.hpp).
+  void check_targets(std::span<const T, Batch * outputs> t) const {
+    if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
+      const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
+      if (!problem.empty()) throw target_error(problem);
+    }
+  }
+
   /// How many train_step calls skipped their update (loss or a gradient not finite).
   std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
