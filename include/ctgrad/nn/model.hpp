@@ -411,9 +411,27 @@ class model {
     update_each(opt, std::make_index_sequence<parameter_tensors>{});
   }
 #if CTGRAD_DETAIL_DISPATCH_AVX2
+  // The AVX2 copy.  Every function on the way to an optimizer's own AVX2
+  // code (Adam's 32-byte vectors) carries the target: GCC will not inline
+  // an AVX2 function into one without it, always_inline or not.
+  template <std::size_t n, class Config>
+  [[gnu::target("avx2"), gnu::always_inline]] inline void update_one_avx2(optimizer<Config, T, storage_size>& opt,
+                                                                          std::size_t i) noexcept {
+    T* const p = storage_.data() + offsets_[i];
+    const T* const g = train_ws_.data() + gradient_offsets[i];
+    if constexpr (requires { opt.template update_avx2<n>(p, g, offsets_[i]); })
+      opt.template update_avx2<n>(p, g, offsets_[i]);
+    else
+      opt.template update<n>(p, g, offsets_[i]);
+  }
+  template <class Config, std::size_t... I>
+  [[gnu::target("avx2"), gnu::always_inline]] inline void update_each_avx2(optimizer<Config, T, storage_size>& opt,
+                                                                           std::index_sequence<I...>) noexcept {
+    [[maybe_unused]] const int sequence[] = {0, (update_one_avx2<table::sizes[I]>(opt, I), 0)...};
+  }
   template <class Config>
   [[gnu::target("avx2")]] void update_avx2(optimizer<Config, T, storage_size>& opt) noexcept {
-    update_each(opt, std::make_index_sequence<parameter_tensors>{});
+    update_each_avx2(opt, std::make_index_sequence<parameter_tensors>{});
   }
 #endif
 
