@@ -165,11 +165,12 @@ constexpr std::array<std::size_t, N> positions_of_names(const std::array<std::st
   }
   return positions;
 }
-/// The first position holding `absent` (N if none).
-template <std::size_t N>
-constexpr std::size_t first_equal_to(const std::array<std::size_t, N>& positions, std::size_t absent) noexcept {
+/// The first index of `value` in `values` (N if absent): a loop, not a list
+/// search (a fold over a user-sized pack stops at 256 in clang 14).
+template <class T, std::size_t N>
+constexpr std::size_t first_equal_to(const std::array<T, N>& values, T value) noexcept {
   for (std::size_t i = 0; i != N; ++i)
-    if (positions[i] == absent) return i;
+    if (values[i] == value) return i;
   return N;
 }
 

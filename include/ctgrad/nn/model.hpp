@@ -134,14 +134,6 @@ constexpr std::size_t total(const std::array<std::size_t, N>& sizes) noexcept {
   for (std::size_t size : sizes) n += size;
   return n;
 }
-/// The position of `key` among `keys` (N if absent): a loop, not a list
-/// search (a fold over the parameters stops at 256 in clang 14).
-template <std::size_t N>
-constexpr std::size_t position_of_key(const std::array<std::uint64_t, N>& keys, std::uint64_t key) noexcept {
-  for (std::size_t i = 0; i != N; ++i)
-    if (keys[i] == key) return i;
-  return N;
-}
 /// Where each parameter's gradient is in a training workspace of this layout.
 template <class Layout, class Parameters>
 struct gradient_offsets_in;
@@ -192,7 +184,7 @@ class model {
 
   /// The position of parameter P (parameter_tensors if it is none).
   template <Tensor P>
-  struct index_s : std::integral_constant<std::size_t, detail::position_of_key(
+  struct index_s : std::integral_constant<std::size_t, ctgrad::detail::tk::first_equal_to(
                                                            table::keys, ctgrad::detail::tk::leaf_key<P>::value)> {};
 
  public:
