@@ -34,7 +34,7 @@ source_for() {  # depth -> a translation unit on stdout
 using model = nn::model<net, nn::softmax_cross_entropy, float, 1>;
 float step(model& m, std::span<const float, 64> x, std::span<const float, 10> t) {
   static auto opt = model::make_optimizer(nn::adam{.learning_rate = 1e-3});
-  return m.train_step(opt, x, t);
+  return m.train_step(opt, x, t).loss;
 }
 float first_output(model& m, std::span<const float, 64> x) { return m.predict(x)[0]; }
 CPP

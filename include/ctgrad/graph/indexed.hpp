@@ -54,9 +54,11 @@ template <class T>
 struct build<mp::mp_list<T> > : std::type_identity<one<T> > {};
 template <class... Ts>
 requires(sizeof...(Ts) > 1) struct build<mp::mp_list<Ts...> > {
-  static constexpr std::size_t half = sizeof...(Ts) / 2;
-  using type = halves<half, typename build<mp::mp_take_c<mp::mp_list<Ts...>, half> >::type,
-                      typename build<mp::mp_drop_c<mp::mp_list<Ts...>, half> >::type>;
+  // (No static data member: a variable of a class named after the list is
+  // a symbol whose mangled name spells out the list, and g++ mangles every
+  // one: at 40 layers these names were half of all the symbol text.)
+  using type = halves<sizeof...(Ts) / 2, typename build<mp::mp_take_c<mp::mp_list<Ts...>, sizeof...(Ts) / 2> >::type,
+                      typename build<mp::mp_drop_c<mp::mp_list<Ts...>, sizeof...(Ts) / 2> >::type>;
 };
 
 template <class Tree, std::size_t I>
