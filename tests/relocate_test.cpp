@@ -35,7 +35,7 @@ template <class I, class S>
 struct canonical_of<tk::i_shared<I, S>> : std::type_identity<typename tk::relocated<I>::type> {};
 
 using shared_steps = mp::mp_copy_if<runner::shared_program, is_shared>;
-static_assert(mp::mp_size<planned>::value > tk::piece_instructions, "the test needs a long program");
+static_assert(mp::mp_size<planned>::value > tk::max_inlined_instructions, "the test needs a long program");
 static_assert(mp::mp_size<shared_steps>::value > 0, "a long program runs relocated instructions");
 // Eight identical layers: far fewer compiled copies than steps.
 static_assert(
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(shared_instructions_give_the_planned_bits) {
 
 BOOST_AUTO_TEST_CASE(shared_sgd_steps_give_the_planned_bits) {
   using fused = kernel::fused_sgd::program;
-  static_assert(mp::mp_size<fused>::value > tk::piece_instructions);
+  static_assert(mp::mp_size<fused>::value > tk::max_inlined_instructions);
   const example e;
   auto a = std::make_unique<deep_model>();
   auto b = std::make_unique<deep_model>();

@@ -53,49 +53,22 @@ struct straight_line {
   }
 };
 
-/// A piece of a program compiled as a function of its own, once per
-/// instruction set.
-template <class Piece>
-struct out_of_line {
-  template <class T>
-  [[gnu::noinline]] static void run_baseline(context<T> c) noexcept {
-    Piece::template run<default_vector_bytes>(c);
-  }
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-  template <class T>
-  [[gnu::noinline, gnu::target("avx2")]] static void run_avx2(context<T> c) noexcept {
-    Piece::template run<32>(c);
-  }
-#endif
-};
-
-/// Programs of more instructions than this run as out-of-line pieces of
-/// this many: the optimiser's cost grows faster than linearly in the size
-/// of one function (a 40-layer MLP's kernel as one function took most of
-/// its compile time), and a call per piece is nothing beside the loops.
+/// Programs of more instructions than this run as a table of steps
+/// (relocate.hpp), a call per step, each instruction through one compiled
+/// copy: the optimiser's cost grows faster than linearly in the size of
+/// one function (a 40-layer MLP's kernel as one function took most of its
+/// compile time), and a call per step is nothing beside the loops.
 /// Shorter programs stay one inlined sequence.
-inline constexpr std::size_t piece_instructions = 24;
+inline constexpr std::size_t max_inlined_instructions = 24;
 
-template <class Program, std::size_t Piece,
-          class = std::make_index_sequence<std::min(piece_instructions,
-                                                    mp::mp_size<Program>::value - Piece * piece_instructions)>>
-struct piece_of;
-template <class Program, std::size_t Piece, std::size_t... I>
-struct piece_of<Program, Piece, std::index_sequence<I...>> {
-  using type = straight_line<typename graph::indexed<Program>::template at<Piece * piece_instructions + I>...>;
-};
-
-template <class Program,
-          class Pieces =
-              std::make_index_sequence<(mp::mp_size<Program>::value + piece_instructions - 1) / piece_instructions>>
+template <class Program>
 struct program_runner;
 
 /// A short program: one sequence inlined into the call, and its copy for
 /// AVX2 (without FMA, so every result is bit-identical to the SSE2 path:
 /// same operations, same order, wider).
-template <class... Instructions, std::size_t... Pieces>
-requires(sizeof...(Instructions) <=
-         piece_instructions) struct program_runner<mp::mp_list<Instructions...>, std::index_sequence<Pieces...>> {
+template <class... Instructions>
+requires(sizeof...(Instructions) <= max_inlined_instructions) struct program_runner<mp::mp_list<Instructions...>> {
   using program = straight_line<Instructions...>;
 #if CTGRAD_DETAIL_DISPATCH_AVX2
   template <class T>
@@ -112,24 +85,19 @@ requires(sizeof...(Instructions) <=
   }
 };
 
-/// A long program: out-of-line pieces, in order, each instruction run
-/// through the one compiled copy of its relocated form where it has one
-/// (relocate.hpp): a deep network's identical layers share their code.
-template <class Program, std::size_t... Pieces>
-requires(mp::mp_size<Program>::value >
-         piece_instructions) struct program_runner<Program, std::index_sequence<Pieces...>> {
+/// A long program: a table of steps run in order, each instruction through
+/// the one compiled copy of its relocated form where it has one: a deep
+/// network's identical layers share their code, and the steps are data.
+template <class Program>
+requires(mp::mp_size<Program>::value > max_inlined_instructions) struct program_runner<Program> {
   using shared_program = mp::mp_transform<shared_form_t, Program>;
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+    using table = step_table<T, shared_program>;
 #if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (cpu_has_avx2) {
-      [[maybe_unused]] const int sequence[] = {
-          0, (out_of_line<typename piece_of<shared_program, Pieces>::type>::run_avx2(c), 0)...};
-      return;
-    }
+    if (cpu_has_avx2) return run_steps(table::avx2, table::size, c);
 #endif
-    [[maybe_unused]] const int sequence[] = {
-        0, (out_of_line<typename piece_of<shared_program, Pieces>::type>::run_baseline(c), 0)...};
+    run_steps(table::baseline, table::size, c);
   }
 };
 
