@@ -116,7 +116,8 @@ requires relocated_ref<R, Next>::ok::value struct relocated_ref<r_bcast<R, From,
   using type = r_bcast<typename relocated_ref<R, Next>::type, From, To>;
 };
 template <class R, std::size_t Rows, std::size_t Cols, std::size_t Next>
-requires relocated_ref<R, Next>::ok::value struct relocated_ref<r_transpose<R, Rows, Cols>, Next> : relocated_ref<R, Next> {
+requires relocated_ref<R, Next>::ok::value struct relocated_ref<r_transpose<R, Rows, Cols>, Next>
+    : relocated_ref<R, Next> {
   using type = r_transpose<typename relocated_ref<R, Next>::type, Rows, Cols>;
 };
 
@@ -204,8 +205,8 @@ struct i_shared {};
 template <class I>
 struct shared_form : std::type_identity<I> {};
 template <class I>
-requires(relocated<I>::ok::value && mp::mp_size<typename relocated<I>::sources>::value <= max_step_operands)
-struct shared_form<I> : std::type_identity<i_shared<I>> {
+requires(relocated<I>::ok::value&& mp::mp_size<typename relocated<I>::sources>::value <=
+         max_step_operands) struct shared_form<I> : std::type_identity<i_shared<I>> {
 };
 template <class I>
 using shared_form_t = typename shared_form<I>::type;
@@ -285,15 +286,15 @@ struct step_table;
 template <class T, class... I>
 struct step_table<T, mp::mp_list<I...>> {
   static constexpr std::size_t size = sizeof...(I);
-  static constexpr step<T> baseline[] = {
-      step<T>{&shared_code<typename step_facts<I>::code>::template run_baseline<T>,
-              static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
-              mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
+  static constexpr step<T> baseline[] = {step<T>{
+      &shared_code<typename step_facts<I>::code>::template run_baseline<T>,
+      static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
+      mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
 #if CTGRAD_DETAIL_DISPATCH_AVX2
-  static constexpr step<T> avx2[] = {
-      step<T>{&shared_code<typename step_facts<I>::code>::template run_avx2<T>,
-              static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
-              mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
+  static constexpr step<T> avx2[] = {step<T>{
+      &shared_code<typename step_facts<I>::code>::template run_avx2<T>,
+      static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
+      mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
 #endif
 };
 

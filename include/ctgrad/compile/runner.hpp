@@ -176,6 +176,8 @@ CTGRAD_DETAIL_ALWAYS_INLINE void run_program(mp::mp_list<Leaves...>, T* ws, cont
         decltype(spelled_tensor<mp::mp_at_c<mp::mp_list<Bindings...>, stray>::name>())>{};
   } else {
     const T* const pointers[] = {bindings.data..., nullptr};
+    // One entry more than the leaves: never empty, so a long program's
+    // step loop may read leaf_pointers[0] unconditionally (relocate.hpp).
     const T* leaf_pointers[sizeof...(Leaves) + 1]{};
     for (std::size_t i = 0; i != sizeof...(Leaves); ++i) leaf_pointers[i] = pointers[positions::value[i]];
     c.ws = ws;
