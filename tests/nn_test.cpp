@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
   nn::optimizer<nn::sgd, float, model_t::storage_size> manual(config);
   for (int step = 0; step != 5; ++step) {
     const float a = fused->train_step(opt, x, t, nn::unchecked).loss;  // fused
-    const auto c = checked->train_step(checked_opt, x, t);              // checked: gradients, then the update
+    const auto c = checked->train_step(checked_opt, x, t);             // checked: gradients, then the update
     const float b = plain->loss_and_gradient(x, t);
     BOOST_TEST(a == b);
     BOOST_TEST(c.loss == b);
@@ -161,6 +161,43 @@ BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
   }
   BOOST_TEST(std::equal(fused->storage().begin(), fused->storage().end(), plain->storage().begin()));
   BOOST_TEST(std::equal(checked->storage().begin(), checked->storage().end(), plain->storage().begin()));
+}
+
+// The model updates its parameters size class by size class (one loop per
+// distinct tensor size); every tensor must still get exactly its own update.
+static_assert([] {
+  constexpr auto c = nn::detail::classify_by_size(std::array<std::size_t, 6>{12, 3, 12, 3, 6, 12});
+  return c.count == 3 && c.size[0] == 12 && c.size[1] == 3 && c.size[2] == 6 && c.begin[0] == 0 && c.begin[1] == 3 &&
+         c.begin[2] == 5 && c.begin[3] == 6 && c.member == std::array<std::size_t, 6>{0, 2, 5, 1, 3, 4};
+}());
+
+template <class Config>
+void check_update_matches_each_parameter(Config config) {
+  using net = nn::sequential<3, nn::repeat<3, nn::dense<4, nn::tanh>>, nn::dense<4, nn::relu>, nn::dense<2>>;
+  using model_t = nn::model<net, nn::mse, double, 2>;
+  auto stepped = std::make_unique<model_t>(), manual = std::make_unique<model_t>();
+  stepped->initialize(5);
+  manual->initialize(5);
+  auto opt = stepped->make_optimizer(config);
+  auto manual_opt = manual->make_optimizer(config);
+  const std::array<double, 6> x{0.5, -0.25, 0.75, -1.0, 0.125, 0.3};
+  const std::array<double, 4> t{0.2, -0.1, 0.4, 0.05};
+  for (int step = 0; step != 3; ++step) {
+    const auto r = stepped->train_step(opt, x, t, nn::unchecked);
+    BOOST_TEST(r.loss == manual->loss_and_gradient(x, t));
+    manual_opt.begin_step();
+    manual->for_each_parameter([&](auto p, auto values) {
+      const std::size_t offset = static_cast<std::size_t>(values.data() - manual->storage().data());
+      manual_opt.template update<values.size()>(values.data(), manual->gradient(p).data(), offset);
+    });
+  }
+  BOOST_TEST(std::equal(stepped->storage().begin(), stepped->storage().end(), manual->storage().begin()));
+}
+
+BOOST_AUTO_TEST_CASE(every_parameter_gets_its_own_update) {
+  check_update_matches_each_parameter(nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
+  check_update_matches_each_parameter(nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01});
+  check_update_matches_each_parameter(nn::adam{.learning_rate = 0.01, .weight_decay = 0.001});
 }
 
 BOOST_AUTO_TEST_CASE(convolution_layers_infer_shapes_and_parameters) {

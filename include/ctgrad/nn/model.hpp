@@ -117,6 +117,7 @@ template <class... P>
 struct parameter_table<ctgrad::detail::mp::mp_list<P...>> {
   static constexpr std::array<std::size_t, sizeof...(P)> sizes{shape_of<P>::size...};
   static constexpr std::array<std::uint64_t, sizeof...(P)> keys{ctgrad::detail::tk::leaf_key<P>::value...};
+  static constexpr std::array<std::string_view, sizeof...(P)> names{P::name.view()...};
 };
 
 /// Where each of N tensors of these sizes starts in one block, each
@@ -127,6 +128,35 @@ constexpr std::array<std::size_t, N + 1> aligned_offsets(const std::array<std::s
   for (std::size_t i = 0; i != N; ++i)
     offsets[i + 1] = offsets[i] + (sizes[i] + parameter_alignment - 1) / parameter_alignment * parameter_alignment;
   return offsets;
+}
+/// N tensors grouped by size.  Code that needs a tensor's size as a
+/// constant (an optimizer's unrolled, vectorised update; the finite check)
+/// is compiled once per distinct size, a handful in any network, and runs
+/// over that size's tensors in a loop: a deep net's update is the same few
+/// loops as a shallow one's, not one copy per parameter tensor.
+template <std::size_t N>
+struct size_classes {
+  std::size_t count = 0;                   ///< distinct sizes
+  std::array<std::size_t, N> size{};       ///< of class c (the first `count` entries)
+  std::array<std::size_t, N + 1> begin{};  ///< class c's tensors: member[begin[c]] .. member[begin[c + 1] - 1]
+  std::array<std::size_t, N> member{};     ///< tensor indices, class by class, each class in index order
+};
+template <std::size_t N>
+constexpr size_classes<N> classify_by_size(const std::array<std::size_t, N>& sizes) noexcept {
+  size_classes<N> classes;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i != N; ++i) {
+    bool seen = false;
+    for (std::size_t c = 0; c != classes.count; ++c) seen = seen || classes.size[c] == sizes[i];
+    if (seen) continue;
+    classes.size[classes.count] = sizes[i];
+    classes.begin[classes.count] = next;
+    for (std::size_t j = i; j != N; ++j)
+      if (sizes[j] == sizes[i]) classes.member[next++] = j;
+    ++classes.count;
+  }
+  classes.begin[classes.count] = next;
+  return classes;
 }
 template <std::size_t N>
 constexpr std::size_t total(const std::array<std::size_t, N>& sizes) noexcept {
@@ -181,6 +211,7 @@ class model {
   using table = detail::parameter_table<parameter_list>;
   static constexpr std::array<std::size_t, parameter_tensors + 1> offsets_ =
       detail::aligned_offsets<parameter_tensors>(table::sizes);
+  static constexpr detail::size_classes<parameter_tensors> classes_ = detail::classify_by_size(table::sizes);
 
   /// The position of parameter P (parameter_tensors if it is none).
   template <Tensor P>
@@ -335,15 +366,7 @@ class model {
                                          (P{} = std::span<const T, shape_of<P>::size>(
                                               storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
     }(parameter_list{});
-    [&]<std::size_t... I>(std::index_sequence<I...>) {  // the rest, if any, as usual (a braced list: no fold limit)
-      [[maybe_unused]] const int sequence[] = {
-          0, (training_kernel::sgd_fused[I]
-                  ? 0
-                  : (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I],
-                                                          train_ws_.data() + gradient_offsets[I], offsets_[I]),
-                     0))...};
-    }
-    (std::make_index_sequence<parameter_tensors>{});
+    update_classes<true>(opt, std::make_index_sequence<classes_.count>{});  // the rest, if any, as usual
     return loss;
   }
 
@@ -351,15 +374,21 @@ class model {
   /// the AVX2 copy where the CPU has it).
   /// (A member template over the indices, not a lambda: a lambda would be
   /// compiled once, without the AVX2 target of its caller.)
-  template <std::size_t... I>
-  [[gnu::always_inline]] inline bool finite_each(std::index_sequence<I...>) const noexcept {
+  template <std::size_t c>
+  [[gnu::always_inline]] inline bool finite_class() const noexcept {
     bool finite = true;
-    [[maybe_unused]] const int sequence[] = {  // a braced list: no fold limit
-        0, (finite &= detail::all_finite<table::sizes[I]>(train_ws_.data() + gradient_offsets[I]), 0)...};
+    for (std::size_t j = classes_.begin[c]; j != classes_.begin[c + 1]; ++j)
+      finite &= detail::all_finite<classes_.size[c]>(train_ws_.data() + gradient_offsets[classes_.member[j]]);
+    return finite;
+  }
+  template <std::size_t... C>
+  [[gnu::always_inline]] inline bool finite_classes(std::index_sequence<C...>) const noexcept {
+    bool finite = true;
+    [[maybe_unused]] const int sequence[] = {0, (finite &= finite_class<C>(), 0)...};  // a braced list: no fold limit
     return finite;
   }
   [[gnu::always_inline]] inline bool finite_gradients() const noexcept {
-    return finite_each(std::make_index_sequence<parameter_tensors>{});
+    return finite_classes(std::make_index_sequence<classes_.count>{});
   }
 #if CTGRAD_DETAIL_DISPATCH_AVX2
   [[gnu::target("avx2")]] bool finite_gradients_avx2() const noexcept { return finite_gradients(); }
@@ -374,56 +403,69 @@ class model {
   std::string nonfinite_message(T loss) const {
     std::string text = "ctgrad::nn::model::train_step: ";
     if (!std::isfinite(loss)) text += "the loss is " + std::to_string(loss) + "; ";
-    std::size_t i = 0;
-    for_each_parameter([&](auto p, auto) {
-      const auto g = gradient(p);
-      for (std::size_t k = 0; k != g.size() && i == 0; ++k)
-        if (!std::isfinite(g[k])) {
-          text += "d loss/d " + std::string(decltype(p)::name.view()) + "[" + std::to_string(k) + "] = " +
-                  std::to_string(g[k]) + "; ";
-          i = 1;
-        }
-    });
+    for (std::size_t i = 0; i != parameter_tensors; ++i) {
+      const T* const g = train_ws_.data() + gradient_offsets[i];
+      std::size_t k = 0;
+      while (k != table::sizes[i] && std::isfinite(g[k])) ++k;
+      if (k != table::sizes[i]) {
+        text +=
+            "d loss/d " + std::string(table::names[i]) + "[" + std::to_string(k) + "] = " + std::to_string(g[k]) + "; ";
+        break;
+      }
+    }
     return text + "the update was skipped (parameters and optimizer state unchanged)";
   }
 
-  /// One optimizer update of every parameter, written out over the
-  /// parameter indices (a braced list: no fold limit), so that each update
-  /// inlines (and vectorises for AVX2 in the copy below).
-  template <class Config, std::size_t... I>
-  [[gnu::always_inline]] inline void update_each(optimizer<Config, T, storage_size>& opt,
-                                                 std::index_sequence<I...>) noexcept {
-    [[maybe_unused]] const int sequence[] = {
-        0, (opt.template update<table::sizes[I]>(storage_.data() + offsets_[I], train_ws_.data() + gradient_offsets[I],
-                                                 offsets_[I]),
-            0)...};
+  /// One optimizer update of every parameter: for each distinct size, a
+  /// loop over that size's tensors, each update unrolled and vectorised for
+  /// its size (see detail::size_classes).  SkipFused: leave out the tensors
+  /// the fused SGD kernel already updated.
+  template <bool SkipFused, std::size_t c, class Config>
+  [[gnu::always_inline]] inline void update_class(optimizer<Config, T, storage_size>& opt) noexcept {
+    for (std::size_t j = classes_.begin[c]; j != classes_.begin[c + 1]; ++j) {
+      const std::size_t i = classes_.member[j];
+      if constexpr (SkipFused) {
+        if (training_kernel::sgd_fused[i]) continue;
+      }
+      opt.template update<classes_.size[c]>(storage_.data() + offsets_[i], train_ws_.data() + gradient_offsets[i],
+                                            offsets_[i]);
+    }
+  }
+  template <bool SkipFused, class Config, std::size_t... C>
+  [[gnu::always_inline]] inline void update_classes(optimizer<Config, T, storage_size>& opt,
+                                                    std::index_sequence<C...>) noexcept {
+    [[maybe_unused]] const int sequence[] = {0, (update_class<SkipFused, C>(opt), 0)...};  // no fold limit
   }
   template <class Config>
   [[gnu::always_inline]] inline void update_all(optimizer<Config, T, storage_size>& opt) noexcept {
-    update_each(opt, std::make_index_sequence<parameter_tensors>{});
+    update_classes<false>(opt, std::make_index_sequence<classes_.count>{});
   }
 #if CTGRAD_DETAIL_DISPATCH_AVX2
   // The AVX2 copy.  Every function on the way to an optimizer's own AVX2
   // code (Adam's 32-byte vectors) carries the target: GCC will not inline
   // an AVX2 function into one without it, always_inline or not.
-  template <std::size_t n, class Config>
-  [[gnu::target("avx2"), gnu::always_inline]] inline void update_one_avx2(optimizer<Config, T, storage_size>& opt,
-                                                                          std::size_t i) noexcept {
-    T* const p = storage_.data() + offsets_[i];
-    const T* const g = train_ws_.data() + gradient_offsets[i];
-    if constexpr (requires { opt.template update_avx2<n>(p, g, offsets_[i]); })
-      opt.template update_avx2<n>(p, g, offsets_[i]);
-    else
-      opt.template update<n>(p, g, offsets_[i]);
+  template <std::size_t c, class Config>
+  [[gnu::target("avx2"), gnu::always_inline]] inline void update_class_avx2(
+      optimizer<Config, T, storage_size>& opt) noexcept {
+    constexpr std::size_t n = classes_.size[c];
+    for (std::size_t j = classes_.begin[c]; j != classes_.begin[c + 1]; ++j) {
+      const std::size_t i = classes_.member[j];
+      T* const p = storage_.data() + offsets_[i];
+      const T* const g = train_ws_.data() + gradient_offsets[i];
+      if constexpr (requires { opt.template update_avx2<n>(p, g, offsets_[i]); })
+        opt.template update_avx2<n>(p, g, offsets_[i]);
+      else
+        opt.template update<n>(p, g, offsets_[i]);
+    }
   }
-  template <class Config, std::size_t... I>
-  [[gnu::target("avx2"), gnu::always_inline]] inline void update_each_avx2(optimizer<Config, T, storage_size>& opt,
-                                                                           std::index_sequence<I...>) noexcept {
-    [[maybe_unused]] const int sequence[] = {0, (update_one_avx2<table::sizes[I]>(opt, I), 0)...};
+  template <class Config, std::size_t... C>
+  [[gnu::target("avx2"), gnu::always_inline]] inline void update_classes_avx2(optimizer<Config, T, storage_size>& opt,
+                                                                              std::index_sequence<C...>) noexcept {
+    [[maybe_unused]] const int sequence[] = {0, (update_class_avx2<C>(opt), 0)...};
   }
   template <class Config>
   [[gnu::target("avx2")]] void update_avx2(optimizer<Config, T, storage_size>& opt) noexcept {
-    update_each_avx2(opt, std::make_index_sequence<parameter_tensors>{});
+    update_classes_avx2(opt, std::make_index_sequence<classes_.count>{});
   }
 #endif
 
