@@ -268,8 +268,13 @@ struct plan {
   static constexpr std::size_t n = table::n;
   using tables = graph::tables<Graph>;
 
+  /// The slot of X, any type (none if it is not a node of the graph).
   template <class X>
   using index = graph::index_of<Graph, X>;
+  /// The slot of X, a node of the graph: found by its hash alone (index
+  /// also checks that the node there is X, a lookup of log2(n) classes).
+  template <class X>
+  using node_index = graph::index_of_node<Graph, X>;
 
   static constexpr const auto& facts = table::facts;
   static constexpr const std::array<kind, n>& kinds = facts.kinds;
@@ -278,7 +283,7 @@ struct plan {
 
   static constexpr std::array<bool, n> slotted = slotted_of(facts);
   template <class X>
-  using has_slot = std::bool_constant<slotted[index<X>::value]>;
+  using has_slot = std::bool_constant<slotted[node_index<X>::value]>;
 
   /// A max-pooling that the backward pass routes through keeps the arg-max
   /// of each window after its value (the tap, as bits), so that routing
@@ -301,7 +306,7 @@ struct plan {
   /// Where node X's slot starts (types, not variable templates: a
   /// variable per node would be a symbol named after the graph).
   template <class X>
-  using offset_of = std::integral_constant<std::size_t, offsets[index<X>::value]>;
+  using offset_of = std::integral_constant<std::size_t, offsets[node_index<X>::value]>;
 
   // How to read a node.
   template <class X, bool Slotted = has_slot<X>::value>
@@ -313,7 +318,7 @@ struct plan {
   struct ref<X, true> : std::type_identity<r_slot<offset_of<X>::value>> {};
   template <class X>
   requires(kind_s<X>::value == kind::leaf) struct ref<X, false>
-      : std::type_identity<r_leaf<tables::leaf_rank[index<X>::value]>> {
+      : std::type_identity<r_leaf<tables::leaf_rank[node_index<X>::value]>> {
   };
   template <class C, class S>
   struct ref<tnodes::fill<C, S>, false> : std::type_identity<r_const<C>> {};
@@ -379,7 +384,7 @@ struct plan {
   struct instruction<tnodes::max_select<X, V, P>>
       : std::type_identity<
             i_max_select<offset_of<tnodes::max_select<X, V, P>>::value, shape_of<X>, P, ref_t<X>, ref_t<V>,
-                         keeps_taps[index<tnodes::max_select<X, V, P>>::value]
+                         keeps_taps[node_index<tnodes::max_select<X, V, P>>::value]
                              ? offset_of<tnodes::max_select<X, V, P>>::value +
                                    aligned_size(shape_of<tnodes::max_select<X, V, P>>::size)
                              : no_taps>> {};

@@ -202,10 +202,6 @@ concept contains = index_of<G, T>::value != none;
 template <class G, std::size_t I>
 using operands_at = typename G::rules::template operands<typename G::template node<I>>;
 
-/// The slot of operand K of node I (none for an operand that is no node).
-template <class G, std::size_t I, std::size_t K>
-struct operand_index : index_of<G, mp::mp_at_c<operands_at<G, I>, K>> {};
-
 /// Where each node's operands are in the operand table (CSR offsets), and
 /// whose each entry is.
 template <class G, class = typename G::nodes>
@@ -218,14 +214,45 @@ struct operand_layout<G, mp::mp_list<Ts...>> {
   static constexpr std::size_t total = offsets[size];
   static constexpr std::array<std::size_t, total> owner = row_of_entry<size, total>(offsets);
 };
-/// The slot of every operand, in table order.
-template <class G, class = std::make_index_sequence<operand_layout<G>::total>>
+/// An operand as the operand table sees it: its structural hash, if it is
+/// a node (else it has no slot).
+struct operand_key {
+  std::uint64_t hash;
+  bool is_node;
+};
+template <class Rules, class T, bool = Rules::template is_node<T>::value>
+struct operand_key_of : std::integral_constant<operand_key, operand_key{0, false}> {};
+template <class Rules, class T>
+struct operand_key_of<Rules, T, true>
+    : std::integral_constant<operand_key, operand_key{Rules::template hash<T>::value, true}> {};
+
+/// The slot of each operand: found by its hash (an operand of a node of a
+/// graph is a node of that graph, and their hashes are distinct).
+template <std::size_t N, std::size_t E>
+constexpr std::array<std::size_t, E> slots_of_operands(const std::array<hash_entry, N>& sorted,
+                                                       const std::array<operand_key, E>& keys) noexcept {
+  std::array<std::size_t, E> slots{};
+  for (std::size_t e = 0; e != E; ++e) slots[e] = keys[e].is_node ? slot_of_hash(sorted, keys[e].hash) : none;
+  return slots;
+}
+
+template <class Rules, class Operands>
+struct operand_keys;
+template <class Rules, class... Os>
+struct operand_keys<Rules, mp::mp_list<Os...>> {
+  static constexpr std::array<operand_key, sizeof...(Os)> value{operand_key_of<Rules, Os>::value...};
+};
+
+/// The slot of every operand, in table order: every node's operands in one
+/// list, their keys in one array, each found by binary search (no class
+/// instantiated per operand beyond its key).
+template <class G, class = typename G::nodes>
 struct operand_slot_list;
-template <class G, std::size_t... E>
-struct operand_slot_list<G, std::index_sequence<E...>> {
-  using layout = operand_layout<G>;
-  static constexpr std::array<std::size_t, sizeof...(E)> value{
-      operand_index<G, layout::owner[E], E - layout::offsets[layout::owner[E]]>::value...};
+template <class G, class... Ts>
+struct operand_slot_list<G, mp::mp_list<Ts...>> {
+  using all = mp::mp_append<mp::mp_list<>, typename G::rules::template operands<Ts>...>;
+  static constexpr std::array<std::size_t, mp::mp_size<all>::value> value =
+      slots_of_operands(G::by_hash, operand_keys<typename G::rules, all>::value);
 };
 
 /// The integer tables of a graph, computed once.
