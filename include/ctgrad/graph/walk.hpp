@@ -44,8 +44,19 @@ struct state {
   using list = List;
 };
 
-template <class Rules, class State, class T>
-struct visit;
+/// State plus node T (its operands already in it).
+template <class State, class T>
+using with = state<seen<typename State::set, T>, mp::mp_push_back<typename State::list, T>>;
+
+/// A literal, or a node already seen, is walked past.  (The built-in
+/// __is_base_of, not std::is_base_of: one class fewer per visit; and no
+/// variable template: a variable named after a state would be a symbol
+/// spelling out every node seen.)
+template <class Rules, class State, class T,
+          bool = !Rules::template is_node<T>::value || __is_base_of(mp::mp_identity<T>, typename State::set)>
+struct visit {
+  using type = State;
+};
 template <class Rules, class State, class T>
 using visit_t = typename visit<Rules, State, T>::type;
 
@@ -55,27 +66,27 @@ struct visit_q {
   using fn = visit_t<Rules, State, T>;
 };
 
+// A new node: its operands, then itself.  None, one and two operands
+// spelled out (one instantiation per node), more by a fold over them.
 template <class Rules, class State, class T, class Operands = typename Rules::template operands<T>>
-struct visit_new;
+struct visit_new {
+  using type = with<mp::mp_fold_q<Operands, State, visit_q<Rules>>, T>;
+};
 template <class Rules, class State, class T>
 struct visit_new<Rules, State, T, mp::mp_list<>> {
-  using type = state<seen<typename State::set, T>, mp::mp_push_back<typename State::list, T>>;
+  using type = with<State, T>;
 };
-// One and two operands spelled out: one instantiation level per expression
-// level fewer than the general fold.
 template <class Rules, class State, class T, class A>
-struct visit_new<Rules, State, T, mp::mp_list<A>> : visit_new<Rules, visit_t<Rules, State, A>, T, mp::mp_list<>> {};
+struct visit_new<Rules, State, T, mp::mp_list<A>> {
+  using type = with<visit_t<Rules, State, A>, T>;
+};
 template <class Rules, class State, class T, class A, class B>
-struct visit_new<Rules, State, T, mp::mp_list<A, B>>
-    : visit_new<Rules, visit_t<Rules, visit_t<Rules, State, A>, B>, T, mp::mp_list<>> {};
-template <class Rules, class State, class T, class... As>
-struct visit_new<Rules, State, T, mp::mp_list<As...>>
-    : visit_new<Rules, mp::mp_fold_q<mp::mp_list<As...>, State, visit_q<Rules>>, T, mp::mp_list<>> {};
+struct visit_new<Rules, State, T, mp::mp_list<A, B>> {
+  using type = with<visit_t<Rules, visit_t<Rules, State, A>, B>, T>;
+};
 
 template <class Rules, class State, class T>
-struct visit : mp::mp_if_c<!Rules::template is_node<T>::value ||
-                               std::is_base_of<mp::mp_identity<T>, typename State::set>::value,
-                           mp::mp_identity<State>, visit_new<Rules, State, T>> {};
+struct visit<Rules, State, T, false> : visit_new<Rules, State, T> {};
 
 }  // namespace walk
 
