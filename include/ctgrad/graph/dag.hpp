@@ -87,14 +87,6 @@ constexpr std::array<std::size_t, N + 1> prefix_sums(const std::array<std::size_
   for (std::size_t i = 0; i != N; ++i) offsets[i + 1] = offsets[i] + counts[i];
   return offsets;
 }
-/// For each entry of CSR rows with these offsets, its row.
-template <std::size_t N, std::size_t E>
-constexpr std::array<std::size_t, E> row_of_entry(const std::array<std::size_t, N + 1>& offsets) noexcept {
-  std::array<std::size_t, E> row{};
-  for (std::size_t i = 0; i != N; ++i)
-    for (std::size_t e = offsets[i]; e != offsets[i + 1]; ++e) row[e] = i;
-  return row;
-}
 /// The users' CSR offsets, from every operand's slot (none: not a node).
 template <std::size_t N, std::size_t E>
 constexpr std::array<std::size_t, N + 1> user_offsets_of(const std::array<std::size_t, E>& operand_slots) noexcept {
@@ -202,8 +194,7 @@ concept contains = index_of<G, T>::value != none;
 template <class G, std::size_t I>
 using operands_at = typename G::rules::template operands<typename G::template node<I>>;
 
-/// Where each node's operands are in the operand table (CSR offsets), and
-/// whose each entry is.
+/// Where each node's operands are in the operand table (CSR offsets).
 template <class G, class = typename G::nodes>
 struct operand_layout;
 template <class G, class... Ts>
@@ -212,8 +203,8 @@ struct operand_layout<G, mp::mp_list<Ts...>> {
   static constexpr std::array<std::size_t, size + 1> offsets =
       prefix_sums<size>({mp::mp_size<typename G::rules::template operands<Ts>>::value...});
   static constexpr std::size_t total = offsets[size];
-  static constexpr std::array<std::size_t, total> owner = row_of_entry<size, total>(offsets);
 };
+
 /// An operand as the operand table sees it: its structural hash, if it is
 /// a node (else it has no slot).
 struct operand_key {
