@@ -202,7 +202,6 @@ struct operand_layout<G, mp::mp_list<Ts...>> {
   static constexpr std::size_t size = sizeof...(Ts);
   static constexpr std::array<std::size_t, size + 1> offsets =
       prefix_sums<size>({mp::mp_size<typename G::rules::template operands<Ts>>::value...});
-  static constexpr std::size_t total = offsets[size];
 };
 
 /// An operand as the operand table sees it: its structural hash, if it is
