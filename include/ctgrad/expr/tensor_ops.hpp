@@ -124,16 +124,33 @@ template <class F, class... As>
 using elementwise_t = ew_t<F, typename common_shape<shape_of<As>...>::type,
                            broadcast_to_t<typename common_shape<shape_of<As>...>::type, As>...>;
 
+/// Whether tensors of these types broadcast to a common shape.
+template <class... As>
+concept broadcastable = !std::is_void_v<typename common_shape<shape_of<As>...>::type>;
+
 /// The same, checked: one error naming the shapes if they do not broadcast.
+/// The builders below declare their result (`-> elementwise_r<...>`), and
+/// the overload that succeeds declares its own, so that `decltype(a + b)`
+/// instantiates no function: g++ gives every function instantiated to
+/// deduce a return type a symbol, and in a deep net that symbol's name
+/// spells out the whole net below it.  Only a mismatch instantiates a body:
+/// the one that reports it (an error in a body, not in a signature, so that
+/// it stays one error).  (elementwise_s<false, ...> has no type: clang 14
+/// substitutes into the return type before it checks the constraints.)
+template <bool Broadcastable, class F, class... As>
+struct elementwise_s {};
 template <class F, class... As>
-constexpr auto elementwise(F, As...) noexcept {
-  if constexpr (std::is_void<typename common_shape<shape_of<As>...>::type>::value) {
-    (void)error::shapes_do_not_broadcast<shape_of<As>...>{};
-    return shape_error_result{};
-  } else {
-    return elementwise_t<F, As...>{};
-  }
+struct elementwise_s<true, F, As...> : std::type_identity<elementwise_t<F, As...>> {};
+template <class F, Tensor... As>
+requires broadcastable<As...>
+constexpr typename elementwise_s<broadcastable<As...>, F, As...>::type elementwise(F, As...) noexcept { return {}; }
+template <class F, Tensor... As>
+requires(!broadcastable<As...>) constexpr auto elementwise(F, As...) noexcept {
+  (void)error::shapes_do_not_broadcast<shape_of<As>...>{};
+  return shape_error_result{};
 }
+template <class F, class... As>
+using elementwise_r = decltype(detail::elementwise(F{}, As{}...));
 
 /// softmax(A) over the last axis, as a type: exp(a - logsumexp(a)).
 template <class A>
@@ -152,8 +169,8 @@ inline constexpr detail::ph<3> _3{};
 
 /// Apply a scalar formula of `_0, _1, ...` elementwise to tensors.
 template <Expression F, detail::tensor_operand... As>
-constexpr auto map(F, As...) noexcept {
-  return detail::elementwise(F{}, detail::as_tensor_t<As>{}...);
+constexpr detail::elementwise_r<F, detail::as_tensor_t<As>...> map(F, As...) noexcept {
+  return {};
 }
 
 /// Whether two tensor expressions are the same mathematics (the same
@@ -164,32 +181,40 @@ constexpr bool operator==(A, B) noexcept {
 }
 
 template <detail::tensor_operand A, detail::tensor_operand B>
-requires(Tensor<A> || Tensor<B>) constexpr auto operator+(A, B) noexcept {
-  return detail::elementwise(detail::ph<0>{} + detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+requires(Tensor<A> || Tensor<B>) constexpr detail::elementwise_r<decltype(detail::ph<0>{} + detail::ph<1>{}),
+                                                                 detail::as_tensor_t<A>, detail::as_tensor_t<B>>
+operator+(A, B) noexcept {
+  return {};
 }
 template <detail::tensor_operand A, detail::tensor_operand B>
-requires(Tensor<A> || Tensor<B>) constexpr auto operator-(A, B) noexcept {
-  return detail::elementwise(detail::ph<0>{} - detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+requires(Tensor<A> || Tensor<B>) constexpr detail::elementwise_r<decltype(detail::ph<0>{} - detail::ph<1>{}),
+                                                                 detail::as_tensor_t<A>, detail::as_tensor_t<B>>
+operator-(A, B) noexcept {
+  return {};
 }
 /// Elementwise (Hadamard) product; matmul is `matmul(a, b)`.
 template <detail::tensor_operand A, detail::tensor_operand B>
-requires(Tensor<A> || Tensor<B>) constexpr auto operator*(A, B) noexcept {
-  return detail::elementwise(detail::ph<0>{} * detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+requires(Tensor<A> || Tensor<B>) constexpr detail::elementwise_r<decltype(detail::ph<0>{} * detail::ph<1>{}),
+                                                                 detail::as_tensor_t<A>, detail::as_tensor_t<B>>
+operator*(A, B) noexcept {
+  return {};
 }
 template <detail::tensor_operand A, detail::tensor_operand B>
-requires(Tensor<A> || Tensor<B>) constexpr auto operator/(A, B) noexcept {
-  return detail::elementwise(detail::ph<0>{} / detail::ph<1>{}, detail::as_tensor_t<A>{}, detail::as_tensor_t<B>{});
+requires(Tensor<A> || Tensor<B>) constexpr detail::elementwise_r<decltype(detail::ph<0>{} / detail::ph<1>{}),
+                                                                 detail::as_tensor_t<A>, detail::as_tensor_t<B>>
+operator/(A, B) noexcept {
+  return {};
 }
 template <Tensor A>
-constexpr auto operator-(A) noexcept {
-  return detail::elementwise(-detail::ph<0>{}, A{});
+constexpr detail::elementwise_r<decltype(-detail::ph<0>{}), A> operator-(A) noexcept {
+  return {};
 }
 
 // Every scalar-level function, elementwise.
-#define CTGRAD_DETAIL_TENSOR_FN(NAME)                       \
-  template <Tensor A>                                       \
-  constexpr auto NAME(A) noexcept {                         \
-    return detail::elementwise(NAME(detail::ph<0>{}), A{}); \
+#define CTGRAD_DETAIL_TENSOR_FN(NAME)                                                    \
+  template <Tensor A>                                                                    \
+  constexpr detail::elementwise_r<decltype(NAME(detail::ph<0>{})), A> NAME(A) noexcept { \
+    return {};                                                                           \
   }
 CTGRAD_DETAIL_TENSOR_FN(exp)
 CTGRAD_DETAIL_TENSOR_FN(log)
@@ -204,9 +229,21 @@ CTGRAD_DETAIL_TENSOR_FN(abs)
 CTGRAD_DETAIL_TENSOR_FN(step)
 CTGRAD_DETAIL_TENSOR_FN(sign)
 
+namespace detail {
+/// x^E as a formula (through make_pow, qualified: an unqualified pow here
+/// would find, by argument-dependent lookup, the tensor pow being declared).
+/// Only for a constant E (see elementwise_s: clang 14 gets here before it
+/// checks the tensor pow's constraints, also for the scalar pow's misuse).
+template <bool Constant, class E>
+struct pow_formula_s {};
+template <class E>
+struct pow_formula_s<true, E> : std::type_identity<decltype(detail::make_pow(ph<0>{}, E{}))> {};
+template <class E>
+using pow_formula = typename pow_formula_s<is_constant<E>, E>::type;
+}  // namespace detail
 template <Tensor A, class E>
 requires detail::is_constant<E>
-constexpr auto pow(A, E) noexcept { return detail::elementwise(pow(detail::ph<0>{}, E{}), A{}); }
+constexpr detail::elementwise_r<detail::pow_formula<E>, A> pow(A, E) noexcept { return {}; }
 
 /// Activations defined as formulas (their derivatives are derived).  At
 /// the kink x = 0 (and -0) each takes the negative side's slope, as
@@ -218,41 +255,74 @@ template <class Alpha = nodes::constant<1, 100>>
 inline constexpr auto leaky_relu_formula = relu(detail::ph<0>{}) - Alpha{} * negative_part(detail::ph<0>{});
 template <Tensor A, class Alpha = nodes::constant<1, 100>>
 requires detail::is_constant<Alpha>
-constexpr auto leaky_relu(A a, Alpha = {}) noexcept { return map(leaky_relu_formula<Alpha>, a); }
+constexpr detail::elementwise_r<decltype(leaky_relu_formula<Alpha>), A> leaky_relu(A, Alpha = {}) noexcept {
+  return {};
+}
 /// elu(x) = x for x > 0, alpha*(e^x - 1) otherwise: `elu(x)` (alpha 1) or `elu(x, c<1, 2>)`.
 template <class Alpha = nodes::constant<1>>
-inline constexpr auto elu_formula =
-    relu(detail::ph<0>{}) + Alpha{} * (exp(-negative_part(detail::ph<0>{})) - nodes::constant<1>{});
+inline constexpr auto elu_formula = relu(detail::ph<0>{}) + Alpha{} * (exp(-negative_part(detail::ph<0>{})) -
+                                                                       nodes::constant<1>{});
 template <Tensor A, class Alpha = nodes::constant<1>>
 requires detail::is_constant<Alpha>
-constexpr auto elu(A a, Alpha = {}) noexcept { return map(elu_formula<Alpha>, a); }
+constexpr detail::elementwise_r<decltype(elu_formula<Alpha>), A> elu(A, Alpha = {}) noexcept { return {}; }
 /// gelu, tanh form (PyTorch's approximate='tanh'), as one function whose
 /// value and derivatives are computed without overflow (fn::gelu).
 CTGRAD_DETAIL_TENSOR_FN(gelu)
 CTGRAD_DETAIL_TENSOR_FN(negative_part)
 #undef CTGRAD_DETAIL_TENSOR_FN
 
+namespace detail {
+/// matmul's cases: 0 ranks wrong, 1 inner dimensions differ, 2 a row
+/// vector times a matrix, 3 a matrix times a column vector, 4 matrices.
+template <class SA, class SB>
+constexpr int matmul_case() noexcept {
+  if constexpr (SA::rank == 0 || SA::rank > 2 || SB::rank == 0 || SB::rank > 2)
+    return 0;
+  else if constexpr (SA::dims[SA::rank - 1] != SB::dims[0])
+    return 1;
+  else
+    return SA::rank == 1 ? 2 : SB::rank == 1 ? 3 : 4;
+}
+/// (A class, not a variable template: a variable named after A and B is a
+/// symbol spelling out both expressions.)
+template <class A, class B>
+struct matmul_case_of_s : std::integral_constant<int, matmul_case<shape_of<A>, shape_of<B>>()> {};
+template <class A, class B>
+concept matmul_well_formed = matmul_case_of_s<A, B>::value >= 2;
+/// The product's node (cases 2-4; see elementwise for why a type; cases 0
+/// and 1 have none).
+template <int Case, class A, class B>
+struct matmul_s {};
+template <class A, class B>
+struct matmul_s<4, A, B> : std::type_identity<tnodes::matmul<A, B>> {};
+template <class A, class B>
+using matmul_r = typename matmul_s<matmul_case_of_s<A, B>::value, A, B>::type;
+template <class A, class B>
+struct matmul_s<2, A, B> {
+  using product = matmul_r<tnodes::reshape<A, shape<1, shape_of<A>::dims[0]>>, B>;
+  using type = reshape_t<product, shape<shape_of<product>::size>>;
+};
+template <class A, class B>
+struct matmul_s<3, A, B> {
+  using product = matmul_r<A, tnodes::reshape<B, shape<shape_of<B>::dims[0], 1>>>;
+  using type = reshape_t<product, shape<shape_of<A>::dims[0]>>;
+};
+}  // namespace detail
+
 /// The matrix product.  [M,K] x [K,N] -> [M,N]; a vector operand is a row
 /// ([K] x [K,N] -> [N]) or a column ([M,K] x [K] -> [M]).
 template <Tensor A, Tensor B>
-constexpr auto matmul(A, B) noexcept {
+requires detail::matmul_well_formed<A, B>
+constexpr detail::matmul_r<A, B> matmul(A, B) noexcept { return {}; }
+template <Tensor A, Tensor B>
+requires(!detail::matmul_well_formed<A, B>) constexpr auto matmul(A, B) noexcept {
   using SA = shape_of<A>;
   using SB = shape_of<B>;
-  if constexpr (SA::rank == 0 || SA::rank > 2 || SB::rank == 0 || SB::rank > 2) {
+  if constexpr (detail::matmul_case_of_s<A, B>::value == 0)
     (void)error::matmul_rank<SA::rank, SB::rank>{};
-    return detail::shape_error_result{};
-  } else if constexpr (SA::dims[SA::rank - 1] != SB::dims[0]) {
+  else
     (void)error::matmul_inner_dimensions_differ<SA::dims[SA::rank - 1], SB::dims[0]>{};
-    return detail::shape_error_result{};
-  } else if constexpr (SA::rank == 1) {
-    using product = decltype(matmul(tnodes::reshape<A, shape<1, SA::dims[0]>>{}, B{}));
-    return detail::reshape_t<product, shape<shape_of<product>::size>>{};
-  } else if constexpr (SB::rank == 1) {
-    using product = decltype(matmul(A{}, tnodes::reshape<B, shape<SB::dims[0], 1>>{}));
-    return detail::reshape_t<product, shape<SA::dims[0]>>{};
-  } else {
-    return tnodes::matmul<A, B>{};
-  }
+  return detail::shape_error_result{};
 }
 
 /// The transpose of a matrix: a view, never a copy.
@@ -362,7 +432,8 @@ constexpr auto softmax_cross_entropy(Z z, T t) noexcept {
     return detail::loss_shape_error<Z, T>();
   } else {
     using rows = shape_of<tnodes::logsumexp<Z>>;
-    const auto target_logit = detail::reduce_to_t<rows, decltype(map(detail::ph<1>{} * finite(detail::ph<0>{}), z, t))>{};
+    const auto target_logit =
+        detail::reduce_to_t<rows, decltype(map(detail::ph<1>{} * finite(detail::ph<0>{}), z, t))>{};
     return sum(logsumexp(z) - target_logit) *
            detail::constant_t<1, static_cast<std::intmax_t>(detail::batch_of<shape_of<Z>>)>{};
   }

@@ -18,14 +18,15 @@ struct identity {
     return a;
   }
 };
-#define CTGRAD_DETAIL_ACTIVATION(NAME, INIT)        \
-  struct NAME {                                     \
-    static constexpr std::string_view name = #NAME; \
-    using default_init = INIT;                      \
-    template <Tensor A>                             \
-    static constexpr auto apply(A a) noexcept {     \
-      return ::ctgrad::NAME(a);                     \
-    }                                               \
+// (The return type is spelled out, not deduced: see detail::elementwise.)
+#define CTGRAD_DETAIL_ACTIVATION(NAME, INIT)                             \
+  struct NAME {                                                          \
+    static constexpr std::string_view name = #NAME;                      \
+    using default_init = INIT;                                           \
+    template <Tensor A>                                                  \
+    static constexpr decltype(::ctgrad::NAME(A{})) apply(A a) noexcept { \
+      return ::ctgrad::NAME(a);                                          \
+    }                                                                    \
   };
 CTGRAD_DETAIL_ACTIVATION(tanh, init::xavier_uniform)
 CTGRAD_DETAIL_ACTIVATION(sigmoid, init::xavier_uniform)

@@ -130,13 +130,15 @@ using next_chain = typename next_chain_s<K, X, Rest...>::type;
 
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
 struct chain<K, X, dense<Out, Act, Init>, Rest...> {
-  static constexpr std::size_t width = shape_of<X>::dims.back();
-  using W = param<indexed_name<'W', K>(), shape<width, Out>>;
+  // (No static data member: a variable of a class named after X is a
+  // symbol spelling out the network below this layer.)
+  using W = param<indexed_name<'W', K>(), shape<shape_of<X>::dims.back(), Out>>;
   using b = param<indexed_name<'b', K>(), shape<Out>>;
   using next = next_chain<K + 1, decltype(Act::apply(matmul(X{}, W{}) + b{})), Rest...>;
   using output = typename next::output;
-  using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, width, Out>,
-                                                       initialised<b, init::zeros, width, Out>>;
+  using parameters =
+      ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, shape_of<X>::dims.back(), Out>,
+                                        initialised<b, init::zeros, shape_of<X>::dims.back(), Out>>;
 };
 
 /// A dense layer on an unflattened input: one error, then the layer as if
