@@ -7,8 +7,8 @@
 // tests/fuzz/corpus/load_weights/, and ctest replays the corpus.
 #include <ctgrad/nn.hpp>
 
-#include <sys/mman.h>
-#include <unistd.h>
+#include "memory_file.hpp"
+
 
 #include <algorithm>
 #include <cmath>
@@ -25,23 +25,6 @@ using net = nn::sequential<3, nn::dense<5, nn::relu>, nn::dense<2>>;
 using model_f = nn::model<net, nn::mse, float, 1>;
 using model_d = nn::model<net, nn::mse, double, 1>;
 
-/// The input as a file: a memfd, opened by load_weights through /proc.
-class memory_file {
- public:
-  memory_file(const std::uint8_t* data, std::size_t size) : fd_(::memfd_create("ctgrad-fuzz", MFD_CLOEXEC)) {
-    if (fd_ < 0) std::abort();
-    for (std::size_t done = 0; done < size;) {
-      const ssize_t w = ::write(fd_, data + done, size - done);
-      if (w <= 0) std::abort();
-      done += static_cast<std::size_t>(w);
-    }
-  }
-  ~memory_file() { ::close(fd_); }
-  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
-
- private:
-  int fd_;
-};
 
 template <class Model>
 void check(const std::string& path) {
@@ -68,7 +51,7 @@ void check(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   {
-    const memory_file file(data, size);
+    const fuzz::memory_file file(data, size);
     check<model_f>(file.path());
     check<model_d>(file.path());
   }
@@ -78,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> sealed(data, data + size);
     const std::uint64_t h = nn::detail::fnv1a(sealed.data(), size - 8);
     std::memcpy(sealed.data() + size - 8, &h, 8);
-    const memory_file file(sealed.data(), size);
+    const fuzz::memory_file file(sealed.data(), size);
     check<model_f>(file.path());
     check<model_d>(file.path());
   }

@@ -238,9 +238,11 @@ inline std::string directory_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-/// Write bytes to path atomically (see the top of this file).
-inline void save_bytes_atomically(const std::vector<unsigned char>& bytes, const std::string& path) {
-  const std::string where = "ctgrad::nn::save_weights: " + path + ": ";
+/// Write bytes to path atomically (see the top of this file); errors name
+/// `function`, the public function saving.
+inline void save_bytes_atomically(const std::vector<unsigned char>& bytes, const std::string& path,
+                                  const char* function) {
+  const std::string where = std::string(function) + ": " + path + ": ";
   struct stat target{};
   const bool replacing = ::stat(path.c_str(), &target) == 0;
   if (replacing && S_ISDIR(target.st_mode))
@@ -337,7 +339,7 @@ std::vector<unsigned char> weights_bytes(const Model& m) {
 /// as it was.
 template <class Model, detail::weights_path Path>
 void save_weights(const Model& m, const Path& path) {
-  detail::save_bytes_atomically(weights_bytes(m), detail::path_text(path));
+  detail::save_bytes_atomically(weights_bytes(m), detail::path_text(path), "ctgrad::nn::save_weights");
 }
 
 /// Read weights saved by save_weights into m.  Every check passes before

@@ -1,0 +1,126 @@
+// The C++ half of tests/interop/torch_parity.py: loads the weights PyTorch
+// wrote (.npz and .safetensors), runs predict and loss_and_gradient on the
+// batch in batch_*.txt, and writes back what PyTorch checks: predictions and
+// loss as text, gradients and the weights themselves as .npz/.safetensors
+// (so they come back in PyTorch's names and layouts).  Then it trains each
+// net from the same weights for the steps in train_*.txt with SGD, momentum,
+// Adam and AdamW, and saves the parameters after training.
+#include <ctgrad/nn.hpp>
+#include <ctgrad/nn/npz.hpp>
+#include <ctgrad/nn/safetensors.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace ctgrad;
+
+namespace {
+using mlp = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<2>>;
+using cnn = nn::sequential<nn::input_shape<2, 6, 6>, nn::conv2d<3, 3, nn::relu>, nn::flatten, nn::dense<2>>;
+constexpr std::size_t batch = 4;
+
+std::vector<double> numbers(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<double> v;
+  for (double x; in >> x;) v.push_back(x);
+  return v;
+}
+
+/// Load `name`.{npz,safetensors} into a Model, evaluate, write the results.
+template <class Model>
+void run(const std::filesystem::path& dir, const std::string& name, const std::string& type,
+         const std::vector<std::string>& prefixes) {
+  using T = typename Model::scalar_type;
+  const std::vector<double> x = numbers(dir / ("batch_" + name + "_x.txt")),
+                            t = numbers(dir / ("batch_" + name + "_t.txt"));
+  if (x.size() != batch * Model::inputs || t.size() != batch * Model::outputs)
+    throw std::runtime_error("batch files of the wrong size for " + name);
+  std::array<T, batch * Model::inputs> xs{};
+  std::array<T, batch * Model::outputs> ts{};
+  std::copy(x.begin(), x.end(), xs.begin());
+  std::copy(t.begin(), t.end(), ts.begin());
+  const nn::exchange_options options{.prefixes = prefixes};
+  for (const std::string format : {"npz", "safetensors"}) {
+    auto m = std::make_unique<Model>();
+    const std::filesystem::path in = dir / (name + "." + format);
+    if (format == "npz")
+      nn::load_npz(*m, in, options);
+    else
+      nn::load_safetensors(*m, in, options);
+    const std::string tag = name + "_" + type + "_" + format;
+    std::ofstream out(dir / ("out_" + tag + ".txt"));
+    char text[40];
+    for (T v : m->predict(xs)) std::snprintf(text, sizeof text, "%.17g\n", static_cast<double>(v)), out << text;
+    std::snprintf(text, sizeof text, "%.17g\n", static_cast<double>(m->loss_and_gradient(xs, ts)));
+    out << text;
+    auto gradients = std::make_unique<Model>();
+    gradients->for_each_parameter([&](auto p, auto values) {
+      const auto g = m->gradient(p);
+      std::copy(g.begin(), g.end(), values.begin());
+    });
+    if (format == "npz") {
+      nn::save_npz(*gradients, dir / ("grad_" + tag + ".npz"), options);
+      nn::save_npz(*m, dir / ("back_" + tag + ".npz"), options);
+    } else {
+      nn::save_safetensors(*gradients, dir / ("grad_" + tag + ".safetensors"), options);
+      nn::save_safetensors(*m, dir / ("back_" + tag + ".safetensors"), options);
+    }
+  }
+}
+/// Train from `name`.npz with each optimizer over the batches in
+/// train_`name`_{x,t}.txt; save the parameters as trained_`name`_`type`_`optimizer`.npz.
+template <class Model>
+void train(const std::filesystem::path& dir, const std::string& name, const std::string& type,
+           const std::vector<std::string>& prefixes) {
+  using T = typename Model::scalar_type;
+  const std::vector<double> x = numbers(dir / ("train_" + name + "_x.txt")),
+                            t = numbers(dir / ("train_" + name + "_t.txt"));
+  const std::size_t steps = x.size() / (batch * Model::inputs);
+  if (x.size() != steps * batch * Model::inputs || t.size() != steps * batch * Model::outputs)
+    throw std::runtime_error("training files of the wrong size for " + name);
+  const nn::exchange_options options{.prefixes = prefixes};
+  const auto run_with = [&](const std::string& optimizer, auto config) {
+    auto m = std::make_unique<Model>();
+    nn::load_npz(*m, dir / (name + ".npz"), options);
+    auto opt = Model::make_optimizer(config);
+    std::array<T, batch * Model::inputs> xs{};
+    std::array<T, batch * Model::outputs> ts{};
+    for (std::size_t step = 0; step != steps; ++step) {
+      std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(step * xs.size()), xs.size(), xs.begin());
+      std::copy_n(t.begin() + static_cast<std::ptrdiff_t>(step * ts.size()), ts.size(), ts.begin());
+      m->train_step(opt, xs, ts);
+    }
+    nn::save_npz(*m, dir / ("trained_" + name + "_" + type + "_" + optimizer + ".npz"), options);
+  };
+  // The same settings as torch_parity.py's torch.optim (PyTorch's definitions).
+  run_with("sgd", nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
+  run_with("momentum", nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01});
+  run_with("adam", nn::adam{.learning_rate = 0.01});
+  run_with("adamw", nn::adam{.learning_rate = 0.01, .weight_decay = 0.01});
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s DIRECTORY (run by torch_parity.py)\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  run<nn::model<mlp, nn::mse, double, batch>>(dir, "mlp", "double", {"0", "2"});
+  run<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
+  run<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
+  run<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  train<nn::model<mlp, nn::mse, double, batch>>(dir, "mlp", "double", {"0", "2"});
+  train<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
+  train<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
+  train<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "%s\n", e.what());
+  return 1;
+}
