@@ -4,7 +4,8 @@
 #   ```cpp
 #   ...
 #   ```
-# and the source marks the region with lines `// [name]` before and after.
+# and the source marks the region with lines `// [name]` before and after
+# (a Python source, shown as ```python, with `# [name]`).
 file(GLOB_RECURSE pages ${DOCS}/*.md)
 list(APPEND pages ${DOCS}/../README.md)  # its snippets name paths relative to docs/ too
 set(count 0)
@@ -12,14 +13,18 @@ foreach(page IN LISTS pages)
   file(READ ${page} text)
   # CMake lists split on ';': encode it in pages and sources alike.
   string(REPLACE ";" "@semicolon@" text "${text}")
-  string(REGEX MATCHALL "<!-- snippet: [^ ]+ -->\n```cpp\n[^`]*```" blocks "${text}")
+  string(REGEX MATCHALL "<!-- snippet: [^ ]+ -->\n```(cpp|python)\n[^`]*```" blocks "${text}")
   foreach(block IN LISTS blocks)
     string(REGEX REPLACE "^<!-- snippet: ([^#]+)#([^ ]+) -->.*" "\\1" file "${block}")
     string(REGEX REPLACE "^<!-- snippet: ([^#]+)#([^ ]+) -->.*" "\\2" name "${block}")
-    string(REGEX REPLACE "^<!-- snippet: [^\n]*\n```cpp\n(.*)```$" "\\1" shown "${block}")
+    string(REGEX REPLACE "^<!-- snippet: [^\n]*\n```[a-z]+\n(.*)```$" "\\1" shown "${block}")
     file(READ ${DOCS}/${file} source)
     string(REPLACE ";" "@semicolon@" source "${source}")
-    set(marker "// [${name}]\n")
+    set(comment "//")
+    if(file MATCHES "\\.py$")
+      set(comment "#")
+    endif()
+    set(marker "${comment} [${name}]\n")
     string(FIND "${source}" "${marker}" begin)
     if(begin EQUAL -1)
       message(FATAL_ERROR "${page}: ${file} has no region '${name}'")
@@ -27,7 +32,7 @@ foreach(page IN LISTS pages)
     string(LENGTH "${marker}" marker_length)
     math(EXPR begin "${begin} + ${marker_length}")
     string(SUBSTRING "${source}" ${begin} -1 rest)
-    string(FIND "${rest}" "// [${name}]" end)
+    string(FIND "${rest}" "${comment} [${name}]" end)
     string(SUBSTRING "${rest}" 0 ${end} region)
     # The region may be indented in its source; the page shows it dedented.
     string(REGEX MATCH "^ +" indent "${region}")
