@@ -75,6 +75,26 @@ BOOST_AUTO_TEST_CASE(tensor_kernels_do_not_allocate) {
   BOOST_TEST(sink > 0.0f);
 }
 
+BOOST_AUTO_TEST_CASE(model_predict_at_another_batch_and_class_labels_do_not_allocate) {
+  using namespace ctgrad;
+  using classifier =
+      nn::model<nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4>>, nn::softmax_cross_entropy, float, 2>;
+  static classifier m;
+  static classifier::prediction_workspace<1> ws;
+  m.initialize(1);
+  auto opt = classifier::make_optimizer(nn::adam{});
+  const std::array<float, 6> x{0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f};
+  const std::array<int, 2> labels{1, 3};
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int step = 0; step != 10; ++step) {
+    sink += m.train_step(opt, x, labels).loss;
+    sink += static_cast<const classifier&>(m).predict(ws, std::span<const float, 3>(x.data(), 3))[0];
+  }
+  BOOST_TEST(allocations - before == 0u);
+  BOOST_TEST(std::isfinite(sink));
+}
+
 BOOST_AUTO_TEST_CASE(convolution_kernels_do_not_allocate) {
   using namespace ctgrad;
   using net = nn::sequential<nn::input_shape<1, 12, 12>, nn::conv2d<4, 3, nn::relu, nn::padding<1>>, nn::max_pool2d<2>,

@@ -80,6 +80,23 @@ int main() {
   // [parameters]
   check(W1.size() == 48, "parameter view");
 
+  // [predict_batch]
+  // Trained at batch 8, predicting one example on the same parameters: a
+  // small workspace of the caller's, one per thread (predict(ws, x) is const).
+  model_t::prediction_workspace<1> one;
+  const model_t& trained = *model;
+  std::span<const float, 2> scores = trained.predict(one, std::span<const float, 3>(xs.data(), 3));
+  // [predict_batch]
+  check(std::fabs(scores[1] - logits[1]) <= 1e-5f * std::max(1.0f, std::fabs(logits[1])), "batch-1 predict");
+
+  // [labels]
+  // Softmax cross-entropy from class indices, the same as one-hot rows:
+  // (ts above, row by row; a label outside [0, 2) throws nn::target_error)
+  const std::array<int, 8> labels{0, 1, 0, 1, 0, 1, 0, 1};
+  model->train_step(adam, xs, labels);
+  // [labels]
+  check(model->loss_and_gradient(xs, ts) == model->loss_and_gradient(xs, std::span<const int, 8>(labels)), "labels");
+
   // [repeat]
   // 64 -> (64, tanh) x 12 -> 10: the twelve layers written once, each with its own W and b
   using deep_net = nn::sequential<64, nn::repeat<12, nn::dense<64, nn::tanh>>, nn::dense<10>>;

@@ -4,7 +4,8 @@
 // loss as text, gradients and the weights themselves as .npz/.safetensors
 // (so they come back in PyTorch's names and layouts).  Then it trains each
 // net from the same weights for the steps in train_*.txt with SGD, momentum,
-// Adam and AdamW, and saves the parameters after training.
+// Adam and AdamW, and saves the parameters after training; and evaluates
+// softmax cross-entropy from integer class labels.
 #include <ctgrad/nn.hpp>
 #include <ctgrad/nn/npz.hpp>
 #include <ctgrad/nn/safetensors.hpp>
@@ -72,6 +73,30 @@ void run(const std::filesystem::path& dir, const std::string& name, const std::s
     }
   }
 }
+/// Softmax cross-entropy from integer labels (labels_ce.txt) on ce.npz:
+/// the loss (out_ce_`type`.txt) and the gradients (grad_ce_`type`.npz).
+template <class Model>
+void classify(const std::filesystem::path& dir, const std::string& type) {
+  using T = typename Model::scalar_type;
+  const std::vector<double> x = numbers(dir / "batch_ce_x.txt"), labels = numbers(dir / "labels_ce.txt");
+  std::array<T, batch * Model::inputs> xs{};
+  std::array<long, batch> ls{};
+  std::copy(x.begin(), x.end(), xs.begin());
+  std::transform(labels.begin(), labels.end(), ls.begin(), [](double l) { return static_cast<long>(l); });
+  const nn::exchange_options options{.prefixes = {"0", "2"}};
+  auto m = std::make_unique<Model>(), gradients = std::make_unique<Model>();
+  nn::load_npz(*m, dir / "ce.npz", options);
+  std::ofstream out(dir / ("out_ce_" + type + ".txt"));
+  char text[40];
+  std::snprintf(text, sizeof text, "%.17g\n", static_cast<double>(m->loss_and_gradient(xs, ls)));
+  out << text;
+  gradients->for_each_parameter([&](auto p, auto values) {
+    const auto g = m->gradient(p);
+    std::copy(g.begin(), g.end(), values.begin());
+  });
+  nn::save_npz(*gradients, dir / ("grad_ce_" + type + ".npz"), options);
+}
+
 /// Train from `name`.npz with each optimizer over the batches in
 /// train_`name`_{x,t}.txt; save the parameters as trained_`name`_`type`_`optimizer`.npz.
 template <class Model>
@@ -115,6 +140,9 @@ int main(int argc, char** argv) try {
   run<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   run<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
   run<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  using ce_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<5>>;
+  classify<nn::model<ce_net, nn::softmax_cross_entropy, double, batch>>(dir, "double");
+  classify<nn::model<ce_net, nn::softmax_cross_entropy, float, batch>>(dir, "float");
   train<nn::model<mlp, nn::mse, double, batch>>(dir, "mlp", "double", {"0", "2"});
   train<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   train<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});

@@ -96,7 +96,31 @@ def main():
         np.savetxt(work / f"train_{name}_x.txt", rng.uniform(-1, 1, (steps,) + x_shape).reshape(-1), fmt="%.17g")
         np.savetxt(work / f"train_{name}_t.txt", rng.uniform(-1, 1, (steps,) + t_shape).reshape(-1), fmt="%.17g")
 
+    # Softmax cross-entropy with integer class labels (torch.nn.functional.cross_entropy, mean).
+    torch.manual_seed(1)
+    ce_net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 5)).double()
+    np.savez(work / "ce.npz", **{k: v.detach().numpy() for k, v in ce_net.state_dict().items()})
+    ce_x = np.random.default_rng(2).uniform(-1, 1, (4, 3))
+    ce_labels = np.array([4, 0, 2, 4])
+    np.savetxt(work / "batch_ce_x.txt", ce_x.reshape(-1), fmt="%.17g")
+    np.savetxt(work / "labels_ce.txt", ce_labels, fmt="%d")
+
     subprocess.run([exe, str(work)], check=True)
+
+    ce_loss = torch.nn.functional.cross_entropy(ce_net(torch.from_numpy(ce_x)), torch.from_numpy(ce_labels))
+    ce_loss.backward()
+    ce_grads = {k: p.grad.numpy() for k, p in ce_net.named_parameters()}
+    for kind in ("double", "float"):
+        got = np.loadtxt(work / f"out_ce_{kind}.txt")
+        diffs = {
+            "ce loss": rel(got, np.array([ce_loss.item()])),
+            "ce gradient": max(rel(g, ce_grads[k]) for k, g in load_file(work / f"grad_ce_{kind}.npz").items()),
+        }
+        for what, d in diffs.items():
+            worst[("mlp", kind, what)] = d
+            if d > tolerance[kind]:
+                print(f"FAIL cross-entropy {kind}: {what} differs by {d:.3g} (tolerance {tolerance[kind]:g})")
+                failed = True
 
     for name, (net, state, x, t) in batches.items():
         net.zero_grad()

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../tensor.hpp"
 #include "activations.hpp"
@@ -206,6 +207,17 @@ class model {
 
   using training_kernel = typename detail::training_kernel_of<loss_expression, parameter_list>::type;
   using prediction_kernel = decltype(compile_forward(output_expression{}));
+  /// The prediction kernel at batch B: the same parameters serve any batch.
+  template <std::size_t B>
+  using prediction_kernel_at = decltype(compile_forward(typename detail::build<Net, x_of<B>>::output{}));
+
+  /// Caller-owned memory for predict at batch B: `model_t::prediction_workspace<1> ws;`
+  /// then `m.predict(ws, x)` (its size: sizeof, one array, no heap).
+  template <std::size_t B = Batch>
+  struct prediction_workspace {
+    static_assert(B > 0, "ctgrad::nn::model::prediction_workspace<B>: B is a batch size, at least 1");
+    workspace<prediction_kernel_at<B>, T> values;
+  };
 
  private:
   using table = detail::parameter_table<parameter_list>;
@@ -259,6 +271,10 @@ class model {
   auto parameter() noexcept {
     return parameter(parameter_type<I>{});
   }
+  template <std::size_t I>
+  auto parameter() const noexcept {
+    return parameter(parameter_type<I>{});
+  }
   /// Call f(p, values) for every parameter p (an expression with ::name and a shape) in order.
   template <class F>
   void for_each_parameter(F f) {
@@ -275,6 +291,16 @@ class model {
     return run_with_parameters(prediction_kernel{}, predict_ws_, x_type{} = x);
   }
 
+  /// The network's output for B rows (any batch, 1 included), computed in
+  /// the caller's workspace on this model's parameters: const and
+  /// re-entrant, so threads may share one model, each with its own
+  /// workspace.  The span points into ws.
+  template <std::size_t B>
+  std::span<const T, B * outputs> predict(prediction_workspace<B>& ws,
+                                          std::span<const T, B * inputs> x) const noexcept {
+    return run_on(storage_.data(), prediction_kernel_at<B>{}, ws.values, x_of<B>{} = x);
+  }
+
   /// The loss for a batch, and its gradient with respect to every
   /// parameter (read them with gradient(p)).
   T loss_and_gradient(std::span<const T, Batch * inputs> x, std::span<const T, Batch * outputs> t) noexcept {
@@ -284,6 +310,11 @@ class model {
   template <Tensor P>
   std::span<const T, shape_of<P>::size> gradient(P p) const noexcept {
     return train_ws_.gradient(p);
+  }
+  /// The gradient of parameter I (the order of parameter<I>()).
+  template <std::size_t I>
+  auto gradient() const noexcept {
+    return gradient(parameter_type<I>{});
   }
 
   /// An optimizer with state for this model: `make_optimizer(nn::adam{})`.
@@ -324,6 +355,34 @@ class model {
     }
   }
 
+  /// Softmax cross-entropy from integer class labels, one per row in
+  /// [0, outputs): the same numbers as one-hot targets (which it builds in
+  /// the model, no heap).  Throws nn::target_error for a label out of range
+  /// (before anything changes).
+  template <class Config, std::integral Label, nonfinite_policy Policy = skip_nonfinite_t>
+  requires std::is_same_v<Loss, softmax_cross_entropy> step_result<T> train_step(
+      optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
+      std::span<const Label, Batch> labels, Policy policy = {}) {
+    return train_step(opt, x, one_hot(labels, "train_step"), policy);
+  }
+  template <class Config, std::integral Label, nonfinite_policy Policy = skip_nonfinite_t>
+  requires std::is_same_v<Loss, softmax_cross_entropy> step_result<T> train_step(
+      optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
+      const std::array<Label, Batch>& labels, Policy policy = {}) {
+    return train_step(opt, x, std::span<const Label, Batch>(labels), policy);
+  }
+  /// loss_and_gradient from integer class labels (see train_step).
+  template <std::integral Label>
+  requires std::is_same_v<Loss, softmax_cross_entropy> T loss_and_gradient(std::span<const T, Batch * inputs> x,
+                                                                           std::span<const Label, Batch> labels) {
+    return loss_and_gradient(x, one_hot(labels, "loss_and_gradient"));
+  }
+  template <std::integral Label>
+  requires std::is_same_v<Loss, softmax_cross_entropy> T loss_and_gradient(std::span<const T, Batch * inputs> x,
+                                                                           const std::array<Label, Batch>& labels) {
+    return loss_and_gradient(x, std::span<const Label, Batch>(labels));
+  }
+
   /// Throws nn::target_error if t breaks the loss's contract on its targets
   /// (softmax_cross_entropy: each row a distribution; binary cross-entropy:
   /// entries in [0, 1]; nothing for losses without one).  Builds without
@@ -339,6 +398,19 @@ class model {
   std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
  private:
+  /// Labels as one-hot rows, in one_hot_ (checked first).
+  template <class Label>
+  std::span<const T, Batch * outputs> one_hot(std::span<const Label, Batch> labels, const char* function) {
+    for (std::size_t row = 0; row != Batch; ++row)
+      if (std::cmp_less(labels[row], 0) || std::cmp_greater_equal(labels[row], outputs))
+        throw target_error("ctgrad::nn::model::" + std::string(function) + ": label " + std::to_string(row) + " is " +
+                           std::to_string(labels[row]) + " (class labels are 0 to " + std::to_string(outputs - 1) +
+                           ")");
+    one_hot_.fill(T(0));
+    for (std::size_t row = 0; row != Batch; ++row) one_hot_[row * outputs + static_cast<std::size_t>(labels[row])] = 1;
+    return one_hot_;
+  }
+
   /// Where each parameter's gradient is in the training workspace.
   static constexpr const std::array<std::size_t, parameter_tensors>& gradient_offsets =
       detail::gradient_offsets_in<typename training_kernel::layout, parameter_list>::value;
@@ -469,17 +541,27 @@ class model {
   }
 #endif
 
+  /// Run a kernel on parameters at `parameters` (laid out as storage_).
   template <class K, class W, class... Bindings>
-  auto run_with_parameters(K kernel, W& ws, const Bindings&... bindings) noexcept {
+  static auto run_on(const T* parameters, K kernel, W& ws, const Bindings&... bindings) noexcept {
     return [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
       return kernel(ws, bindings...,
-                    (P{} = std::span<const T, shape_of<P>::size>(storage_.data() + offsets_[index_s<P>::value],
+                    (P{} = std::span<const T, shape_of<P>::size>(parameters + offsets_[index_s<P>::value],
                                                                  shape_of<P>::size))...);
     }(parameter_list{});
+  }
+  template <class K, class W, class... Bindings>
+  auto run_with_parameters(K kernel, W& ws, const Bindings&... bindings) noexcept {
+    return run_on(storage_.data(), kernel, ws, bindings...);
   }
 
   alignas(64) std::array<T, storage_size> storage_{};
   std::uint64_t skipped_ = 0;
+  /// Targets built from class labels (softmax cross-entropy only).
+  struct no_labels {};
+  using one_hot_rows =
+      std::conditional_t<std::is_same_v<Loss, softmax_cross_entropy>, std::array<T, Batch * outputs>, no_labels>;
+  [[no_unique_address]] one_hot_rows one_hot_{};
   workspace<training_kernel, T> train_ws_;
   workspace<prediction_kernel, T> predict_ws_;
 };

@@ -1,0 +1,135 @@
+// The model API a deployment needs: predict at another batch (1 included)
+// on the same parameters, const and re-entrant with caller-owned
+// workspaces; gradient<I>() and const parameter<I>(); integer class labels
+// for softmax cross-entropy.
+#include <boost/test/unit_test.hpp>
+
+#include <ctgrad/nn.hpp>
+
+#include <array>
+#include <cmath>
+#include <memory>
+#include <thread>
+#include <vector>
+
+using namespace ctgrad;
+
+namespace {
+using net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<2>>;
+template <class T>
+using model = nn::model<net, nn::mse, T, 4>;
+using classifier =
+    nn::model<nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4>>, nn::softmax_cross_entropy, float, 3>;
+
+template <class T, std::size_t N>
+std::array<T, N> inputs(double offset) {
+  std::array<T, N> x{};
+  for (std::size_t i = 0; i != N; ++i) x[i] = static_cast<T>(std::sin(static_cast<double>(i) + offset));
+  return x;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(model_api)
+
+template <class T>
+void check_batches(double tolerance) {
+  auto m = std::make_unique<model<T>>();
+  m->initialize(5);
+  const auto x = inputs<T, 12>(1);
+  const auto y = m->predict(x);
+  const std::vector<T> expected(y.begin(), y.end());
+  const model<T>& shared = *m;
+  // The model's own batch, in a caller's workspace: the same kernel, the same bits.
+  typename model<T>::template prediction_workspace<> ws4;
+  const auto y4 = shared.predict(ws4, x);
+  BOOST_TEST(std::vector<T>(y4.begin(), y4.end()) == expected);
+  // One row at a time, and two.
+  typename model<T>::template prediction_workspace<1> ws1;
+  typename model<T>::template prediction_workspace<2> ws2;
+  for (std::size_t row = 0; row != 4; ++row) {
+    const auto y1 = shared.predict(ws1, std::span<const T, 3>(x.data() + 3 * row, 3));
+    for (std::size_t k = 0; k != 2; ++k)
+      BOOST_TEST(std::fabs(y1[k] - expected[2 * row + k]) <=
+                 tolerance * std::max(T(1), std::fabs(expected[2 * row + k])));
+  }
+  const auto y2 = shared.predict(ws2, std::span<const T, 6>(x.data() + 6, 6));
+  for (std::size_t k = 0; k != 4; ++k)
+    BOOST_TEST(std::fabs(y2[k] - expected[4 + k]) <= tolerance * std::max(T(1), std::fabs(expected[4 + k])));
+  static_assert(sizeof(ws1) < sizeof(ws4));
+}
+
+BOOST_AUTO_TEST_CASE(predict_at_any_batch_on_the_same_parameters) {
+  check_batches<double>(1e-15);
+  check_batches<float>(1e-6f);
+}
+
+BOOST_AUTO_TEST_CASE(threads_share_one_model_with_their_own_workspaces) {
+  auto m = std::make_unique<model<float>>();
+  m->initialize(6);
+  const model<float>& shared = *m;
+  constexpr std::size_t threads = 4, rows = 64;
+  std::vector<float> serial(rows * 2), parallel(rows * 2);
+  model<float>::prediction_workspace<1> ws;
+  for (std::size_t r = 0; r != rows; ++r) {
+    const auto x = inputs<float, 3>(static_cast<double>(r));
+    const auto y = shared.predict(ws, x);
+    std::copy(y.begin(), y.end(), serial.begin() + static_cast<std::ptrdiff_t>(2 * r));
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t != threads; ++t)
+    pool.emplace_back([&, t] {
+      auto own = std::make_unique<model<float>::prediction_workspace<1>>();
+      for (std::size_t r = t; r < rows; r += threads) {
+        const auto x = inputs<float, 3>(static_cast<double>(r));
+        const auto y = shared.predict(*own, x);
+        std::copy(y.begin(), y.end(), parallel.begin() + static_cast<std::ptrdiff_t>(2 * r));
+      }
+    });
+  for (auto& t : pool) t.join();
+  BOOST_TEST(parallel == serial);
+}
+
+BOOST_AUTO_TEST_CASE(gradient_and_parameter_by_index) {
+  auto m = std::make_unique<model<double>>();
+  m->initialize(7);
+  m->loss_and_gradient(inputs<double, 12>(2), inputs<double, 8>(3));
+  const auto by_index = m->gradient<2>();
+  const auto by_expression = m->gradient(model<double>::parameter_type<2>{});
+  BOOST_TEST(by_index.data() == by_expression.data());
+  BOOST_TEST(by_index.size() == 16u);
+  const model<double>& c = *m;
+  BOOST_TEST(c.parameter<1>().data() == m->parameter<1>().data());
+}
+
+BOOST_AUTO_TEST_CASE(class_labels_train_as_one_hot_targets) {
+  auto a = std::make_unique<classifier>(), b = std::make_unique<classifier>();
+  a->initialize(8);
+  b->initialize(8);
+  auto oa = classifier::make_optimizer(nn::adam{.learning_rate = 0.01});
+  auto ob = classifier::make_optimizer(nn::adam{.learning_rate = 0.01});
+  const auto x = inputs<float, 9>(4);
+  const std::array<int, 3> labels{3, 0, 2};
+  const std::array<float, 12> one_hot{0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0};
+  for (int step = 0; step != 10; ++step) {
+    const auto ra = a->train_step(oa, x, labels);
+    const auto rb = b->train_step(ob, x, one_hot);
+    BOOST_TEST(ra.loss == rb.loss);
+  }
+  BOOST_TEST(std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  const std::array<std::size_t, 3> unsigned_labels{3, 0, 2};
+  BOOST_TEST(a->loss_and_gradient(x, unsigned_labels) == b->loss_and_gradient(x, one_hot));
+
+  // A label out of range: an error naming it, nothing changed.
+  const std::vector<float> before(a->storage().begin(), a->storage().end());
+  for (const std::array<long, 3> bad : {std::array<long, 3>{0, 4, 1}, std::array<long, 3>{-1, 0, 0}}) {
+    try {
+      a->train_step(oa, x, bad);
+      BOOST_ERROR("trained on a label out of range");
+    } catch (const nn::target_error& e) {
+      BOOST_TEST(std::string(e.what()).find("class labels are 0 to 3") != std::string::npos, e.what());
+    }
+  }
+  BOOST_TEST(std::equal(before.begin(), before.end(), a->storage().begin()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
