@@ -198,6 +198,12 @@ BOOST_AUTO_TEST_CASE(every_parameter_gets_its_own_update) {
   check_update_matches_each_parameter(nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
   check_update_matches_each_parameter(nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01});
   check_update_matches_each_parameter(nn::adam{.learning_rate = 0.01, .weight_decay = 0.001});
+  check_update_matches_each_parameter(
+      nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01, .nesterov = true});
+  check_update_matches_each_parameter(nn::rmsprop{.learning_rate = 0.01, .weight_decay = 0.01, .momentum = 0.5});
+  check_update_matches_each_parameter(nn::rmsprop{.learning_rate = 0.01, .centered = true});
+  check_update_matches_each_parameter(
+      nn::adagrad{.learning_rate = 0.05, .lr_decay = 0.01, .weight_decay = 0.01, .initial_accumulator_value = 0.1});
 }
 
 BOOST_AUTO_TEST_CASE(convolution_layers_infer_shapes_and_parameters) {

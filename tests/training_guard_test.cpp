@@ -50,6 +50,63 @@ bool same_bits(const A& a, const B& b) {
 
 BOOST_AUTO_TEST_SUITE(training_guard)
 
+BOOST_AUTO_TEST_CASE(a_learning_rate_set_between_steps_is_validated_and_keeps_the_state) {
+  auto opt = model_t::make_optimizer(nn::adam{.learning_rate = 0.01});
+  opt.set_learning_rate(0.002);
+  BOOST_TEST(opt.learning_rate() == 0.002);
+  BOOST_TEST(opt.config().learning_rate == 0.002);
+  for (double bad : {-1.0, double(qnan), 1e300}) {
+    try {
+      opt.set_learning_rate(bad);
+      BOOST_ERROR("accepted learning rate " << bad);
+    } catch (const nn::config_error& e) {
+      BOOST_TEST(std::string(e.what()).find("ctgrad::nn::adam: learning_rate = ") == 0, e.what());
+    }
+    BOOST_TEST(opt.learning_rate() == 0.002);  // unchanged
+  }
+  // Adam's moments survive a change of rate: the next step is the one a
+  // fresh optimizer with the same history would take (tests/interop/ checks
+  // the schedules against PyTorch's).
+  auto a = std::make_unique<model_t>(), b = std::make_unique<model_t>();
+  a->initialize(3);
+  b->initialize(3);
+  auto oa = model_t::make_optimizer(nn::adam{.learning_rate = 0.01});
+  auto ob = model_t::make_optimizer(nn::adam{.learning_rate = 0.01});
+  const std::array<float, 6> x{0.1f, -0.2f, 0.3f, 0.5f, 0.25f, -0.75f};
+  const std::array<float, 4> t{0.5f, -0.5f, 0.25f, 0.0f};
+  for (int i = 0; i != 3; ++i) a->train_step(oa, x, t), b->train_step(ob, x, t);
+  oa.set_learning_rate(0.005);
+  ob.set_learning_rate(0.005);
+  a->train_step(oa, x, t);
+  b->train_step(ob, x, t);
+  BOOST_TEST(oa.steps() == 4);
+  BOOST_TEST(std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  const auto before = std::make_unique<model_t>(*a);
+  auto fresh = model_t::make_optimizer(nn::adam{.learning_rate = 0.005});  // no history: a different step
+  a->train_step(fresh, x, t);
+  BOOST_TEST(!std::equal(a->storage().begin(), a->storage().end(), b->storage().begin()));
+  b->train_step(ob, x, t);
+  BOOST_TEST(!std::equal(before->storage().begin(), before->storage().end(), b->storage().begin()));
+}
+
+BOOST_AUTO_TEST_CASE(schedules_follow_their_closed_forms) {
+  const nn::step_lr step{.initial = 0.1, .step_size = 3, .gamma = 0.5};
+  BOOST_TEST(step(0) == 0.1);
+  BOOST_TEST(step(2) == 0.1);
+  BOOST_TEST(step(3) == 0.05);
+  BOOST_TEST(step(7) == 0.025);
+  const nn::cosine_annealing_lr cosine{.initial = 0.1, .period = 10, .minimum = 0.01};
+  BOOST_TEST(cosine(0) == 0.1);
+  BOOST_TEST(std::fabs(cosine(5) - 0.055) < 1e-16);
+  BOOST_TEST(std::fabs(cosine(10) - 0.01) < 1e-16);
+  const nn::linear_lr warmup{.initial = 0.1, .start_factor = 0.5, .end_factor = 1.0, .total = 4};
+  BOOST_TEST(warmup(0) == 0.05);
+  BOOST_TEST(std::fabs(warmup(2) - 0.075) < 1e-16);
+  BOOST_TEST(warmup(4) == 0.1);
+  BOOST_TEST(warmup(100) == 0.1);
+  BOOST_TEST(std::fabs(nn::exponential_lr{.initial = 0.1, .gamma = 0.9}(2) - 0.081) < 1e-16);
+}
+
 BOOST_AUTO_TEST_CASE(every_optimizer_setting_is_validated_when_the_optimizer_is_made) {
   // Before: each of these was accepted and turned the parameters into NaN
   // at the first step while train_step returned a finite loss.
@@ -68,6 +125,13 @@ BOOST_AUTO_TEST_CASE(every_optimizer_setting_is_validated_when_the_optimizer_is_
   expect_config_error(nn::adam{.epsilon = 1e-300}, "epsilon = 1e-300 is outside its valid range (0, inf) (it rounds to 0");
   expect_config_error(nn::adam{.weight_decay = qnan}, "adam: weight_decay = nan");
   expect_config_error(nn::adam{.learning_rate = 1e20, .weight_decay = 1e20}, "learning_rate * weight_decay = 1e+40");
+  expect_config_error(nn::rmsprop{.alpha = 1}, "ctgrad::nn::rmsprop: alpha = 1 is outside its valid range [0, 1)");
+  expect_config_error(nn::rmsprop{.epsilon = 0}, "rmsprop: epsilon = 0 is outside its valid range (0, inf)");
+  expect_config_error(nn::rmsprop{.momentum = qnan}, "rmsprop: momentum = nan");
+  expect_config_error(nn::rmsprop{.learning_rate = -1}, "rmsprop: learning_rate = -1");
+  expect_config_error(nn::adagrad{.lr_decay = -0.1}, "ctgrad::nn::adagrad: lr_decay = -0.1 is outside its valid range");
+  expect_config_error(nn::adagrad{.initial_accumulator_value = inf}, "adagrad: initial_accumulator_value = inf");
+  expect_config_error(nn::adagrad{.epsilon = 1e-300}, "adagrad: epsilon = 1e-300 is outside its valid range (0, inf) (it rounds to 0");
   // The edges of the ranges are accepted.
   BOOST_CHECK_NO_THROW((void)model_t::make_optimizer(nn::sgd{.learning_rate = 0}));
   BOOST_CHECK_NO_THROW((void)model_t::make_optimizer(nn::momentum{.beta = 0}));
@@ -113,6 +177,9 @@ BOOST_AUTO_TEST_CASE(a_step_with_non_finite_inputs_or_targets_changes_nothing) {
   check_skipped_steps_change_nothing(nn::sgd{.learning_rate = 0.1});
   check_skipped_steps_change_nothing(nn::momentum{.learning_rate = 0.1});
   check_skipped_steps_change_nothing(nn::adam{.learning_rate = 0.01});
+  check_skipped_steps_change_nothing(nn::momentum{.learning_rate = 0.1, .nesterov = true});
+  check_skipped_steps_change_nothing(nn::rmsprop{.momentum = 0.5, .centered = true});
+  check_skipped_steps_change_nothing(nn::adagrad{.lr_decay = 0.01});
 }
 
 BOOST_AUTO_TEST_CASE(a_finite_loss_with_a_non_finite_gradient_is_skipped_too) {

@@ -89,6 +89,15 @@ int main() {
   // [predict_batch]
   check(std::fabs(scores[1] - logits[1]) <= 1e-5f * std::max(1.0f, std::fabs(logits[1])), "batch-1 predict");
 
+  // [schedule]
+  const nn::cosine_annealing_lr schedule{.initial = 1e-2, .period = 100};
+  for (std::size_t step = 0; step != 100; ++step) {
+    adam.set_learning_rate(schedule(step));
+    model->train_step(adam, xs, ts);
+  }
+  // [schedule]
+  check(adam.learning_rate() == schedule(99) && adam.steps() == 200, "schedule");
+
   // [labels]
   // Softmax cross-entropy from class indices, the same as one-hot rows:
   // (ts above, row by row; a label outside [0, 2) throws nn::target_error)

@@ -4,7 +4,8 @@
 // loss as text, gradients and the weights themselves as .npz/.safetensors
 // (so they come back in PyTorch's names and layouts).  Then it trains each
 // net from the same weights for the steps in train_*.txt with SGD, momentum,
-// Adam and AdamW, and saves the parameters after training; and evaluates
+// Nesterov, Adam, AdamW, RMSProp (plain; centered with momentum), Adagrad and
+// two schedules, and saves the parameters after training; and evaluates
 // softmax cross-entropy from integer class labels.
 #include <ctgrad/nn.hpp>
 #include <ctgrad/nn/npz.hpp>
@@ -97,6 +98,33 @@ void classify(const std::filesystem::path& dir, const std::string& type) {
   nn::save_npz(*gradients, dir / ("grad_ce_" + type + ".npz"), options);
 }
 
+/// Each activation in an MLP 3 -> 6 (Act) -> 2, double, from act_`name`.npz
+/// (torch_parity.py puts kinks and large pre-activations in it): the
+/// predictions and loss (out_act_`name`.txt) and gradients (grad_act_`name`.npz).
+template <class Act>
+void activation(const std::filesystem::path& dir) {
+  using Model = nn::model<nn::sequential<3, nn::dense<6, Act>, nn::dense<2>>, nn::mse, double, batch>;
+  const std::string name(Act::name);
+  const std::vector<double> x = numbers(dir / "batch_mlp_x.txt"), t = numbers(dir / "batch_mlp_t.txt");
+  std::array<double, batch * 3> xs{};
+  std::array<double, batch * 2> ts{};
+  std::copy(x.begin(), x.end(), xs.begin());
+  std::copy(t.begin(), t.end(), ts.begin());
+  const nn::exchange_options options{.prefixes = {"0", "2"}};
+  auto m = std::make_unique<Model>(), gradients = std::make_unique<Model>();
+  nn::load_npz(*m, dir / ("act_" + name + ".npz"), options);
+  std::ofstream out(dir / ("out_act_" + name + ".txt"));
+  char text[40];
+  for (double v : m->predict(xs)) std::snprintf(text, sizeof text, "%.17g\n", v), out << text;
+  std::snprintf(text, sizeof text, "%.17g\n", m->loss_and_gradient(xs, ts));
+  out << text;
+  gradients->for_each_parameter([&](auto p, auto values) {
+    const auto g = m->gradient(p);
+    std::copy(g.begin(), g.end(), values.begin());
+  });
+  nn::save_npz(*gradients, dir / ("grad_act_" + name + ".npz"), options);
+}
+
 /// Train from `name`.npz with each optimizer over the batches in
 /// train_`name`_{x,t}.txt; save the parameters as trained_`name`_`type`_`optimizer`.npz.
 template <class Model>
@@ -109,13 +137,15 @@ void train(const std::filesystem::path& dir, const std::string& name, const std:
   if (x.size() != steps * batch * Model::inputs || t.size() != steps * batch * Model::outputs)
     throw std::runtime_error("training files of the wrong size for " + name);
   const nn::exchange_options options{.prefixes = prefixes};
-  const auto run_with = [&](const std::string& optimizer, auto config) {
+  const auto no_schedule = [](std::size_t) { return -1.0; };  // keep the configured rate
+  const auto run_with = [&](const std::string& optimizer, auto config, auto schedule) {
     auto m = std::make_unique<Model>();
     nn::load_npz(*m, dir / (name + ".npz"), options);
     auto opt = Model::make_optimizer(config);
     std::array<T, batch * Model::inputs> xs{};
     std::array<T, batch * Model::outputs> ts{};
     for (std::size_t step = 0; step != steps; ++step) {
+      if (schedule(step) >= 0) opt.set_learning_rate(schedule(step));
       std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(step * xs.size()), xs.size(), xs.begin());
       std::copy_n(t.begin() + static_cast<std::ptrdiff_t>(step * ts.size()), ts.size(), ts.begin());
       m->train_step(opt, xs, ts);
@@ -123,12 +153,37 @@ void train(const std::filesystem::path& dir, const std::string& name, const std:
     nn::save_npz(*m, dir / ("trained_" + name + "_" + type + "_" + optimizer + ".npz"), options);
   };
   // The same settings as torch_parity.py's torch.optim (PyTorch's definitions).
-  run_with("sgd", nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01});
-  run_with("momentum", nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01});
-  run_with("adam", nn::adam{.learning_rate = 0.01});
-  run_with("adamw", nn::adam{.learning_rate = 0.01, .weight_decay = 0.01});
+  run_with("sgd", nn::sgd{.learning_rate = 0.1, .weight_decay = 0.01}, no_schedule);
+  run_with("momentum", nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01}, no_schedule);
+  run_with("nesterov", nn::momentum{.learning_rate = 0.05, .beta = 0.9, .weight_decay = 0.01, .nesterov = true},
+           no_schedule);
+  run_with("adam", nn::adam{.learning_rate = 0.01}, no_schedule);
+  run_with("adamw", nn::adam{.learning_rate = 0.01, .weight_decay = 0.01}, no_schedule);
+  run_with("rmsprop", nn::rmsprop{.learning_rate = 0.01}, no_schedule);
+  run_with("rmsprop_centered",
+           nn::rmsprop{.learning_rate = 0.005, .weight_decay = 0.01, .momentum = 0.5, .centered = true}, no_schedule);
+  run_with("adagrad",
+           nn::adagrad{.learning_rate = 0.05, .lr_decay = 0.01, .weight_decay = 0.01, .initial_accumulator_value = 0.1},
+           no_schedule);
+  run_with("sgd_cosine", nn::sgd{.learning_rate = 0.1}, nn::cosine_annealing_lr{.initial = 0.1, .period = 100});
+  run_with("adam_warmup", nn::adam{.learning_rate = 0.01},
+           nn::linear_lr{.initial = 0.01, .start_factor = 0.1, .total = 20});
 }
 }  // namespace
+
+/// Every schedule at t = 0 .. 29, one line each, into schedules.txt.
+void schedules(const std::filesystem::path& dir) {
+  std::ofstream out(dir / "schedules.txt");
+  const auto line = [&](auto schedule) {
+    char text[40];
+    for (std::size_t t = 0; t != 30; ++t) std::snprintf(text, sizeof text, "%.17g ", schedule(t)), out << text;
+    out << "\n";
+  };
+  line(nn::step_lr{.initial = 0.1, .step_size = 7, .gamma = 0.5});
+  line(nn::exponential_lr{.initial = 0.1, .gamma = 0.9});
+  line(nn::cosine_annealing_lr{.initial = 0.1, .period = 12, .minimum = 0.001});
+  line(nn::linear_lr{.initial = 0.1, .start_factor = 0.25, .end_factor = 1.0, .total = 8});
+}
 
 int main(int argc, char** argv) try {
   if (argc != 2) {
@@ -140,6 +195,14 @@ int main(int argc, char** argv) try {
   run<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   run<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
   run<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  schedules(dir);
+  activation<nn::tanh>(dir);
+  activation<nn::sigmoid>(dir);
+  activation<nn::relu>(dir);
+  activation<nn::leaky_relu>(dir);
+  activation<nn::elu>(dir);
+  activation<nn::gelu>(dir);
+  activation<nn::softplus>(dir);
   using ce_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<5>>;
   classify<nn::model<ce_net, nn::softmax_cross_entropy, double, batch>>(dir, "double");
   classify<nn::model<ce_net, nn::softmax_cross_entropy, float, batch>>(dir, "float");

@@ -6,8 +6,12 @@ load_state_dict, bit for bit.
     /usr/bin/python3 torch_parity.py PATH/TO/ctgrad_torch_parity WORKDIR
 
 Then both train each net from the same weights on the same 100 batches with
-SGD, momentum, Adam and AdamW (torch.optim's definitions: Adam's bias
-correction, AdamW's decoupled decay), and the parameters are compared.
+SGD, momentum, Nesterov momentum, Adam, AdamW, RMSProp (plain; centered,
+with momentum and decay), Adagrad (with lr_decay, decay and an initial
+accumulator), SGD under CosineAnnealingLR and Adam under a LinearLR warm-up
+(torch.optim's definitions: Adam's bias correction, AdamW's decoupled
+decay, ...), and the parameters are compared; the learning-rate schedules'
+rates are compared over 30 steps (1e-12).
 
 PyTorch computes in float64 (float32 for the comparison with ctgrad in
 float after training).  Tolerances, relative to max(1, |value|): one
@@ -105,7 +109,57 @@ def main():
     np.savetxt(work / "batch_ce_x.txt", ce_x.reshape(-1), fmt="%.17g")
     np.savetxt(work / "labels_ce.txt", ce_labels, fmt="%d")
 
+    # Each activation, with PyTorch's module of the same definition, in an MLP whose
+    # first layer has units at exactly 0 before the activation (the kinks of relu,
+    # leaky_relu, elu) and at 25 to 40 (beyond Softplus's default threshold of 20).
+    activations = {
+        "tanh": torch.nn.Tanh(),
+        "sigmoid": torch.nn.Sigmoid(),
+        "relu": torch.nn.ReLU(),
+        "leaky_relu": torch.nn.LeakyReLU(0.01),
+        "elu": torch.nn.ELU(1.0),
+        "gelu": torch.nn.GELU(approximate="tanh"),
+        "softplus": torch.nn.Softplus(beta=1.0, threshold=1000.0),  # exact, as ctgrad's
+    }
+    act_x = batches["mlp"][2]
+    act_nets = {}
+    for act_name, module in activations.items():
+        torch.manual_seed(2)
+        act_net = torch.nn.Sequential(torch.nn.Linear(3, 6), module, torch.nn.Linear(6, 2)).double()
+        with torch.no_grad():
+            act_net[0].weight[0].zero_()  # unit 0: exactly 0 for every row
+            act_net[0].bias[0] = 0.0
+            act_net[0].weight[1].zero_()  # unit 1: 25 to 40
+            act_net[0].weight[1, 0] = 5.0
+            act_net[0].bias[1] = 32.0
+        np.savez(work / f"act_{act_name}.npz", **{k: v.detach().numpy() for k, v in act_net.state_dict().items()})
+        act_nets[act_name] = act_net
+
     subprocess.run([exe, str(work)], check=True)
+
+    for act_name, act_net in act_nets.items():
+        y = act_net(torch.from_numpy(act_x))
+        loss = torch.nn.functional.mse_loss(y, torch.from_numpy(batches["mlp"][3]))
+        loss.backward()
+        got = np.loadtxt(work / f"out_act_{act_name}.txt")
+        grads = {k: p.grad.numpy() for k, p in act_net.named_parameters()}
+        diffs = {
+            f"{act_name} pred.": rel(got[:-1], y.detach().numpy()),
+            f"{act_name} loss": rel(got[-1:], np.array([loss.item()])),
+            f"{act_name} grad.": max(rel(g, grads[k]) for k, g in load_file(work / f"grad_act_{act_name}.npz").items()),
+        }
+        for what, d in diffs.items():
+            worst[("act", "double", what)] = d
+            if d > tolerance["double"]:
+                print(f"FAIL activation {act_name}: {what} differs by {d:.3g}")
+                failed = True
+    # The documented difference: PyTorch's default Softplus (threshold 20) is x
+    # itself beyond 20, ctgrad's (and threshold=1000's) is x + log1p(exp(-x)).
+    z = torch.tensor([25.0, 32.0, 40.0], dtype=torch.float64)
+    default_gap = float(torch.max(torch.abs(torch.nn.Softplus()(z) - torch.nn.Softplus(threshold=1000.0)(z))))
+    if not 0 < default_gap <= np.exp(-25.0):
+        print(f"FAIL softplus: default-threshold difference {default_gap:.3g}, documented as log1p(exp(-x)) < exp(-x)")
+        failed = True
 
     ce_loss = torch.nn.functional.cross_entropy(ce_net(torch.from_numpy(ce_x)), torch.from_numpy(ce_labels))
     ce_loss.backward()
@@ -153,25 +207,44 @@ def main():
                     if d > tolerance[kind]:
                         print(f"FAIL {tag}: {what} differs by {d:.3g} (tolerance {tolerance[kind]:g})")
                         failed = True
-    optimizers = {
-        "sgd": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01),
-        "momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
-        "adam": lambda p: torch.optim.Adam(p, lr=0.01),
-        "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
+    sched = torch.optim.lr_scheduler
+    optimizers = {  # name: (optimizer, scheduler or None), as torch_parity.cpp's
+        "sgd": (lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01), None),
+        "momentum": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01), None),
+        "nesterov": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01, nesterov=True), None),
+        "adam": (lambda p: torch.optim.Adam(p, lr=0.01), None),
+        "adamw": (lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01), None),
+        "rmsprop": (lambda p: torch.optim.RMSprop(p, lr=0.01), None),
+        "rmsprop_centered": (
+            lambda p: torch.optim.RMSprop(p, lr=0.005, weight_decay=0.01, momentum=0.5, centered=True),
+            None,
+        ),
+        "adagrad": (
+            lambda p: torch.optim.Adagrad(p, lr=0.05, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
+            None,
+        ),
+        "sgd_cosine": (lambda p: torch.optim.SGD(p, lr=0.1), lambda o: sched.CosineAnnealingLR(o, T_max=100)),
+        "adam_warmup": (
+            lambda p: torch.optim.Adam(p, lr=0.01),
+            lambda o: sched.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=20),
+        ),
     }
     for name, (_, state, x, t) in batches.items():
         xs = np.loadtxt(work / f"train_{name}_x.txt").reshape((-1,) + x.shape)
         ts = np.loadtxt(work / f"train_{name}_t.txt").reshape((-1,) + t.shape)
         for kind, dtype in (("double", torch.float64), ("float", torch.float32)):
-            for opt_name, make in optimizers.items():
+            for opt_name, (make, make_schedule) in optimizers.items():
                 net = nets()[name][0].to(dtype)
                 net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
                 opt = make(net.parameters())
+                schedule = make_schedule(opt) if make_schedule else None
                 for bx, bt in zip(xs, ts):
                     opt.zero_grad()
                     loss = torch.nn.functional.mse_loss(net(torch.from_numpy(bx).to(dtype)), torch.from_numpy(bt).to(dtype))
                     loss.backward()
                     opt.step()
+                    if schedule:
+                        schedule.step()
                 trained = load_file(work / f"trained_{name}_{kind}_{opt_name}.npz")
                 d = max(rel(trained[k], v.detach().numpy()) for k, v in net.state_dict().items())
                 key = (name, kind, f"trained {opt_name}")
@@ -180,6 +253,27 @@ def main():
                 if d > limit:
                     print(f"FAIL {name} {kind}: parameters after 100 steps of {opt_name} differ by {d:.3g} (tolerance {limit:g})")
                     failed = True
+    # Learning-rate schedules: the rate PyTorch's scheduler gives at t = 0 .. 29.
+    got = np.loadtxt(work / "schedules.txt")
+    made = [
+        lambda o: sched.StepLR(o, step_size=7, gamma=0.5),
+        lambda o: sched.ExponentialLR(o, gamma=0.9),
+        lambda o: sched.CosineAnnealingLR(o, T_max=12, eta_min=0.001),
+        lambda o: sched.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=8),
+    ]
+    for row, make_schedule in enumerate(made):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        schedule = make_schedule(opt)
+        rates = []
+        for _ in range(30):
+            rates.append(opt.param_groups[0]["lr"])
+            opt.step()
+            schedule.step()
+        d = rel(got[row], np.array(rates))
+        worst[("sched", "double", type(schedule).__name__)] = d
+        if d > 1e-12:
+            print(f"FAIL schedule {type(schedule).__name__}: rates differ by {d:.3g}")
+            failed = True
     for (name, kind, what), d in sorted(worst.items()):
         print(f"{name:4} {kind:6} {what:16} largest relative difference {d:.3g}")
     sys.exit(1 if failed else 0)
