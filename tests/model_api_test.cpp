@@ -132,4 +132,23 @@ BOOST_AUTO_TEST_CASE(class_labels_train_as_one_hot_targets) {
   BOOST_TEST(std::equal(before.begin(), before.end(), a->storage().begin()));
 }
 
+BOOST_AUTO_TEST_CASE(nll_of_log_softmax_is_softmax_cross_entropy) {
+  using logits_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4>>;
+  using log_probabilities_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4, nn::log_softmax>>;
+  auto ce = std::make_unique<nn::model<logits_net, nn::softmax_cross_entropy, double, 3>>();
+  auto nll = std::make_unique<nn::model<log_probabilities_net, nn::nll, double, 3>>();
+  ce->initialize(9);
+  nll->initialize(9);
+  const auto x = inputs<double, 9>(5);
+  const std::array<int, 3> labels{1, 3, 0};
+  BOOST_TEST(std::fabs(ce->loss_and_gradient(x, labels) - nll->loss_and_gradient(x, labels)) < 1e-15);
+  const auto same = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+    const auto a = ce->template gradient<I>();
+    const auto b = nll->template gradient<I>();
+    for (std::size_t k = 0; k != a.size(); ++k) BOOST_TEST(std::fabs(a[k] - b[k]) < 1e-15);
+  };
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (same(std::integral_constant<std::size_t, I>{}), ...); }
+  (std::make_index_sequence<4>{});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -96,6 +96,34 @@ BOOST_AUTO_TEST_CASE(losses) {
   // -sum(t*log(softmax(z))) when rows of t sum to 1 (checked with such
   // targets in softmax_cross_entropy_values); here, its calculus.
   BOOST_TEST(check_gradients(loss::softmax_cross_entropy(A, t), 0, 1, A, t) == 24);
+  BOOST_TEST(check_gradients(loss::l1(A * B, t), -1, 1, A, B, t) == 36);
+  BOOST_TEST(check_gradients(loss::huber<nodes::constant<1, 2>>(A * B, t), -1, 1, A, B, t) == 36);  // both sides of 1/2
+  BOOST_TEST(check_gradients(loss::huber<nodes::constant<3>>(tanh(A), t), -1, 1, A, t) == 24);
+  BOOST_TEST(check_gradients(loss::nll(log_softmax(A), t), 0, 1, A, t) == 24);
+}
+
+BOOST_AUTO_TEST_CASE(l1_huber_nll_values_and_kinks) {
+  constexpr param<"p", shape<2, 3>> p;
+  constexpr input<"t", shape<2, 3>> t;
+  constexpr auto l1 = compile(loss::l1(p, t), wrt(p));
+  constexpr auto huber = compile(loss::huber<nodes::constant<1>>(p, t), wrt(p));
+  static workspace<decltype(l1), double> l1_ws;
+  static workspace<decltype(huber), double> huber_ws;
+  // x = p - t: 0 (the kink: derivative 0, as PyTorch), +-1 (Huber's joint), 3, -0.5, 2.
+  const std::array<double, 6> ps{0.5, 2.0, -1.0, 3.0, -0.5, 2.0}, ts{0.5, 1.0, 0.0, 0.0, 0.0, 0.0};
+  BOOST_TEST(l1(l1_ws, p = ps, t = ts) == (0 + 1 + 1 + 3 + 0.5 + 2) / 6.0);
+  const std::array<double, 6> sign{0, 1, -1, 1, -1, 1};
+  for (std::size_t i = 0; i != 6; ++i) BOOST_TEST(l1_ws.gradient(p)[i] == sign[i] / 6);
+  // Huber, delta 1: x^2/2 inside, |x| - 1/2 outside; derivative x inside, sign(x) outside.
+  BOOST_TEST(huber(huber_ws, p = ps, t = ts) == (0 + 0.5 + 0.5 + 2.5 + 0.125 + 1.5) / 6.0);
+  const std::array<double, 6> slope{0, 1, -1, 1, -0.5, 1};
+  for (std::size_t i = 0; i != 6; ++i) BOOST_TEST(huber_ws.gradient(p)[i] == slope[i] / 6);
+  // NLL: -mean over rows of the target's log-probability.
+  constexpr auto nll = compile(loss::nll(p, t), wrt(p));
+  static workspace<decltype(nll), double> nll_ws;
+  const std::array<double, 6> logp{-0.1, -2.0, -3.0, -1.5, -0.5, -1.0}, one_hot{1, 0, 0, 0, 0, 1};
+  BOOST_TEST(nll(nll_ws, p = logp, t = one_hot) == (0.1 + 1.0) / 2);
+  for (std::size_t i = 0; i != 6; ++i) BOOST_TEST(nll_ws.gradient(p)[i] == -one_hot[i] / 2);
 }
 
 BOOST_AUTO_TEST_CASE(softmax_cross_entropy_values) {

@@ -125,6 +125,42 @@ void activation(const std::filesystem::path& dir) {
   nn::save_npz(*gradients, dir / ("grad_act_" + name + ".npz"), options);
 }
 
+/// A loss on the MLP's weights (mlp.npz) and batch: loss and gradients into
+/// out_loss_`tag`.txt and grad_loss_`tag`.npz.  With Labels, targets are the
+/// class labels of labels_ce.txt on ce.npz's network ending in log_softmax.
+template <class Model, bool Labels = false>
+void check_loss(const std::filesystem::path& dir, const std::string& tag) {
+  using T = typename Model::scalar_type;
+  const nn::exchange_options options{.prefixes = {"0", "2"}};
+  auto m = std::make_unique<Model>(), gradients = std::make_unique<Model>();
+  std::array<T, batch * Model::inputs> xs{};
+  T value;
+  if constexpr (Labels) {
+    const std::vector<double> x = numbers(dir / "batch_ce_x.txt"), labels = numbers(dir / "labels_ce.txt");
+    std::copy(x.begin(), x.end(), xs.begin());
+    std::array<int, batch> ls{};
+    std::transform(labels.begin(), labels.end(), ls.begin(), [](double l) { return static_cast<int>(l); });
+    nn::load_npz(*m, dir / "ce.npz", options);
+    value = m->loss_and_gradient(xs, ls);
+  } else {
+    const std::vector<double> x = numbers(dir / "batch_mlp_x.txt"), t = numbers(dir / "batch_mlp_t.txt");
+    std::array<T, batch * Model::outputs> ts{};
+    std::copy(x.begin(), x.end(), xs.begin());
+    std::copy(t.begin(), t.end(), ts.begin());
+    nn::load_npz(*m, dir / "mlp.npz", options);
+    value = m->loss_and_gradient(xs, ts);
+  }
+  std::ofstream out(dir / ("out_loss_" + tag + ".txt"));
+  char text[40];
+  std::snprintf(text, sizeof text, "%.17g\n", static_cast<double>(value));
+  out << text;
+  gradients->for_each_parameter([&](auto p, auto values) {
+    const auto g = m->gradient(p);
+    std::copy(g.begin(), g.end(), values.begin());
+  });
+  nn::save_npz(*gradients, dir / ("grad_loss_" + tag + ".npz"), options);
+}
+
 /// Train from `name`.npz with each optimizer over the batches in
 /// train_`name`_{x,t}.txt; save the parameters as trained_`name`_`type`_`optimizer`.npz.
 template <class Model>
@@ -206,6 +242,11 @@ int main(int argc, char** argv) try {
   using ce_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<5>>;
   classify<nn::model<ce_net, nn::softmax_cross_entropy, double, batch>>(dir, "double");
   classify<nn::model<ce_net, nn::softmax_cross_entropy, float, batch>>(dir, "float");
+  check_loss<nn::model<mlp, nn::l1, double, batch>>(dir, "l1");
+  check_loss<nn::model<mlp, nn::huber<1, 2>, double, batch>>(dir, "huber");
+  check_loss<
+      nn::model<nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<5, nn::log_softmax>>, nn::nll, double, batch>,
+      true>(dir, "nll");
   train<nn::model<mlp, nn::mse, double, batch>>(dir, "mlp", "double", {"0", "2"});
   train<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   train<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});

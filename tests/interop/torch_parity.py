@@ -163,7 +163,28 @@ def main():
 
     ce_loss = torch.nn.functional.cross_entropy(ce_net(torch.from_numpy(ce_x)), torch.from_numpy(ce_labels))
     ce_loss.backward()
-    ce_grads = {k: p.grad.numpy() for k, p in ce_net.named_parameters()}
+    ce_grads = {k: p.grad.numpy().copy() for k, p in ce_net.named_parameters()}
+    # L1, Huber (delta 1/2) on the MLP; NLL of log_softmax with class labels.
+    mlp_net, _, mlp_x, mlp_t = batches["mlp"]
+    F = torch.nn.functional
+    for tag, make_loss, net in (
+        ("l1", lambda: F.l1_loss(mlp_net(torch.from_numpy(mlp_x)), torch.from_numpy(mlp_t)), mlp_net),
+        ("huber", lambda: F.huber_loss(mlp_net(torch.from_numpy(mlp_x)), torch.from_numpy(mlp_t), delta=0.5), mlp_net),
+        ("nll", lambda: F.nll_loss(F.log_softmax(ce_net(torch.from_numpy(ce_x)), dim=1), torch.from_numpy(ce_labels)), ce_net),
+    ):
+        net.zero_grad()
+        value = make_loss()
+        value.backward()
+        expected = {k: p.grad.numpy() for k, p in net.named_parameters()}
+        d_loss = rel(np.loadtxt(work / f"out_loss_{tag}.txt"), np.array([value.item()]))
+        d_grad = max(rel(g, expected[k]) for k, g in load_file(work / f"grad_loss_{tag}.npz").items())
+        worst[("loss", "double", f"{tag} loss")] = d_loss
+        worst[("loss", "double", f"{tag} gradient")] = d_grad
+        if max(d_loss, d_grad) > tolerance["double"]:
+            print(f"FAIL loss {tag}: loss differs by {d_loss:.3g}, gradients by {d_grad:.3g}")
+            failed = True
+    ce_net.zero_grad()
+
     for kind in ("double", "float"):
         got = np.loadtxt(work / f"out_ce_{kind}.txt")
         diffs = {

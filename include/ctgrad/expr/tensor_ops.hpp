@@ -408,6 +408,42 @@ constexpr auto mse(P p, T t) noexcept {
   else
     return mean(map(pow(detail::ph<0>{} - detail::ph<1>{}, nodes::constant<2>{}), p, t));
 }
+/// Mean absolute error, over every element (torch.nn.L1Loss); its
+/// derivative at p = t is 0 (sign(0)), as PyTorch's.
+template <Tensor P, Tensor T>
+constexpr auto l1(P p, T t) noexcept {
+  if constexpr (!detail::same_shape<P, T>)
+    return detail::loss_shape_error<P, T>();
+  else
+    return mean(map(abs(detail::ph<0>{} - detail::ph<1>{}), p, t));
+}
+/// Huber loss with threshold Delta (a constant, e.g. c<1>), mean over every
+/// element (torch.nn.HuberLoss(delta)): x^2/2 where |x| < Delta, else
+/// Delta*(|x| - Delta/2), for x = p - t; written as
+/// (a - r)^2/2 + Delta*r with a = |x|, r = relu(a - Delta), one formula
+/// whose derivative is x inside and Delta*sign(x) outside (at |x| = Delta
+/// both, as PyTorch's).  Smooth L1 with beta is this over beta.
+template <class Delta, Tensor P, Tensor T>
+constexpr auto huber(P p, T t) noexcept {
+  if constexpr (!detail::same_shape<P, T>) {
+    return detail::loss_shape_error<P, T>();
+  } else {
+    constexpr auto a = abs(detail::ph<0>{} - detail::ph<1>{});
+    constexpr auto r = relu(a - Delta{});
+    return mean(map(nodes::constant<1, 2>{} * pow(a - r, nodes::constant<2>{}) + Delta{} * r, p, t));
+  }
+}
+/// Negative log-likelihood of log-probabilities (e.g. log_softmax(z))
+/// against targets t whose rows are distributions (one-hot: class labels),
+/// mean over the batch (torch.nn.NLLLoss): -sum(t * logp) / batch.
+template <Tensor L, Tensor T>
+constexpr auto nll(L logp, T t) noexcept {
+  if constexpr (!detail::same_shape<L, T>)
+    return detail::loss_shape_error<L, T>();
+  else
+    return sum(map(-(detail::ph<1>{} * detail::ph<0>{}), logp, t)) *
+           detail::constant_t<1, static_cast<std::intmax_t>(detail::batch_of<shape_of<L>>)>{};
+}
 /// Binary cross-entropy of sigmoid(z) against targets t in [0, 1], from the
 /// logits z: softplus(z) - t*z (stable for any z; with z = +-inf as the
 /// largest finite numbers, so that a saturated logit with its matching

@@ -48,4 +48,15 @@ struct softmax {
   }
 };
 
+/// log(softmax) over the last axis, computed as one stable function: the
+/// output layer for nn::nll (together, softmax cross-entropy).
+struct log_softmax {
+  static constexpr std::string_view name = "log_softmax";
+  using default_init = init::xavier_uniform;
+  template <Tensor A>
+  static constexpr auto apply(A a) noexcept {
+    return ::ctgrad::log_softmax(a);
+  }
+};
+
 }  // namespace ctgrad::nn

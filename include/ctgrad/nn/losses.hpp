@@ -57,30 +57,72 @@ struct binary_cross_entropy_with_logits {
     return {};
   }
 };
+namespace detail {
+/// "" if every row of t is a distribution (entries in [0, 1] summing to 1
+/// within sqrt(epsilon) of T), else what is wrong, in `loss`'s name.
+template <class T>
+std::string distribution_rows_problem(const char* loss, std::span<const T> t, std::size_t row_length) {
+  const std::string contract = " (each row of targets is a distribution: entries in [0, 1] summing to 1)";
+  for (std::size_t row = 0; row != t.size() / row_length; ++row) {
+    T total = 0;
+    for (std::size_t k = 0; k != row_length; ++k) {
+      const T v = t[row * row_length + k];
+      if (!(v >= T(0) && v <= T(1)))
+        return std::string("ctgrad::nn::") + loss + ": target row " + std::to_string(row) + ", entry " +
+               std::to_string(k) + " is " + value_text(v) + contract;
+      total += v;
+    }
+    if (!(std::abs(total - T(1)) <= std::sqrt(std::numeric_limits<T>::epsilon())))
+      return std::string("ctgrad::nn::") + loss + ": target row " + std::to_string(row) + " sums to " +
+             value_text(total) + contract;
+  }
+  return {};
+}
+}  // namespace detail
+
 /// Targets: each row a distribution (entries in [0, 1] summing to 1 within
-/// sqrt(epsilon) of the type, e.g. one-hot or label-smoothed).
+/// sqrt(epsilon) of the type, e.g. one-hot or label-smoothed), or class
+/// labels (model::train_step).
 struct softmax_cross_entropy {
+  static constexpr bool takes_class_labels = true;
   template <Tensor P, Tensor T>
   static constexpr auto apply(P p, T t) noexcept {
     return loss::softmax_cross_entropy(p, t);
   }
   template <class T>
   static std::string target_problem(std::span<const T> t, std::size_t row_length) {
-    const char* contract = " (each row of targets is a distribution: entries in [0, 1] summing to 1)";
-    for (std::size_t row = 0; row != t.size() / row_length; ++row) {
-      T total = 0;
-      for (std::size_t k = 0; k != row_length; ++k) {
-        const T v = t[row * row_length + k];
-        if (!(v >= T(0) && v <= T(1)))
-          return "ctgrad::nn::softmax_cross_entropy: target row " + std::to_string(row) + ", entry " +
-                 std::to_string(k) + " is " + detail::value_text(v) + contract;
-        total += v;
-      }
-      if (!(std::abs(total - T(1)) <= std::sqrt(std::numeric_limits<T>::epsilon())))
-        return "ctgrad::nn::softmax_cross_entropy: target row " + std::to_string(row) + " sums to " +
-               detail::value_text(total) + contract;
-    }
-    return {};
+    return detail::distribution_rows_problem("softmax_cross_entropy", t, row_length);
+  }
+};
+/// Negative log-likelihood of log-probabilities (a network ending in
+/// nn::activation<nn::log_softmax>), mean over the batch, as
+/// torch.nn.NLLLoss.  Targets as softmax_cross_entropy's.
+struct nll {
+  static constexpr bool takes_class_labels = true;
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::nll(p, t);
+  }
+  template <class T>
+  static std::string target_problem(std::span<const T> t, std::size_t row_length) {
+    return detail::distribution_rows_problem("nll", t, row_length);
+  }
+};
+/// Mean absolute error (torch.nn.L1Loss).
+struct l1 {
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::l1(p, t);
+  }
+};
+/// Huber loss with threshold Num/Den (torch.nn.HuberLoss(delta)); with the
+/// default 1 it is also smooth L1 (torch.nn.SmoothL1Loss(beta=1)).
+template <std::intmax_t Num = 1, std::intmax_t Den = 1>
+struct huber {
+  static_assert(Num > 0 && Den > 0, "ctgrad::nn::huber<Num, Den>: the threshold Num/Den must be positive");
+  template <Tensor P, Tensor T>
+  static constexpr auto apply(P p, T t) noexcept {
+    return loss::huber<nodes::constant<Num, Den>>(p, t);
   }
 };
 

@@ -195,6 +195,8 @@ class model {
 
   using x_type = x_of<Batch>;
   using target_type = input<"t", shape<Batch, outputs>>;
+  /// Whether train_step and loss_and_gradient take class labels.
+  static constexpr bool takes_labels = requires { requires Loss::takes_class_labels; };
   /// The network's output and the loss, as expressions.
   using output_expression = typename net::output;
   using loss_expression = typename detail::loss_of<well_formed, Loss, output_expression, target_type>::type;
@@ -355,31 +357,32 @@ class model {
     }
   }
 
-  /// Softmax cross-entropy from integer class labels, one per row in
+  /// Losses over class distributions (softmax_cross_entropy, nll) from
+  /// integer class labels, one per row in
   /// [0, outputs): the same numbers as one-hot targets (which it builds in
   /// the model, no heap).  Throws nn::target_error for a label out of range
   /// (before anything changes).
   template <class Config, std::integral Label, nonfinite_policy Policy = skip_nonfinite_t>
-  requires std::is_same_v<Loss, softmax_cross_entropy> step_result<T> train_step(
-      optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
-      std::span<const Label, Batch> labels, Policy policy = {}) {
+  requires takes_labels step_result<T> train_step(optimizer<Config, T, storage_size>& opt,
+                                                  std::span<const T, Batch * inputs> x,
+                                                  std::span<const Label, Batch> labels, Policy policy = {}) {
     return train_step(opt, x, one_hot(labels, "train_step"), policy);
   }
   template <class Config, std::integral Label, nonfinite_policy Policy = skip_nonfinite_t>
-  requires std::is_same_v<Loss, softmax_cross_entropy> step_result<T> train_step(
-      optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
-      const std::array<Label, Batch>& labels, Policy policy = {}) {
+  requires takes_labels step_result<T> train_step(optimizer<Config, T, storage_size>& opt,
+                                                  std::span<const T, Batch * inputs> x,
+                                                  const std::array<Label, Batch>& labels, Policy policy = {}) {
     return train_step(opt, x, std::span<const Label, Batch>(labels), policy);
   }
   /// loss_and_gradient from integer class labels (see train_step).
   template <std::integral Label>
-  requires std::is_same_v<Loss, softmax_cross_entropy> T loss_and_gradient(std::span<const T, Batch * inputs> x,
-                                                                           std::span<const Label, Batch> labels) {
+  requires takes_labels T loss_and_gradient(std::span<const T, Batch * inputs> x,
+                                            std::span<const Label, Batch> labels) {
     return loss_and_gradient(x, one_hot(labels, "loss_and_gradient"));
   }
   template <std::integral Label>
-  requires std::is_same_v<Loss, softmax_cross_entropy> T loss_and_gradient(std::span<const T, Batch * inputs> x,
-                                                                           const std::array<Label, Batch>& labels) {
+  requires takes_labels T loss_and_gradient(std::span<const T, Batch * inputs> x,
+                                            const std::array<Label, Batch>& labels) {
     return loss_and_gradient(x, std::span<const Label, Batch>(labels));
   }
 
@@ -557,10 +560,9 @@ class model {
 
   alignas(64) std::array<T, storage_size> storage_{};
   std::uint64_t skipped_ = 0;
-  /// Targets built from class labels (softmax cross-entropy only).
+  /// Targets built from class labels (losses that take them only).
   struct no_labels {};
-  using one_hot_rows =
-      std::conditional_t<std::is_same_v<Loss, softmax_cross_entropy>, std::array<T, Batch * outputs>, no_labels>;
+  using one_hot_rows = std::conditional_t<takes_labels, std::array<T, Batch * outputs>, no_labels>;
   [[no_unique_address]] one_hot_rows one_hot_{};
   workspace<training_kernel, T> train_ws_;
   workspace<prediction_kernel, T> predict_ws_;
