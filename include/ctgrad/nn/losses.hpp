@@ -62,7 +62,9 @@ namespace detail {
 /// within sqrt(epsilon) of T), else what is wrong, in `loss`'s name.
 template <class T>
 std::string distribution_rows_problem(const char* loss, std::span<const T> t, std::size_t row_length) {
-  const std::string contract = " (each row of targets is a distribution: entries in [0, 1] summing to 1)";
+  // (No std::string until something is wrong: this runs every step in
+  // builds without NDEBUG, and training allocates nothing.)
+  const char* contract = " (each row of targets is a distribution: entries in [0, 1] summing to 1)";
   for (std::size_t row = 0; row != t.size() / row_length; ++row) {
     T total = 0;
     for (std::size_t k = 0; k != row_length; ++k) {
