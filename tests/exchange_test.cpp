@@ -113,8 +113,16 @@ std::string net_header(const char* dtype, std::size_t size) {
            ", \"data_offsets\": [" + std::to_string(begin * size) + ", " + std::to_string((begin + count) * size) +
            "]}";
   };
-  return "{" + entry("0.weight", "[4, 3]", 0, 12) + ", " + entry("0.bias", "[4]", 12, 4) + ", " +
-         entry("1.weight", "[2, 4]", 16, 8) + ", " + entry("1.bias", "[2]", 24, 2) + "}";
+  // (Appended, not "{" + ...: g++ 12 at -O3 warns -Wrestrict on literal + rvalue string.)
+  std::string header = "{";
+  header += entry("0.weight", "[4, 3]", 0, 12);
+  header += ", ";
+  header += entry("0.bias", "[4]", 12, 4);
+  header += ", ";
+  header += entry("1.weight", "[2, 4]", 16, 8);
+  header += ", ";
+  header += entry("1.bias", "[2]", 24, 2);
+  return header + "}";
 }
 }  // namespace
 
