@@ -100,12 +100,6 @@ std::vector<unsigned char> safetensors_file(const std::string& json, const std::
   out.insert(out.end(), data.begin(), data.end());
   return out;
 }
-template <class U>
-void append(std::vector<unsigned char>& out, U value) {
-  unsigned char bytes[sizeof(U)];
-  std::memcpy(bytes, &value, sizeof(U));
-  out.insert(out.end(), bytes, bytes + sizeof(U));
-}
 /// The header of net's four tensors in one dtype of `size` bytes.
 std::string net_header(const char* dtype, std::size_t size) {
   const auto entry = [&](const char* name, const char* shape, std::size_t begin, std::size_t count) {
@@ -249,7 +243,7 @@ BOOST_AUTO_TEST_CASE(half_precision_and_bfloat16_convert_exactly) {
   const std::uint16_t halves[] = {0x3c00, 0xc000, 0x3800, 0x0001, 0x7bff, 0x8000, 0x3555, 0x0400};
   const float half_values[] = {1.0f, -2.0f, 0.5f, 0x1p-24f, 65504.0f, -0.0f, 0x1.554p-2f, 0x1p-14f};
   std::vector<unsigned char> data;
-  for (std::size_t i = 0; i != 26; ++i) append<std::uint16_t>(data, halves[i % 8]);
+  for (std::size_t i = 0; i != 26; ++i) nn::detail::put<std::uint16_t>(data, halves[i % 8]);
   write_all(dir / "h", safetensors_file(net_header("F16", 2), data));
   model_f m;
   nn::load_safetensors(m, dir / "h");
@@ -263,7 +257,7 @@ BOOST_AUTO_TEST_CASE(half_precision_and_bfloat16_convert_exactly) {
   BOOST_TEST(m.parameter<1>()[0] == half_values[12 % 8]);
 
   std::vector<unsigned char> bf;
-  for (std::size_t i = 0; i != 26; ++i) append<std::uint16_t>(bf, i % 2 ? 0x3f80 : 0xc0a0);  // 1, -5
+  for (std::size_t i = 0; i != 26; ++i) nn::detail::put<std::uint16_t>(bf, i % 2 ? 0x3f80 : 0xc0a0);  // 1, -5
   write_all(dir / "b", safetensors_file(net_header("BF16", 2), bf));
   model_d d;
   nn::load_safetensors(d, dir / "b");
@@ -277,11 +271,11 @@ BOOST_AUTO_TEST_CASE(values_that_are_not_finite_in_the_model_type_are_refused) {
   model_f m;
   m.initialize(16);
   std::vector<unsigned char> data;
-  for (std::size_t i = 0; i != 26; ++i) append<float>(data, i == 13 ? std::nanf("") : 0.25f);
+  for (std::size_t i = 0; i != 26; ++i) nn::detail::put<float>(data, i == 13 ? std::nanf("") : 0.25f);
   write_all(dir / "nan", safetensors_file(net_header("F32", 4), data));
   expect_rejected(m, dir / "nan", format::safetensors, {"tensor \"0.bias\"[1] is not finite"});
   std::vector<unsigned char> big;
-  for (std::size_t i = 0; i != 26; ++i) append<double>(big, i == 5 ? 1e300 : 0.25);
+  for (std::size_t i = 0; i != 26; ++i) nn::detail::put<double>(big, i == 5 ? 1e300 : 0.25);
   write_all(dir / "big", safetensors_file(net_header("F64", 8), big));
   expect_rejected(m, dir / "big", format::safetensors, {"tensor \"0.weight\"[1, 2] is 1e+300, beyond float's range"});
   model_d d;

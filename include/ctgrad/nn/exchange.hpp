@@ -21,7 +21,6 @@
 #pragma once
 
 #include <bit>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -30,10 +29,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "io.hpp"
 
@@ -325,53 +320,6 @@ void put_values(std::vector<unsigned char>& out, const std::vector<T>& values) {
   out.resize(at + values.size() * sizeof(T));
   std::memcpy(out.data() + at, values.data(), values.size() * sizeof(T));
 }
-
-/// A regular file read at given offsets, failing clearly past its end.
-class input_file {
- public:
-  input_file(const std::string& path, const std::string& where) : where_(where) {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd_ < 0) throw weights_error(where + "cannot open: " + system_error_text(errno));
-    struct stat info{};
-    if (::fstat(fd_, &info) != 0) {
-      const int error = errno;
-      ::close(fd_);
-      throw weights_error(where + "cannot stat: " + system_error_text(error));
-    }
-    if (!S_ISREG(info.st_mode)) {
-      ::close(fd_);
-      throw weights_error(where + "is " + file_type_text(info.st_mode) + ", not a weights file");
-    }
-    size_ = static_cast<std::uint64_t>(info.st_size);
-  }
-  input_file(const input_file&) = delete;
-  input_file& operator=(const input_file&) = delete;
-  ~input_file() { ::close(fd_); }
-
-  std::uint64_t size() const noexcept { return size_; }
-  /// n bytes at offset; `what` names them in the error if the file is shorter.
-  std::vector<unsigned char> read(std::uint64_t offset, std::uint64_t n, const std::string& what) const {
-    if (offset > size_ || n > size_ - offset)
-      throw weights_error(where_ + "truncated or corrupt: " + what + " (bytes " + std::to_string(offset) + " to " +
-                          std::to_string(offset + n) + ") lies outside the file (" + std::to_string(size_) + " bytes)");
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(n));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t r = ::pread(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) throw weights_error(where_ + "read error: " + system_error_text(errno));
-      if (r == 0) throw weights_error(where_ + "truncated while reading " + what);
-      done += static_cast<std::size_t>(r);
-    }
-    return bytes;
-  }
-
- private:
-  std::string where_;
-  int fd_ = -1;
-  std::uint64_t size_ = 0;
-};
 
 /// Little-endian unsigned integer of N bytes at p.
 template <std::size_t N>

@@ -29,6 +29,7 @@
 // (std::string, std::filesystem::path) or convertible to std::string_view.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
@@ -188,21 +189,6 @@ inline const char* file_type_text(mode_t mode) noexcept {
   return "not a regular file";
 }
 
-/// Reads up to n bytes from fd (fewer only at the end of the file).
-inline std::size_t read_up_to(int fd, unsigned char* out, std::size_t n) {
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t r = ::read(fd, out + done, n - done);
-    if (r == 0) break;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return static_cast<std::size_t>(-1);
-    }
-    done += static_cast<std::size_t>(r);
-  }
-  return done;
-}
-
 inline bool write_all(int fd, const unsigned char* data, std::size_t n) noexcept {
   while (n != 0) {
     const ssize_t w = ::write(fd, data, n);
@@ -278,27 +264,55 @@ inline void save_bytes_atomically(const std::vector<unsigned char>& bytes, const
   }
 }
 
+/// A regular file read at given offsets, failing clearly past its end
+/// (a directory, a FIFO or a device is refused when it is opened).
+class input_file {
+ public:
+  input_file(const std::string& path, const std::string& where)
+      // O_NONBLOCK: opening a FIFO must not wait for a writer.
+      : file_(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)), where_(where) {
+    if (file_.get() < 0) throw weights_error(where + "cannot open: " + system_error_text(errno));
+    struct stat info{};
+    if (::fstat(file_.get(), &info) != 0) throw weights_error(where + "cannot stat: " + system_error_text(errno));
+    if (!S_ISREG(info.st_mode))
+      throw weights_error(where + "is " + file_type_text(info.st_mode) + ", not a weights file");
+    size_ = static_cast<std::uint64_t>(info.st_size);
+  }
+
+  std::uint64_t size() const noexcept { return size_; }
+  /// n bytes at offset; `what` names them in the error if the file is shorter.
+  std::vector<unsigned char> read(std::uint64_t offset, std::uint64_t n, const std::string& what) const {
+    if (offset > size_ || n > size_ - offset)
+      throw weights_error(where_ + "truncated or corrupt: " + what + " (bytes " + std::to_string(offset) + " to " +
+                          std::to_string(offset + n) + ") lies outside the file (" + std::to_string(size_) +
+                          " bytes)");
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(n));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t r =
+          ::pread(file_.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw weights_error(where_ + "read error: " + system_error_text(errno));
+      if (r == 0) throw weights_error(where_ + "truncated while reading " + what + " (the file shrank)");
+      done += static_cast<std::size_t>(r);
+    }
+    return bytes;
+  }
+
+ private:
+  file_handle file_;
+  std::string where_;
+  std::uint64_t size_ = 0;
+};
+
 /// Reads the file at path for load_weights: refuses anything that is not a
 /// regular file; reads at most `limit` bytes.  Returns the bytes read and
 /// sets file_size to the file's size.
 inline std::vector<unsigned char> read_weights_file(const std::string& path, const std::string& where,
                                                     std::size_t limit, std::size_t& file_size) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) throw weights_error(where + "cannot open: " + system_error_text(errno));
-  file_handle file(fd);
-  struct stat info{};
-  if (::fstat(fd, &info) != 0) throw weights_error(where + "cannot stat: " + system_error_text(errno));
-  if (!S_ISREG(info.st_mode))
-    throw weights_error(where + "is " + file_type_text(info.st_mode) + ", not a weights file");
-  file_size = static_cast<std::size_t>(info.st_size);
-  std::vector<unsigned char> bytes(std::min(file_size, limit));
-  const std::size_t got = read_up_to(fd, bytes.data(), bytes.size());
-  if (got == static_cast<std::size_t>(-1)) throw weights_error(where + "read error: " + system_error_text(errno));
-  if (got != bytes.size())  // shrunk while we read it
-    throw weights_error(where + "truncated: " + std::to_string(got) + " bytes read, " + std::to_string(bytes.size()) +
-                        " expected");
-  return bytes;
+  const input_file file(path, where);
+  file_size = static_cast<std::size_t>(file.size());
+  return file.read(0, std::min<std::uint64_t>(file.size(), limit), "the file");
 }
 
 }  // namespace detail
