@@ -100,7 +100,10 @@ class tensor_kernel {
   template <class T, class... Bindings>
   CTGRAD_DETAIL_ALWAYS_INLINE auto operator()(basic_workspace<layout, T>& ws,
                                               const Bindings&... bindings) const noexcept {
-    detail::tk::run_program<program>(typename plan::leaves{}, ws.data(), detail::tk::context<T>{}, bindings...);
+    // (The kernel of an error already reported: nothing to run, and no
+    // second error about its bindings.)
+    if constexpr (!std::is_same_v<Loss, detail::shape_error_result>)
+      detail::tk::run_program<program>(typename plan::leaves{}, ws.data(), detail::tk::context<T>{}, bindings...);
     if constexpr (shape_of<Loss>::rank == 0)
       return ws.loss();
     else
@@ -125,8 +128,9 @@ class tensor_kernel {
     c.updates = targets.data();
     c.alpha = alpha;
     c.beta = beta;
-    detail::tk::run_program<detail::tk::program_runner<typename fused_sgd::program>>(typename plan::leaves{}, ws.data(),
-                                                                                     c, bindings...);
+    if constexpr (!std::is_same_v<Loss, detail::shape_error_result>)
+      detail::tk::run_program<detail::tk::program_runner<typename fused_sgd::program>>(typename plan::leaves{},
+                                                                                       ws.data(), c, bindings...);
     return ws.loss();
   }
 };

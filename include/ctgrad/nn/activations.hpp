@@ -1,9 +1,11 @@
 // ctgrad/nn/activations.hpp — activations for layers: how a layer applies one,
 // and the initialiser that suits it.  A user activation is a struct with
-// `name`, `default_init` and a static `apply(tensor)` (docs/nn.md).
+// `default_init` and a static `apply(tensor)`: nn::Activation
+// (docs/extending.md).
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 
 #include "../tensor.hpp"
 #include "init.hpp"
@@ -58,5 +60,57 @@ struct log_softmax {
     return ::ctgrad::log_softmax(a);
   }
 };
+
+namespace detail {
+/// What activations are tried on (a [2, 3] tensor).
+using activation_probe = input<"activation_probe", shape<2, 3>>;
+}  // namespace detail
+
+/// What an activation is (the extension point of docs/extending.md): a
+/// struct with the initialiser that suits layers using it (`default_init`)
+/// and a static `apply` from a tensor expression to a tensor expression
+/// (written with ctgrad's operations, so that its derivative is derived
+/// like every other).  The built-in ones also have a `name`.
+template <class A>
+concept Activation = requires {
+  typename A::default_init;
+  { A::apply(detail::activation_probe{}) } -> Tensor;
+} && Initialiser<typename A::default_init>;
+
+namespace error {
+template <class A>
+struct not_an_activation {
+  static_assert(ctgrad::detail::always_false<A>,
+                "ctgrad::nn: a layer's activation must satisfy nn::Activation: a struct with `using default_init "
+                "= <an nn::Initialiser>` and `static constexpr auto apply(Tensor auto x)` returning a tensor "
+                "expression (docs/extending.md). The struct is in error::not_an_activation<...>");
+};
+}  // namespace error
+
+namespace detail {
+/// A's default initialiser, or (for a struct that is no activation, which
+/// the layer reports) Xavier's.
+template <class A>
+struct default_init_of : std::type_identity<init::xavier_uniform> {};
+template <class A>
+requires requires { typename A::default_init; }
+struct default_init_of<A> : std::type_identity<typename A::default_init> {};
+
+/// A, checked: a layer applies this (after one error for a struct that is
+/// no activation, the identity, so that nothing downstream reports more).
+template <class A>
+struct checked_activation : std::type_identity<A> {};
+template <class A>
+requires(!Activation<A>) struct checked_activation<A> : std::type_identity<identity> {
+  static_assert(sizeof(error::not_an_activation<A>) > 0);
+};
+/// I, checked likewise (after the error, Xavier's).
+template <class I>
+struct checked_initialiser : std::type_identity<I> {};
+template <class I>
+requires(!Initialiser<I>) struct checked_initialiser<I> : std::type_identity<init::xavier_uniform> {
+  static_assert(sizeof(error::not_an_initialiser<I>) > 0);
+};
+}  // namespace detail
 
 }  // namespace ctgrad::nn

@@ -7,9 +7,12 @@
 #pragma once
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+
+#include "../arithmetic.hpp"
 
 namespace ctgrad::nn {
 
@@ -95,4 +98,24 @@ struct he_normal {
 };
 
 }  // namespace init
+
+/// What an initialiser is (the extension point of docs/extending.md): a
+/// default-constructible struct whose `fill(values, fan_in, fan_out, bits)`
+/// writes float and double spans (bits: the model's seeded random_bits).
+template <class I>
+concept Initialiser = std::default_initializable<I> &&
+    requires(const I init, std::span<float> f, std::span<double> d, std::size_t fan, random_bits& bits) {
+  init.fill(f, fan, fan, bits);
+  init.fill(d, fan, fan, bits);
+};
+
+namespace error {
+template <class I>
+struct not_an_initialiser {
+  static_assert(ctgrad::detail::always_false<I>,
+                "ctgrad::nn: a layer's initialiser must satisfy nn::Initialiser: a default-constructible struct with "
+                "`void fill(std::span<T> values, std::size_t fan_in, std::size_t fan_out, nn::random_bits&) const` for "
+                "T = float and double (docs/extending.md). The struct is in error::not_an_initialiser<...>");
+};
+}  // namespace error
 }  // namespace ctgrad::nn

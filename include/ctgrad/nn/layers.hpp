@@ -18,7 +18,8 @@ namespace ctgrad::nn {
 /// A fully connected layer: act(h * W + b), W of shape [in, Out] (so the
 /// product vectorises along Out), b of shape [Out].  Parameters are named
 /// W1, b1, W2, b2, ... in order.
-template <std::size_t Out, class Activation = identity, class WeightInit = typename Activation::default_init>
+template <std::size_t Out, class Activation = identity,
+          class WeightInit = typename detail::default_init_of<Activation>::type>
 struct dense {};
 
 /// An activation on its own.
@@ -134,11 +135,13 @@ struct chain<K, X, dense<Out, Act, Init>, Rest...> {
   // symbol spelling out the network below this layer.)
   using W = param<indexed_name<'W', K>(), shape<shape_of<X>::dims.back(), Out>>;
   using b = param<indexed_name<'b', K>(), shape<Out>>;
-  using next = next_chain<K + 1, decltype(Act::apply(matmul(X{}, W{}) + b{})), Rest...>;
+  using act = typename checked_activation<Act>::type;
+  using next = next_chain<K + 1, decltype(act::apply(matmul(X{}, W{}) + b{})), Rest...>;
   using output = typename next::output;
-  using parameters =
-      ctgrad::detail::mp::mp_push_front<typename next::parameters, initialised<W, Init, shape_of<X>::dims.back(), Out>,
-                                        initialised<b, init::zeros, shape_of<X>::dims.back(), Out>>;
+  using parameters = ctgrad::detail::mp::mp_push_front<
+      typename next::parameters,
+      initialised<W, typename checked_initialiser<Init>::type, shape_of<X>::dims.back(), Out>,
+      initialised<b, init::zeros, shape_of<X>::dims.back(), Out>>;
 };
 
 /// A dense layer on an unflattened input: one error, then the layer as if
@@ -155,8 +158,9 @@ struct initialiser_of {
   template <class O>
   using is_init = std::bool_constant<(ctgrad::detail::option_s<O>::kind < 0)>;
   using inits = ctgrad::detail::mp::mp_copy_if<ctgrad::detail::mp::mp_list<Options...>, is_init>;
-  using type = ctgrad::detail::mp::mp_eval_if_c<ctgrad::detail::mp::mp_empty<inits>::value, typename Act::default_init,
-                                                ctgrad::detail::mp::mp_front, inits>;
+  using type = typename checked_initialiser<
+      ctgrad::detail::mp::mp_eval_if_c<ctgrad::detail::mp::mp_empty<inits>::value, typename default_init_of<Act>::type,
+                                       ctgrad::detail::mp::mp_front, inits>>::type;
 };
 template <class O>
 using window_options_only = std::bool_constant<(ctgrad::detail::option_s<O>::kind >= 0)>;
@@ -175,7 +179,7 @@ struct convolution_layer {
     else
       return ctgrad::conv1d(X{}, W{}, b{}, O{}...);
   }
-  using h = decltype(Act::apply(
+  using h = decltype(checked_activation<Act>::type::apply(
       apply(ctgrad::detail::mp::mp_copy_if<ctgrad::detail::mp::mp_list<Options...>, window_options_only>{})));
   static constexpr std::size_t receptive = Rank == 2 ? Kernel * Kernel : Kernel;
   using initialiser = typename initialiser_of<Act, Options...>::type;
@@ -205,7 +209,8 @@ template <std::size_t K, class X, class... Layers, class... Rest>
 struct chain<K, X, repeat<0, Layers...>, Rest...> : chain<K, X, Rest...> {};
 
 template <std::size_t K, class X, class Act, class... Rest>
-struct chain<K, X, activation<Act>, Rest...> : next_chain<K, decltype(Act::apply(X{})), Rest...> {};
+struct chain<K, X, activation<Act>, Rest...>
+    : next_chain<K, decltype(checked_activation<Act>::type::apply(X{})), Rest...> {};
 template <std::size_t K, class X, class... Rest>
 struct chain<K, X, flatten, Rest...> : next_chain<K, decltype(ctgrad::flatten(X{})), Rest...> {};
 template <std::size_t K, class X, std::size_t W, class... Options, class... Rest>

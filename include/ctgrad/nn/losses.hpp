@@ -3,7 +3,8 @@
 // (so its gradient is derived like every other; softmax cross-entropy's
 // comes out as (softmax(z) - t)/B through the logsumexp rule).
 //
-// A loss may state a contract on its targets with a static
+// A user loss is a struct with a static `apply(p, t)`: nn::Loss
+// (docs/extending.md).  A loss may state a contract on its targets with a static
 // `target_problem(span t, row_length)` returning what is wrong ("" if
 // nothing); nn::model::check_targets(t) throws it as nn::target_error, and
 // builds without NDEBUG check every batch in loss_and_gradient and
@@ -127,5 +128,33 @@ struct huber {
     return loss::huber<nodes::constant<Num, Den>>(p, t);
   }
 };
+
+namespace detail {
+/// What losses are tried on: a prediction and a target, both [2, 3].
+using loss_probe_prediction = input<"loss_probe_p", shape<2, 3>>;
+using loss_probe_target = input<"loss_probe_t", shape<2, 3>>;
+}  // namespace detail
+
+/// What a loss is (the extension point of docs/extending.md): a struct
+/// with a static `apply(prediction, target)` from two tensor expressions of
+/// the same shape to a scalar tensor expression, written with ctgrad's
+/// operations (so that its gradient is derived).  Optional: `static
+/// std::string target_problem(std::span<const T> t, std::size_t
+/// row_length)`, a contract on the targets, and `static constexpr bool
+/// takes_class_labels`.
+template <class L>
+concept Loss = requires {
+  { L::apply(detail::loss_probe_prediction{}, detail::loss_probe_target{}) } -> Tensor;
+} && shape_of<decltype(L::apply(detail::loss_probe_prediction{}, detail::loss_probe_target{}))>::rank == 0;
+
+namespace error {
+template <class L>
+struct not_a_loss {
+  static_assert(ctgrad::detail::always_false<L>,
+                "ctgrad::nn::model<Net, Loss>: Loss must satisfy nn::Loss: a struct with `static constexpr auto "
+                "apply(Tensor auto prediction, Tensor auto target)` returning a scalar tensor expression, e.g. "
+                "ctgrad::sum(...) / n (docs/extending.md). The struct is in error::not_a_loss<...>");
+};
+}  // namespace error
 
 }  // namespace ctgrad::nn

@@ -99,12 +99,22 @@ template <class Loss, class... P>
 struct training_kernel_of<Loss, ctgrad::detail::mp::mp_list<P...>> {
   using type = decltype(compile(Loss{}, wrt(P{}...)));
 };
+/// After an error reported in the loss: no parameters (so it stays one error).
+template <class... P>
+struct training_kernel_of<ctgrad::detail::shape_error_result, ctgrad::detail::mp::mp_list<P...>> {
+  using type = decltype(compile(ctgrad::detail::shape_error_result{}, wrt()));
+};
 
-/// The loss expression (after a shape error in the network: nothing, so that it stays one error).
-template <bool WellFormed, class Loss, class Output, class Target>
-struct loss_of : std::type_identity<decltype(Loss::apply(Output{}, Target{}))> {};
-template <class Loss, class Output, class Target>
-struct loss_of<false, Loss, Output, Target> : std::type_identity<ctgrad::detail::shape_error_result> {};
+/// The loss expression (after a shape error in the network, or for a
+/// struct that is no loss: nothing, so that it stays one error).
+template <bool WellFormed, class L, class Output, class Target>
+struct loss_of : std::type_identity<decltype(L::apply(Output{}, Target{}))> {};
+template <class L, class Output, class Target>
+struct loss_of<false, L, Output, Target> : std::type_identity<ctgrad::detail::shape_error_result> {};
+template <class L, class Output, class Target>
+requires(!Loss<L>) struct loss_of<true, L, Output, Target> : std::type_identity<ctgrad::detail::shape_error_result> {
+  static_assert(sizeof(error::not_a_loss<L>) > 0);
+};
 
 inline constexpr std::size_t parameter_alignment = 16;  // elements
 
