@@ -18,14 +18,29 @@ int main() {
   std::printf("dE/dw5 = %s\n", show(ctgrad::d(E, w5)).c_str());
   std::printf("dE/dw1 = %s\n", show(ctgrad::d(E, w1)).c_str());
   // [print]
+  // The other six, in the walk-through's order.
+  std::printf("dE/dw2 = %s\n", show(ctgrad::d(E, w2)).c_str());
+  std::printf("dE/dw3 = %s\n", show(ctgrad::d(E, w3)).c_str());
+  std::printf("dE/dw4 = %s\n", show(ctgrad::d(E, w4)).c_str());
+  std::printf("dE/dw6 = %s\n", show(ctgrad::d(E, w6)).c_str());
+  std::printf("dE/dw7 = %s\n", show(ctgrad::d(E, w7)).c_str());
+  std::printf("dE/dw8 = %s\n", show(ctgrad::d(E, w8)).c_str());
   std::printf(
       "\nThe kernel computes E and all 8 partials in one pass over %zu distinct nodes "
       "(workspace: %zu bytes for double).\n\n",
       dE.node_count, dE.workspace_bytes<double>);
 
+  // The first step, as the walk-through tabulates it: every partial at the
+  // starting weights and every weight after one update (learning rate 0.5).
   double w[8];
   for (int k = 0; k != 8; ++k) w[k] = initial_weights[k];
-  std::printf("%8s  %s\n", "updates", "E");
+  const auto first = partials(w);
+  std::printf("E at the starting weights = %.9f\n\n", first.value);
+  std::printf("%4s  %8s  %14s  %12s\n", "", "w", "dE/dw", "w - 0.5*dE/dw");
+  for (int k = 0; k != 8; ++k)
+    std::printf("  w%d  %8.2f  %14.10f  %12.8f\n", k + 1, w[k], first.partials[k], w[k] - 0.5 * first.partials[k]);
+
+  std::printf("\n%8s  %s\n", "updates", "E");
   for (int step = 0; step != 10000; ++step) {
     const double e = train_step(w);  // E before this update
     if (step == 0 || step == 1 || step == 10 || step == 100 || step == 1000) std::printf("%8d  %.9f\n", step, e);

@@ -50,11 +50,16 @@ inline double loss(const double (&w)[8]) noexcept {
 }
 
 // [step]
-/// One iteration: forward + all eight partials + gradient-descent update.
+/// E and all eight partials at weights w: one forward + backward pass.
+inline auto partials(const double (&w)[8]) noexcept {
+  return dE(w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], w7 = w[6], w8 = w[7], i1 = 0.05,
+            i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
+}
+
+/// One iteration: all eight partials, then the gradient-descent update.
 /// Returns E at the weights before the update.
 inline double train_step(double (&w)[8], double learning_rate = 0.5) noexcept {
-  const auto r = dE(w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], w7 = w[6], w8 = w[7], i1 = 0.05,
-                    i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
+  const auto r = partials(w);
   for (int k = 0; k != 8; ++k) w[k] -= learning_rate * r.partials[k];
   return r.value;
 }
