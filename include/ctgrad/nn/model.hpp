@@ -74,6 +74,24 @@ class nonfinite_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+namespace error {
+template <std::size_t N>
+struct expected {};
+template <std::size_t N>
+struct given {};
+struct not_a_fixed_size_array {};
+/// A model's function called with inputs x or targets t of the wrong size
+/// or element type.
+template <class XExpected, class XGiven, class TExpected, class TGiven>
+struct wrong_argument_sizes {
+  static_assert(ctgrad::detail::always_false<XExpected>,
+                "ctgrad::nn::model: x must hold Batch * inputs numbers and t Batch * outputs, each as "
+                "std::span<const T, N> or std::array<T, N> of the model's element type T (or t as Batch integer "
+                "class labels, for losses that take them). The numbers expected and given are in "
+                "error::wrong_argument_sizes<expected<x>, given<x>, expected<t>, given<t>>");
+};
+}  // namespace error
+
 namespace detail {
 
 /// Whether all n values at p are finite: one pass, vectorised (SSE2 has no
@@ -92,6 +110,31 @@ template <std::size_t n, std::floating_point T>
     return finite;
   }
 }
+
+/// How many numbers an argument holds, for the error about a wrong size.
+template <class A>
+struct numbers_given {
+  using type = error::not_a_fixed_size_array;
+};
+template <class U, std::size_t N>
+struct numbers_given<std::span<U, N>> {
+  using type = std::conditional_t<N == std::dynamic_extent, error::not_a_fixed_size_array, error::given<N>>;
+};
+template <class U, std::size_t N>
+struct numbers_given<std::array<U, N>> {
+  using type = error::given<N>;
+};
+template <class U, std::size_t N>
+struct numbers_given<U[N]> {
+  using type = error::given<N>;
+};
+/// Class labels as train_step takes them: Batch integers.
+template <class A, std::size_t Batch>
+inline constexpr bool class_labels = false;
+template <std::integral L, std::size_t Batch>
+inline constexpr bool class_labels<std::span<const L, Batch>, Batch> = true;
+template <std::integral L, std::size_t Batch>
+inline constexpr bool class_labels<std::array<L, Batch>, Batch> = true;
 
 template <class Loss, class Parameters>
 struct training_kernel_of;
@@ -203,10 +246,20 @@ class model {
   static constexpr bool well_formed = !std::is_same_v<typename net::output, ctgrad::detail::shape_error_result>;
   static constexpr std::size_t outputs = well_formed ? shape_of<typename net::output>::size / Batch : 1;
 
+  /// Numbers in a batch of outputs and of targets (any number after a shape
+  /// error in the network, so that a call adds no second error to the one
+  /// reported).
+  static constexpr std::size_t output_elements = well_formed ? Batch * outputs : std::dynamic_extent;
+
   using x_type = x_of<Batch>;
   using target_type = input<"t", shape<Batch, outputs>>;
   /// Whether train_step and loss_and_gradient take class labels.
   static constexpr bool takes_labels = requires { requires Loss::takes_class_labels; };
+  /// Whether train_step and loss_and_gradient take x and t.
+  template <class X, class Tt>
+  static constexpr bool accepts = std::is_convertible_v<const X&, std::span<const T, Batch * inputs>> &&
+                                  (std::is_convertible_v<const Tt&, std::span<const T, output_elements>> ||
+                                   (takes_labels && detail::class_labels<Tt, Batch>));
   /// The network's output and the loss, as expressions.
   using output_expression = typename net::output;
   using loss_expression = typename detail::loss_of<well_formed, Loss, output_expression, target_type>::type;
@@ -299,8 +352,19 @@ class model {
 
   /// The network's output for a batch (row-major [Batch, inputs] in,
   /// [Batch, outputs] out; the span points into the model).
-  std::span<const T, Batch * outputs> predict(std::span<const T, Batch * inputs> x) noexcept {
-    return run_with_parameters(prediction_kernel{}, predict_ws_, x_type{} = x);
+  std::span<const T, output_elements> predict(std::span<const T, Batch * inputs> x) noexcept {
+    if constexpr (!well_formed)
+      return {};  // (as loss_and_gradient)
+    else
+      return run_with_parameters(prediction_kernel{}, predict_ws_, x_type{} = x);
+  }
+
+  /// Any other x: one error with the sizes expected and given.
+  template <class X>
+  requires(!std::is_convertible_v<const X&, std::span<const T, Batch * inputs>>) std::span<const T> predict(
+      const X&) noexcept {
+    report_wrong_arguments<X, std::span<const T, output_elements>>();
+    return {};
   }
 
   /// The network's output for B rows (any batch, 1 included), computed in
@@ -315,9 +379,12 @@ class model {
 
   /// The loss for a batch, and its gradient with respect to every
   /// parameter (read them with gradient(p)).
-  T loss_and_gradient(std::span<const T, Batch * inputs> x, std::span<const T, Batch * outputs> t) noexcept {
+  T loss_and_gradient(std::span<const T, Batch * inputs> x, std::span<const T, output_elements> t) noexcept {
     debug_check_targets(t);
-    return run_with_parameters(training_kernel{}, train_ws_, x_type{} = x, target_type{} = t);
+    if constexpr (!well_formed)
+      return T{};  // (after the network's shape error: nothing to run, and no second error)
+    else
+      return run_with_parameters(training_kernel{}, train_ws_, x_type{} = x, target_type{} = t);
   }
   template <Tensor P>
   std::span<const T, shape_of<P>::size> gradient(P p) const noexcept {
@@ -341,7 +408,7 @@ class model {
   /// policy is the last argument).  `.loss` is the loss before the update.
   template <class Config, nonfinite_policy Policy = skip_nonfinite_t>
   step_result<T> train_step(optimizer<Config, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
-                            std::span<const T, Batch * outputs> t,
+                            std::span<const T, output_elements> t,
                             Policy = {}) noexcept(!std::is_same_v<Policy, throw_on_nonfinite_t>) {
     if constexpr (std::is_same_v<Config, sgd> && std::is_same_v<Policy, unchecked_t>) {
       debug_check_targets(t);
@@ -396,11 +463,25 @@ class model {
     return loss_and_gradient(x, std::span<const Label, Batch>(labels));
   }
 
+  /// Any other x or t (a wrong size, element type or container): one error
+  /// with the sizes expected and given, instead of "no matching function".
+  template <class Config, class X, class Tt, class... Policy>
+  requires(!accepts<X, Tt>) step_result<T> train_step(optimizer<Config, T, storage_size>&, const X&, const Tt&,
+                                                      Policy...) noexcept {
+    report_wrong_arguments<X, Tt>();
+    return {};
+  }
+  template <class X, class Tt>
+  requires(!accepts<X, Tt>) T loss_and_gradient(const X&, const Tt&) noexcept {
+    report_wrong_arguments<X, Tt>();
+    return {};
+  }
+
   /// Throws nn::target_error if t breaks the loss's contract on its targets
   /// (softmax_cross_entropy: each row a distribution; binary cross-entropy:
   /// entries in [0, 1]; nothing for losses without one).  Builds without
   /// NDEBUG check every batch (see losses.hpp).
-  void check_targets(std::span<const T, Batch * outputs> t) const {
+  void check_targets(std::span<const T, output_elements> t) const {
     if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
       const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
       if (!problem.empty()) throw target_error(problem);
@@ -428,7 +509,7 @@ class model {
   static constexpr const std::array<std::size_t, parameter_tensors>& gradient_offsets =
       detail::gradient_offsets_in<typename training_kernel::layout, parameter_list>::value;
 
-  static void debug_check_targets([[maybe_unused]] std::span<const T, Batch * outputs> t) noexcept {
+  static void debug_check_targets([[maybe_unused]] std::span<const T, output_elements> t) noexcept {
 #if !defined(NDEBUG) && !defined(CTGRAD_NO_TARGET_CHECKS)
     if constexpr (requires { Loss::template target_problem<T>(std::span<const T>(t), outputs); }) {
       const std::string problem = Loss::template target_problem<T>(std::span<const T>(t), outputs);
@@ -444,15 +525,19 @@ class model {
   /// SGD fused into the kernel: each gradient is folded into its parameter
   /// as it is produced (gradient(p) is not kept for those).
   T train_step_fused_sgd(optimizer<sgd, T, storage_size>& opt, std::span<const T, Batch * inputs> x,
-                         std::span<const T, Batch * outputs> t) noexcept {
-    const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
-      const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_s<P>::value])...};
-      return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
-                                         (P{} = std::span<const T, shape_of<P>::size>(
-                                              storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
-    }(parameter_list{});
-    update_classes<true>(opt, std::make_index_sequence<classes_.count>{});  // the rest, if any, as usual
-    return loss;
+                         std::span<const T, output_elements> t) noexcept {
+    if constexpr (!well_formed) {
+      return T{};  // (as loss_and_gradient)
+    } else {
+      const T loss = [&]<class... P>(ctgrad::detail::mp::mp_list<P...>) {
+        const std::array<T*, parameter_tensors> targets{(storage_.data() + offsets_[index_s<P>::value])...};
+        return training_kernel{}.train_sgd(train_ws_, opt.alpha(), opt.beta(), targets, x_type{} = x, target_type{} = t,
+                                           (P{} = std::span<const T, shape_of<P>::size>(
+                                                storage_.data() + offsets_[index_s<P>::value], shape_of<P>::size))...);
+      }(parameter_list{});
+      update_classes<true>(opt, std::make_index_sequence<classes_.count>{});  // the rest, if any, as usual
+      return loss;
+    }
   }
 
   /// The loss and every gradient finite (one pass over the gradients, in
@@ -553,6 +638,12 @@ class model {
     update_classes_avx2(opt, std::make_index_sequence<classes_.count>{});
   }
 #endif
+
+  template <class X, class Tt>
+  static void report_wrong_arguments() noexcept {
+    (void)error::wrong_argument_sizes<error::expected<Batch * inputs>, typename detail::numbers_given<X>::type,
+                                      error::expected<Batch * outputs>, typename detail::numbers_given<Tt>::type>{};
+  }
 
   /// Run a kernel on parameters at `parameters` (laid out as storage_).
   template <class K, class W, class... Bindings>
