@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sstream>
+#include <string>
 
 #include <ctgrad/ctgrad.hpp>
 
@@ -31,6 +32,33 @@ BOOST_AUTO_TEST_CASE(quotient_rule_reads_like_the_textbook) {
   BOOST_TEST(to_string(d(sin(x) / x, x)).view() == "cos(x)/x - sin(x)/x^2");
   BOOST_TEST(to_string(d(exp(x * y), y)).view() == "x*exp(x*y)");
   BOOST_TEST(to_string(d(log(sigmoid(x)), x)).view() == "sigmoid(x)*(1 - sigmoid(x))/sigmoid(x)");
+}
+
+// Expressions and tensor expressions on a stream read as to_string, so
+// that BOOST_TEST(a == b) on expression types compiles and shows both sides
+// as maths when they differ.
+BOOST_AUTO_TEST_CASE(expressions_on_streams) {
+  constexpr param<"W", shape<3, 2>> W;
+  constexpr input<"v", shape<4, 3>> v;
+  std::ostringstream os;
+  os << d(sigmoid(x), x) << " | " << x << " | " << 2_c << " | " << matmul(v, W) << " | " << W;
+  BOOST_TEST(os.str() == "sigmoid(x)*(1 - sigmoid(x)) | x | 2 | v*W | W");
+}
+
+BOOST_AUTO_TEST_CASE(boost_test_shows_both_sides_as_maths) {
+  BOOST_TEST(d(x * x, x) == 2_c * x);
+  constexpr param<"W", shape<3, 2>> W;
+  constexpr input<"v", shape<4, 3>> v;
+  BOOST_TEST(grad(sum(matmul(v, W)), W) == grad(sum(matmul(v, W)), W));
+  // A failing comparison, evaluated the way BOOST_TEST does, without failing
+  // this test: its message is both sides as maths.
+  const auto failed = (::boost::test_tools::assertion::seed()->*d(x * x * x, x) == 2_c * x).evaluate();
+  BOOST_TEST(!failed);
+  BOOST_TEST(std::string(failed.message().begin(), failed.message().end()) == " [3*x^2 != 2*x]");
+  const auto failed_tensor =
+      (::boost::test_tools::assertion::seed()->*grad(sum(matmul(v, W)), W) == matmul(v, W)).evaluate();
+  BOOST_TEST(std::string(failed_tensor.message().begin(), failed_tensor.message().end()) ==
+             " [v^T*1 != v*W]");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string_view>
 
 #include "arithmetic.hpp"
@@ -320,5 +321,17 @@ template <Expression E, class... Labels>
 requires(detail::is_label<Labels>&&...) constexpr auto to_latex(E, Labels...) noexcept {
   return detail::print_to_string<detail::latex_style<Labels...>, E>();
 }
+
+/// A stream prints an expression as to_string does, so that test
+/// frameworks show both sides of a failed comparison:
+/// `BOOST_TEST(d(E, w5) == expected)` reports `[... != ...]` as maths.
+/// (A template over the stream: this header needs only <iosfwd>.)
+template <class Traits, Expression E>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, E e) {
+  return os << to_string(e);
+}
+namespace nodes {
+using ctgrad::operator<<;  // found by argument-dependent lookup for the node types
+}  // namespace nodes
 
 }  // namespace ctgrad

@@ -320,4 +320,14 @@ requires(detail::is_label<Labels>&&...) constexpr auto to_string(E, Labels...) n
   return detail::render<detail::tensor_printer<detail::tensor_labels<Labels...>, E>>();
 }
 
+/// A stream prints a tensor expression as to_string does (see the scalar
+/// one in to_string.hpp): `BOOST_TEST(grad(L, W) == expected)` shows both.
+template <class Traits, Tensor E>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, E e) {
+  return os << to_string(e);
+}
+namespace tnodes {
+using ctgrad::operator<<;  // found by argument-dependent lookup for the node types
+}  // namespace tnodes
+
 }  // namespace ctgrad
