@@ -57,8 +57,7 @@ BOOST_AUTO_TEST_CASE(boost_test_shows_both_sides_as_maths) {
   BOOST_TEST(std::string(failed.message().begin(), failed.message().end()) == " [3*x^2 != 2*x]");
   const auto failed_tensor =
       (::boost::test_tools::assertion::seed()->*grad(sum(matmul(v, W)), W) == matmul(v, W)).evaluate();
-  BOOST_TEST(std::string(failed_tensor.message().begin(), failed_tensor.message().end()) ==
-             " [v^T*1 != v*W]");
+  BOOST_TEST(std::string(failed_tensor.message().begin(), failed_tensor.message().end()) == " [v^T*1 != v*W]");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
