@@ -259,6 +259,18 @@ struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   static constexpr std::array<std::size_t, n> scratch{scratch_s<Ts>::value...};
 };
 
+/// Which parameters a plan's SGD-fused program updates in place, and
+/// where: flags[k] for parameter k, and for each node the update target
+/// folded into its instruction (none).
+template <class Plan, class Gradients, class Params, class = std::make_index_sequence<mp::mp_size<Params>::value>>
+struct fused_table;
+template <class Plan, class... Gr, class... Ps, std::size_t... K>
+struct fused_table<Plan, mp::mp_list<Gr...>, mp::mp_list<Ps...>, std::index_sequence<K...>> {
+  static constexpr std::array<bool, sizeof...(K)> flags{Plan::template fusable<Gr, Ps, K>::value...};
+  static constexpr std::array<std::size_t, Plan::n> target = update_targets<Plan::n, sizeof...(K)>(
+      flags, {(Plan::template index<Gr>::value == graph::none ? 0 : Plan::template index<Gr>::value)...});
+};
+
 /// The plan of graph Graph (every node of the pass, in topological order) whose
 /// results are Outputs (an mp_list): which nodes own a slot, where, and what
 /// computes them.  Every question about a node is a table lookup by its index.
@@ -448,17 +460,16 @@ struct plan {
   };
 
   /// The program of a training step with SGD fused: Gradients[k] of
-  /// Params[k] folded into parameter k where fusable.
-  template <class Gradients, class Params, class = std::make_index_sequence<mp::mp_size<Params>::value>>
-  struct fused;
-  template <class... Gr, class... Ps, std::size_t... K>
-  struct fused<mp::mp_list<Gr...>, mp::mp_list<Ps...>, std::index_sequence<K...>> {
+  /// Params[k] folded into parameter k where fusable.  (Not specialised on
+  /// the packs: its member pick<J> is instantiated per node, and g++
+  /// hashes all of a class's template arguments for each; the arrays come
+  /// from fused_table, which has no member templates.)
+  template <class Gradients, class Params>
+  struct fused {
+    using table = fused_table<plan, Gradients, Params>;
     /// Whether parameter k's update is folded into the pass.
-    static constexpr std::array<bool, sizeof...(K)> flags{fusable<Gr, Ps, K>::value...};
-    /// For each node: the update target folded into its instruction, or none.
-    static constexpr std::array<std::size_t, n> target =
-        update_targets<n, sizeof...(K)>(flags, {(index<Gr>::value == graph::none ? 0 : index<Gr>::value)...});
-    template <std::size_t J, std::size_t Target = target[J]>
+    static constexpr const auto& flags = table::flags;
+    template <std::size_t J, std::size_t Target = table::target[J]>
     struct pick : std::type_identity<instruction_t<typename Graph::template node<J>>> {};
     template <std::size_t J, std::size_t Target>
     requires(Target != graph::none) struct pick<J, Target>
