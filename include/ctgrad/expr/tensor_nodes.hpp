@@ -254,12 +254,12 @@ struct fill_constant;
 template <class C, class S>
 struct fill_constant<tnodes::fill<C, S>> : std::type_identity<C> {};
 
-template <class Args, std::size_t I>
+/// What placeholder _I becomes when operand I is A: the constant of a
+/// fill, else _I.  (Keyed by the operand itself: no list lookup.)
+template <class A, std::size_t I>
 struct fill_or_placeholder : std::type_identity<ph<I>> {};
-template <class Args, std::size_t I>
-requires is_fill<mp::mp_at_c<Args, I>>
-struct fill_or_placeholder<Args, I> : fill_constant<mp::mp_at_c<Args, I>> {
-};
+template <class C, class S, std::size_t I>
+struct fill_or_placeholder<tnodes::fill<C, S>, I> : std::type_identity<C> {};
 
 /// An operand that is just a multiple of another tensor (c * A) is folded
 /// into the formula: c*_i over A (a multiply is cheaper than a node, and
@@ -299,24 +299,47 @@ constexpr std::size_t first_true(std::initializer_list<bool> flags) noexcept {
   return i;
 }
 
-/// _j for the first operand j equal to operand I.
-template <class Args, std::size_t I>
+/// _j for the first operand j that is A (the built-in, not std::is_same: a
+/// class per pair of operands).
+template <class Args, class A>
 struct first_equal_s;
-template <class... As, std::size_t I>
-struct first_equal_s<mp::mp_list<As...>, I>
-    : std::type_identity<ph<first_true({std::is_same<As, mp::mp_at_c<mp::mp_list<As...>, I>>::value...})>> {};
-template <class Args, std::size_t I>
-using first_equal = typename first_equal_s<Args, I>::type;
+template <class... As, class A>
+struct first_equal_s<mp::mp_list<As...>, A> : std::type_identity<ph<first_true({__is_same(As, A)...})>> {};
 
-// Pairs (operand, original index).
-template <class L, class R>
-using hash_less = std::bool_constant<(tensor_hash<mp::mp_first<L>>::value < tensor_hash<mp::mp_first<R>>::value)>;
-
-template <class Sorted, std::size_t I>
-struct new_position;
-template <class... Pairs, std::size_t I>
-struct new_position<mp::mp_list<Pairs...>, I>
-    : std::type_identity<ph<first_true({mp::mp_second<Pairs>::value == I...})>> {};
+/// The canonical order of an elementwise node's operands, from each
+/// operand's flag (used by the formula) and hash: the used ones sorted by
+/// hash, ties in their original order (an insertion sort: a handful of
+/// operands).  Computed on numbers, in one constexpr call per node, where
+/// mp_copy_if, mp_sort and a position search per operand instantiated some
+/// forty small classes per elementwise node.
+template <std::size_t N>
+struct operand_order {
+  std::array<std::size_t, N> operand{};   // new operand k is old operand operand[k]
+  std::array<std::size_t, N> position{};  // old operand i is new operand position[i] (count: dropped)
+  std::size_t count = 0;
+};
+template <std::size_t N>
+constexpr operand_order<N> order_operands(const std::array<bool, N>& used,
+                                          const std::array<std::uint64_t, N>& hashes) noexcept {
+  operand_order<N> o;
+  for (std::size_t i = 0; i != N; ++i) {
+    if (!used[i]) continue;
+    std::size_t k = o.count++;
+    for (; k != 0 && hashes[o.operand[k - 1]] > hashes[i]; --k) o.operand[k] = o.operand[k - 1];
+    o.operand[k] = i;
+  }
+  for (std::size_t i = 0; i != N; ++i) o.position[i] = o.count;
+  for (std::size_t k = 0; k != o.count; ++k) o.position[o.operand[k]] = k;
+  return o;
+}
+/// order_operands as a class of numbers only (its static member is a
+/// symbol named after flags and hashes, never after nodes).
+template <class Used, class Hashes>
+struct operand_order_of;
+template <bool... Used, std::uint64_t... Hashes>
+struct operand_order_of<std::integer_sequence<bool, Used...>, std::integer_sequence<std::uint64_t, Hashes...>> {
+  static constexpr operand_order<sizeof...(Used)> value = order_operands<sizeof...(Used)>({Used...}, {Hashes...});
+};
 
 template <class F, class S, class Args>
 struct ew_result : std::type_identity<mp::mp_apply<tnodes::ew, mp::mp_append<mp::mp_list<F, S>, Args>>> {};
@@ -344,26 +367,24 @@ struct ew_of<F, S, mp::mp_list<As...>> {
 
   template <std::size_t... I>
   static auto folded(std::index_sequence<I...>)
-      -> substitute_t<F, mp::mp_list<typename fill_or_placeholder<args, I>::type...>>;
+      -> substitute_t<F, mp::mp_list<typename fill_or_placeholder<As, I>::type...>>;
   using f1 = decltype(folded(indices{}));
 
-  template <std::size_t... I>
-  static auto merged(std::index_sequence<I...>) -> substitute_t<f1, mp::mp_list<first_equal<args, I>...>>;
-  using f2 = decltype(merged(indices{}));
-
-  template <class P>
-  using is_used = uses_placeholder<f2, mp::mp_second<P>::value>;
-  template <std::size_t... I>
-  static auto pairs(std::index_sequence<I...>)
-      -> mp::mp_list<mp::mp_list<As, std::integral_constant<std::size_t, I>>...>;
-  using sorted = mp::mp_sort<mp::mp_copy_if<decltype(pairs(indices{})), is_used>, hash_less>;
+  using f2 = substitute_t<f1, mp::mp_list<typename first_equal_s<args, As>::type...>>;
 
   template <std::size_t... I>
-  static auto renumbered(std::index_sequence<I...>)
-      -> substitute_t<f2, mp::mp_list<typename new_position<sorted, I>::type...>>;
+  static auto used(std::index_sequence<I...>) -> std::integer_sequence<bool, uses_placeholder<f2, I>::value...>;
+  using order =
+      operand_order_of<decltype(used(indices{})), std::integer_sequence<std::uint64_t, tensor_hash<As>::value...>>;
+
+  template <std::size_t... I>
+  static auto renumbered(std::index_sequence<I...>) -> substitute_t<f2, mp::mp_list<ph<order::value.position[I]>...>>;
   using f3 = decltype(renumbered(indices{}));
 
-  using type = typename ew_result<f3, S, mp::mp_transform<mp::mp_first, sorted>>::type;
+  template <std::size_t... K>
+  static auto kept(std::index_sequence<K...>) -> mp::mp_list<mp::mp_at_c<args, order::value.operand[K]>...>;
+
+  using type = typename ew_result<f3, S, decltype(kept(std::make_index_sequence<order::value.count>{}))>::type;
 };
 
 template <std::intmax_t N, std::intmax_t D = 1>
