@@ -33,88 +33,80 @@ namespace detail::tk {
 /// or a window operation (convolution, pooling).
 enum class kind { leaf, fill, elementwise, view, reduce, matmul, window };
 
-template <class T>
-struct kind_s : std::integral_constant<kind, kind::leaf> {};
-template <class C, class S>
-struct kind_s<tnodes::fill<C, S>> : std::integral_constant<kind, kind::fill> {};
-template <class F, class S, class... A>
-struct kind_s<tnodes::ew<F, S, A...>> : std::integral_constant<kind, kind::elementwise> {};
-template <class A, class S>
-struct kind_s<tnodes::broadcast<A, S>> : std::integral_constant<kind, kind::view> {};
-template <class A>
-struct kind_s<tnodes::transpose<A>> : std::integral_constant<kind, kind::view> {};
-template <class A, class S>
-struct kind_s<tnodes::reshape<A, S>> : std::integral_constant<kind, kind::view> {};
-template <class A, class S>
-struct kind_s<tnodes::reduce_sum<A, S>> : std::integral_constant<kind, kind::reduce> {};
-template <class A>
-struct kind_s<tnodes::logsumexp<A>> : std::integral_constant<kind, kind::reduce> {};
-template <class A, class B>
-struct kind_s<tnodes::matmul<A, B>> : std::integral_constant<kind, kind::matmul> {};
-template <class X, std::size_t PH, std::size_t PW>
-struct kind_s<tnodes::pad<X, PH, PW>> : std::integral_constant<kind, kind::view> {};
-template <class X, std::size_t PH, std::size_t PW>
-struct kind_s<tnodes::crop<X, PH, PW>> : std::integral_constant<kind, kind::view> {};
-template <class X, class W, class G>
-struct kind_s<tnodes::conv<X, W, G>> : std::integral_constant<kind, kind::window> {};
-template <class X, class Y, class S, class G>
-struct kind_s<tnodes::conv_kernel_grad<X, Y, S, G>> : std::integral_constant<kind, kind::window> {};
-template <class Y, class W, class S, class G>
-struct kind_s<tnodes::conv_input_grad<Y, W, S, G>> : std::integral_constant<kind, kind::window> {};
-template <class X, class V, class P>
-struct kind_s<tnodes::max_select<X, V, P>> : std::integral_constant<kind, kind::window> {};
-template <class X, class G, class P>
-struct kind_s<tnodes::max_route<X, G, P>> : std::integral_constant<kind, kind::window> {};
-template <class X, class P>
-struct kind_s<tnodes::avg_pool<X, P>> : std::integral_constant<kind, kind::window> {};
-template <class G, class S, class P>
-struct kind_s<tnodes::avg_unpool<G, S, P>> : std::integral_constant<kind, kind::window> {};
-
-/// Workspace a convolution needs after its output (a plane of scratch).
-template <class T>
-struct scratch_s : std::integral_constant<std::size_t, 0> {};
-template <class X, class W, class G>
-struct scratch_s<tnodes::conv<X, W, G>>
-    : std::integral_constant<std::size_t, conv_extents<shape_of<X>, shape_of<W>, G>::scratch> {};
-template <class X, class Y, class S, class G>
-struct scratch_s<tnodes::conv_kernel_grad<X, Y, S, G>>
-    : std::integral_constant<std::size_t, conv_extents<shape_of<X>, S, G>::scratch> {};
-template <class Y, class W, class S, class G>
-struct scratch_s<tnodes::conv_input_grad<Y, W, S, G>>
-    : std::integral_constant<std::size_t, conv_extents<S, shape_of<W>, G>::scratch> {};
-
-template <class T>
-struct is_pad_s : std::false_type {};
-template <class X, std::size_t PH, std::size_t PW>
-struct is_pad_s<tnodes::pad<X, PH, PW>> : std::true_type {};
-
-template <class T>
-struct is_transpose_s : std::false_type {};
-template <class A>
-struct is_transpose_s<tnodes::transpose<A>> : std::true_type {};
-
 /// A product A * Y^T with at least this many rows in A packs Y^T first;
 /// below, it takes dot products of rows of A and Y (no copy).
 inline constexpr std::size_t pack_rows = 8;
 
-/// For a matrix product, the rows of its left operand (else 0).
-template <class T>
-struct product_rows : std::integral_constant<std::size_t, 0> {};
-template <class A, class B>
-struct product_rows<tnodes::matmul<A, B>> : std::integral_constant<std::size_t, shape_of<A>::dims[0]> {};
+/// Everything the plan asks of one node before choosing slots, as one
+/// value: one class per node (info_of), where a trait per question was
+/// seven.
+struct node_info {
+  kind k = kind::leaf;
+  std::size_t rows = 0;  // of a product's left operand
+  bool is_transpose = false;
+  bool is_pad = false;
+  std::uint64_t pool = 0;   // a max-pooling of X by P: the key of its windows
+  std::uint64_t route = 0;  // a routing through a max-pooling: the same key
+  std::size_t scratch = 0;  // workspace a window operation needs after its output
+};
 
-/// The key of a max-pooling's windows, shared by the pooling of X by P and
-/// the routing through it (0 for every other node).
 template <class T>
-struct window_key : std::integral_constant<std::uint64_t, 0> {};
+struct info_of : std::integral_constant<node_info, node_info{}> {};  // a leaf
+template <node_info Info>
+using info_is = std::integral_constant<node_info, Info>;
+
+template <class C, class S>
+struct info_of<tnodes::fill<C, S>> : info_is<node_info{.k = kind::fill}> {};
+template <class F, class S, class... A>
+struct info_of<tnodes::ew<F, S, A...>> : info_is<node_info{.k = kind::elementwise}> {};
+template <class A, class S>
+struct info_of<tnodes::broadcast<A, S>> : info_is<node_info{.k = kind::view}> {};
+template <class A>
+struct info_of<tnodes::transpose<A>> : info_is<node_info{.k = kind::view, .is_transpose = true}> {};
+template <class A, class S>
+struct info_of<tnodes::reshape<A, S>> : info_is<node_info{.k = kind::view}> {};
+template <class A, class S>
+struct info_of<tnodes::reduce_sum<A, S>> : info_is<node_info{.k = kind::reduce}> {};
+template <class A>
+struct info_of<tnodes::logsumexp<A>> : info_is<node_info{.k = kind::reduce}> {};
+template <class A, class B>
+struct info_of<tnodes::matmul<A, B>> : info_is<node_info{.k = kind::matmul, .rows = shape_of<A>::dims[0]}> {};
+template <class X, std::size_t PH, std::size_t PW>
+struct info_of<tnodes::pad<X, PH, PW>> : info_is<node_info{.k = kind::view, .is_pad = true}> {};
+template <class X, std::size_t PH, std::size_t PW>
+struct info_of<tnodes::crop<X, PH, PW>> : info_is<node_info{.k = kind::view}> {};
+template <class X, class W, class G>
+struct info_of<tnodes::conv<X, W, G>>
+    : info_is<node_info{.k = kind::window, .scratch = conv_extents<shape_of<X>, shape_of<W>, G>::scratch}> {};
+template <class X, class Y, class S, class G>
+struct info_of<tnodes::conv_kernel_grad<X, Y, S, G>>
+    : info_is<node_info{.k = kind::window, .scratch = conv_extents<shape_of<X>, S, G>::scratch}> {};
+template <class Y, class W, class S, class G>
+struct info_of<tnodes::conv_input_grad<Y, W, S, G>>
+    : info_is<node_info{.k = kind::window, .scratch = conv_extents<S, shape_of<W>, G>::scratch}> {};
+/// A max-pooling of X by P and the routing through it share the key of
+/// their windows (so the pooling keeps its arg-maxes for the routing).
+template <class X, class V, class P>
+struct info_of<tnodes::max_select<X, V, P>> : info_is<node_info{.k = kind::window}> {};
 template <class X, class P>
-struct window_key<tnodes::max_select<X, X, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(tensor_hash<X>::value, geometry_hash(P{}))> {};
-template <class T>
-struct routes_key : std::integral_constant<std::uint64_t, 0> {};
+struct info_of<tnodes::max_select<X, X, P>>
+    : info_is<node_info{.k = kind::window, .pool = hash_mix(tensor_hash<X>::value, geometry_hash(P{}))}> {};
 template <class X, class G, class P>
-struct routes_key<tnodes::max_route<X, G, P>>
-    : std::integral_constant<std::uint64_t, hash_mix(tensor_hash<X>::value, geometry_hash(P{}))> {};
+struct info_of<tnodes::max_route<X, G, P>>
+    : info_is<node_info{.k = kind::window, .route = hash_mix(tensor_hash<X>::value, geometry_hash(P{}))}> {};
+template <class X, class P>
+struct info_of<tnodes::avg_pool<X, P>> : info_is<node_info{.k = kind::window}> {};
+template <class G, class S, class P>
+struct info_of<tnodes::avg_unpool<G, S, P>> : info_is<node_info{.k = kind::window}> {};
+
+/// One field of every node's info, as an array (a function of the field
+/// and a size, never of a node type).
+template <auto Field, std::size_t N>
+constexpr auto field_of(const std::array<node_info, N>& info) noexcept {
+  std::array<std::remove_cvref_t<decltype(node_info{}.*Field)>, N> values{};
+  for (std::size_t i = 0; i != N; ++i) values[i] = info[i].*Field;
+  return values;
+}
 
 // ---------------------------------------------------------------------------
 // The plan's arithmetic, as function templates over sizes and integer
@@ -245,18 +237,19 @@ template <class Graph, class... Outputs, class... Ts>
 struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   static constexpr std::size_t n = sizeof...(Ts);
   using tables = graph::tables<Graph>;
+  static constexpr std::array<node_info, n> info{info_of<Ts>::value...};
   static constexpr node_facts<n, tables::user_offsets[n]> facts{
-      {kind_s<Ts>::value...},
-      {product_rows<Ts>::value...},
+      field_of<&node_info::k>(info),
+      field_of<&node_info::rows>(info),
       occurrences<n>(std::array<std::size_t, sizeof...(Outputs)>{graph::index_of<Graph, Outputs>::value...}),
-      {is_transpose_s<Ts>::value...},
-      {is_pad_s<Ts>::value...},
+      field_of<&node_info::is_transpose>(info),
+      field_of<&node_info::is_pad>(info),
       tables::user_offsets,
       tables::user_edges};
-  static constexpr std::array<std::uint64_t, n> pools{window_key<Ts>::value...};
-  static constexpr std::array<std::uint64_t, n> routes{routes_key<Ts>::value...};
+  static constexpr std::array<std::uint64_t, n> pools = field_of<&node_info::pool>(info);
+  static constexpr std::array<std::uint64_t, n> routes = field_of<&node_info::route>(info);
   static constexpr std::array<std::size_t, n> sizes{shape_of<Ts>::size...};
-  static constexpr std::array<std::size_t, n> scratch{scratch_s<Ts>::value...};
+  static constexpr std::array<std::size_t, n> scratch = field_of<&node_info::scratch>(info);
 };
 
 /// Which parameters a plan's SGD-fused program updates in place, and
@@ -329,7 +322,7 @@ struct plan {
   template <class X>
   struct ref<X, true> : std::type_identity<r_slot<offset_of<X>::value>> {};
   template <class X>
-  requires(kind_s<X>::value == kind::leaf) struct ref<X, false>
+  requires(info_of<X>::value.k == kind::leaf) struct ref<X, false>
       : std::type_identity<r_leaf<tables::leaf_rank[node_index<X>::value]>> {
   };
   template <class C, class S>
