@@ -221,6 +221,11 @@ BOOST_AUTO_TEST_CASE(worked_example_4x4_input_2x2_kernel) {
   BOOST_TEST(e == 44862.0);
   const std::array<double, 4> by_hand{6096, 6096 + 846, 6096 + 4 * 846, 6096 + 5 * 846};
   for (std::size_t i = 0; i != 4; ++i) BOOST_TEST(ws.gradient(w)[i] == by_hand[i]);
+  // The kernel gradient keeps a plane of scratch after its values, so it is
+  // computed in a slot of its own and copied into the flat gradients.
+  BOOST_TEST(ws.gradient(w).data() == ws.gradients().data());
+  BOOST_TEST(ws.gradient(x).data() == ws.gradients().data() + 4);
+  static_assert(decltype(ws.gradients())::extent == 4 + 16);
 
   // The rule itself: dE/dw_ab = sum over i, j of dE/dnet_ij * x_(i+a, j+b),
   // with net computed here by the definition.

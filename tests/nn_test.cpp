@@ -163,8 +163,9 @@ BOOST_AUTO_TEST_CASE(fused_sgd_is_the_same_step) {
   BOOST_TEST(std::equal(checked->storage().begin(), checked->storage().end(), plain->storage().begin()));
 }
 
-// The model updates its parameters size class by size class (one loop per
-// distinct tensor size); every tensor must still get exactly its own update.
+// After the fused SGD kernel, the model updates the parameters it left out
+// size class by size class (one loop per distinct tensor size); every
+// tensor must still get exactly its own update.
 static_assert([] {
   constexpr auto c = nn::detail::classify_by_size(std::array<std::size_t, 6>{12, 3, 12, 3, 6, 12});
   return c.count == 3 && c.size[0] == 12 && c.size[1] == 3 && c.size[2] == 6 && c.begin[0] == 0 && c.begin[1] == 3 &&

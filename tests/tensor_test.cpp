@@ -164,4 +164,46 @@ BOOST_AUTO_TEST_CASE(mlp_with_batch) {
   BOOST_TEST(check_gradients(loss::softmax_cross_entropy(z, t), -1, 1, W1, b1, W2, b2, x, t) == 51);
 }
 
+// A kernel's gradients are one flat span in the order of wrt(...) (a
+// tensor asked for twice is there twice); gradient(p) is its part, and the
+// numbers are those of a kernel asked for that tensor alone.
+BOOST_AUTO_TEST_CASE(gradients_are_one_flat_span_in_wrt_order) {
+  constexpr input<"x", shape<5, 3>> x;
+  constexpr param<"W1", shape<3, 4>> W1;
+  constexpr param<"b1", shape<4>> b1;
+  constexpr param<"W2", shape<4, 2>> W2;
+  constexpr auto loss = sum(sin(matmul(tanh(matmul(x, W1) + b1), W2)));
+  constexpr auto k = compile(loss, wrt(b1, W2, W1, x, b1));
+  using K = std::remove_const_t<decltype(k)>;
+  static_assert(K::layout::gradient_elements == 4 + 8 + 12 + 15 + 4);
+  std::array<double, 12> w1{};
+  std::array<double, 4> bias{};
+  std::array<double, 8> w2{};
+  std::array<double, 15> xs{};
+  for (std::size_t i = 0; i != w1.size(); ++i) w1[i] = std::sin(1.0 + double(i));
+  for (std::size_t i = 0; i != bias.size(); ++i) bias[i] = std::cos(2.0 * double(i));
+  for (std::size_t i = 0; i != w2.size(); ++i) w2[i] = std::sin(3.0 * double(i));
+  for (std::size_t i = 0; i != xs.size(); ++i) xs[i] = std::cos(0.5 + double(i));
+  auto ws = std::make_unique<workspace<K, double>>();
+  k(*ws, x = xs, W1 = w1, b1 = bias, W2 = w2);
+  const auto flat = std::as_const(*ws).gradients();
+  BOOST_TEST(flat.data() == ws->data());
+  BOOST_TEST(ws->gradient(b1).data() == flat.data());
+  BOOST_TEST(ws->gradient(W2).data() == flat.data() + 4);
+  BOOST_TEST(ws->gradient(W1).data() == flat.data() + 12);
+  BOOST_TEST(ws->gradient(x).data() == flat.data() + 24);
+  BOOST_TEST(std::equal(flat.begin() + 39, flat.end(), flat.begin()));  // b1 again, copied
+  const auto alone = [&](auto p, std::size_t offset) {
+    constexpr auto single = compile(loss, wrt(decltype(p){}));
+    auto own = std::make_unique<workspace<decltype(single), double>>();
+    single(*own, x = xs, W1 = w1, b1 = bias, W2 = w2);
+    const auto g = own->gradient(p);
+    BOOST_TEST(std::equal(g.begin(), g.end(), flat.begin() + static_cast<std::ptrdiff_t>(offset)));
+  };
+  alone(b1, 0);
+  alone(W2, 4);
+  alone(W1, 12);
+  alone(x, 24);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -114,6 +114,20 @@ int main() {
   // [repeat]
   check(std::is_same_v<deep_model::parameter_type<24>, param<"W13", shape<64, 10>>>, "repeat names");
 
+  // [flat]
+  // Every parameter and every gradient as one flat span, in the same
+  // layout: here, a step with the gradients clipped to a global norm of 1.
+  std::span<float, model_t::parameter_count> all = model->parameters();
+  model->loss_and_gradient(xs, ts);
+  std::span<float, model_t::parameter_count> g = model->gradients();
+  float squares = 0;
+  for (float v : g) squares += v * v;
+  if (squares > 1)
+    for (float& v : g) v /= std::sqrt(squares);
+  model->apply_gradients(adam);  // the optimizer's update from g as it is now
+  // [flat]
+  check(all.data() == model->parameter<0>().data() && g.data() == model->gradient<0>().data(), "flat views");
+
   // [weights]
   const auto file = std::filesystem::temp_directory_path() / "ctgrad-guide-weights.bin";
   nn::save_weights(*model, file);  // temporary file + rename: never a half-written file

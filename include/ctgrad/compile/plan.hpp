@@ -179,18 +179,61 @@ constexpr std::size_t aligned_size(std::size_t size) noexcept {
   return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
 }
 
-/// Where each slot starts (offsets[N]: the workspace's size): a slot holds
+/// The packed outputs (a training kernel's gradients, in the order of
+/// wrt(...)): output k is at offsets[k], one after the other from the
+/// workspace's start with no padding between them, so that together they
+/// are one flat span laid out like the parameters.  Output k's node is
+/// computed in place there (pinned) when it can be: it is not an earlier
+/// packed output too, and it keeps nothing after its values (scratch, the
+/// arg-maxes of a pooling); otherwise it has a slot as any node, and a
+/// copy into place ends the program.
+template <std::size_t K>
+struct packing {
+  std::array<std::size_t, K> node{};        ///< output k's node
+  std::array<std::size_t, K + 1> offset{};  ///< output k's place (offset[K]: the packed size)
+  std::array<bool, K> pinned{};             ///< computed in place (else copied there)
+};
+template <std::size_t N, std::size_t K>
+constexpr packing<K> packing_of(const std::array<std::size_t, K>& nodes, const std::array<std::size_t, N>& sizes,
+                                const std::array<bool, N>& keeps_taps,
+                                const std::array<std::size_t, N>& scratch) noexcept {
+  packing<K> p;
+  for (std::size_t k = 0; k != K; ++k) {
+    const std::size_t j = nodes[k];
+    bool earlier = false;
+    for (std::size_t i = 0; i != k; ++i) earlier = earlier || nodes[i] == j;
+    p.node[k] = j;
+    p.offset[k + 1] = p.offset[k] + sizes[j];
+    p.pinned[k] = !earlier && !keeps_taps[j] && scratch[j] == 0;
+  }
+  return p;
+}
+
+/// Where each slot starts (offsets[N]: the workspace's size): the packed
+/// outputs first, then every other slot in order, aligned; a slot holds
 /// the node's values (twice over when taps are kept after them) and its
 /// scratch.
-template <std::size_t N>
+template <std::size_t N, std::size_t K>
 constexpr std::array<std::size_t, N + 1> slot_offsets(const std::array<bool, N>& slotted,
                                                       const std::array<bool, N>& keeps_taps,
                                                       const std::array<std::size_t, N>& sizes,
-                                                      const std::array<std::size_t, N>& scratch) noexcept {
+                                                      const std::array<std::size_t, N>& scratch,
+                                                      const packing<K>& packed) noexcept {
   std::array<std::size_t, N + 1> result{};
-  for (std::size_t i = 0; i != N; ++i)
-    result[i + 1] =
-        result[i] + (slotted[i] ? aligned_size(sizes[i]) * (keeps_taps[i] ? 2 : 1) + aligned_size(scratch[i]) : 0);
+  std::array<std::size_t, N> pin{};  // the packed output node i is computed as (K: none)
+  pin.fill(K);
+  for (std::size_t k = 0; k != K; ++k)
+    if (packed.pinned[k]) pin[packed.node[k]] = k;
+  std::size_t end = aligned_size(packed.offset[K]);
+  for (std::size_t i = 0; i != N; ++i) {
+    if (pin[i] != K) {
+      result[i] = packed.offset[pin[i]];
+    } else {
+      result[i] = end;
+      if (slotted[i]) end += aligned_size(sizes[i]) * (keeps_taps[i] ? 2 : 1) + aligned_size(scratch[i]);
+    }
+  }
+  result[N] = end;
   return result;
 }
 
@@ -231,10 +274,10 @@ constexpr std::array<std::size_t, N> update_targets(const std::array<bool, K>& f
 /// class specialised on the node pack.  (A class with member templates
 /// must not be: g++ hashes a class's template arguments, the whole pack,
 /// for every instantiation of one of its members, which is O(N) per node.)
-template <class Graph, class Outputs, class Nodes = typename Graph::nodes>
+template <class Graph, class Outputs, class Packed, class Nodes = typename Graph::nodes>
 struct node_table;
-template <class Graph, class... Outputs, class... Ts>
-struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
+template <class Graph, class... Outputs, class... Packed, class... Ts>
+struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Packed...>, mp::mp_list<Ts...>> {
   static constexpr std::size_t n = sizeof...(Ts);
   using tables = graph::tables<Graph>;
   static constexpr std::array<node_info, n> info{info_of<Ts>::value...};
@@ -250,6 +293,7 @@ struct node_table<Graph, mp::mp_list<Outputs...>, mp::mp_list<Ts...>> {
   static constexpr std::array<std::uint64_t, n> routes = field_of<&node_info::route>(info);
   static constexpr std::array<std::size_t, n> sizes{shape_of<Ts>::size...};
   static constexpr std::array<std::size_t, n> scratch = field_of<&node_info::scratch>(info);
+  static constexpr std::array<std::size_t, sizeof...(Packed)> packed_nodes{graph::index_of<Graph, Packed>::value...};
 };
 
 /// Which parameters a plan's SGD-fused program updates in place, and
@@ -265,11 +309,13 @@ struct fused_table<Plan, mp::mp_list<Gr...>, mp::mp_list<Ps...>, std::index_sequ
 };
 
 /// The plan of graph Graph (every node of the pass, in topological order) whose
-/// results are Outputs (an mp_list): which nodes own a slot, where, and what
-/// computes them.  Every question about a node is a table lookup by its index.
-template <class Graph, class Outputs>
+/// results are Outputs (an mp_list), of which Packed (an mp_list) are laid
+/// out one after the other at the workspace's start (see packing): which
+/// nodes own a slot, where, and what computes them.  Every question about
+/// a node is a table lookup by its index.
+template <class Graph, class Outputs, class Packed = mp::mp_list<>>
 struct plan {
-  using table = node_table<Graph, Outputs>;
+  using table = node_table<Graph, Outputs, Packed>;
   static constexpr std::size_t n = table::n;
   using tables = graph::tables<Graph>;
 
@@ -295,8 +341,16 @@ struct plan {
   /// does not compare again; a forward-only pass does not store them.
   static constexpr std::array<bool, n> keeps_taps = keeps_taps_of<n>(table::pools, table::routes);
 
+  static constexpr std::size_t packed_count = table::packed_nodes.size();
+  static constexpr packing<packed_count> packed =
+      packing_of<n>(table::packed_nodes, table::sizes, keeps_taps, table::scratch);
+  /// Packed output k's place, and the packed outputs' size.
+  template <std::size_t K>
+  using packed_offset = std::integral_constant<std::size_t, packed.offset[K]>;
+  static constexpr std::size_t packed_size = packed.offset[packed_count];
+
   static constexpr std::array<std::size_t, n + 1> offsets =
-      slot_offsets<n>(slotted, keeps_taps, table::sizes, table::scratch);
+      slot_offsets<n>(slotted, keeps_taps, table::sizes, table::scratch, packed);
   static constexpr std::size_t workspace_size = offsets[n];
 
   template <class Indices>
@@ -427,9 +481,23 @@ struct plan {
   struct program_of<Pick, std::index_sequence<S...>> {
     using type = mp::mp_list<typename Pick<slotted_nodes[S]>::type...>;
   };
+  /// The packed outputs that are not computed in place, copied there at
+  /// the end (all but those in Skip, the packed outputs a fused program
+  /// does not keep).
+  template <std::array<bool, packed_count> Skip = std::array<bool, packed_count>{},
+            class = std::make_index_sequence<packed_count>>
+  struct copies_of;
+  template <std::array<bool, packed_count> Skip, std::size_t... K>
+  struct copies_of<Skip, std::index_sequence<K...>> {
+    template <std::size_t k>
+    using copy =
+        mp::mp_list<i_map<packed.offset[k], packed.offset[k + 1] - packed.offset[k], r_slot<offsets[packed.node[k]]>>>;
+    using type = mp::mp_append<mp::mp_list<>, mp::mp_if_c<packed.pinned[K] || Skip[K], mp::mp_list<>, copy<K>>...>;
+  };
+
   template <std::size_t J>
   using instruction_at = instruction<typename Graph::template node<J>>;
-  using program = typename program_of<instruction_at>::type;
+  using program = mp::mp_append<typename program_of<instruction_at>::type, typename copies_of<>::type>;
 
   /// The last instruction that reads node j, or none.
   static constexpr std::array<std::size_t, n> last_reader = last_readers(facts, slotted, slot_rank);
@@ -470,7 +538,7 @@ struct plan {
     };
     template <std::size_t J>
     using pick_at = pick<J>;
-    using program = typename program_of<pick_at>::type;
+    using program = mp::mp_append<typename program_of<pick_at>::type, typename copies_of<table::flags>::type>;
   };
 };
 

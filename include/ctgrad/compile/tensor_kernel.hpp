@@ -36,12 +36,16 @@ template <class P, std::size_t Offset>
 struct gradient_at {
   static constexpr std::uint64_t key = leaf_key<P>::value;
   static constexpr std::size_t offset = Offset;
+  static constexpr std::size_t size = shape_of<P>::size;
 };
 template <std::size_t Elements, std::size_t LossOffset, std::size_t ValueSize, class... Gradients>
 struct layout {
   static constexpr std::size_t workspace_elements = Elements;
   static constexpr std::size_t loss_offset = LossOffset;
   static constexpr std::size_t value_size = ValueSize;
+  /// Every gradient, one after the other in the order of wrt(...) from
+  /// the workspace's start: this many elements.
+  static constexpr std::size_t gradient_elements = (std::size_t{0} + ... + Gradients::size);
   /// The offset of the gradient by the leaf with this key (none if not requested).
   static constexpr std::size_t gradient_offset(std::uint64_t key) noexcept {
     const std::uint64_t keys[] = {Gradients::key..., 0};
@@ -51,6 +55,16 @@ struct layout {
     return graph::none;
   }
 };
+
+template <class Plan, class Loss, class Params, class = std::make_index_sequence<mp::mp_size<Params>::value>>
+struct layout_of_s;
+template <class Plan, class Loss, class... Params, std::size_t... K>
+struct layout_of_s<Plan, Loss, mp::mp_list<Params...>, std::index_sequence<K...>>
+    : std::type_identity<layout<Plan::workspace_size, Plan::template offset_of<Loss>::value, shape_of<Loss>::size,
+                                gradient_at<Params, Plan::packed.offset[K]>...>> {};
+/// The layout of a kernel planned as Plan.
+template <class Plan, class Loss, class Params>
+using layout_of = typename layout_of_s<Plan, Loss, Params>::type;
 
 /// The types of the kernel of Loss by Params..., in a class of their own.
 /// g++ 12 does not reuse a member typedef of a class template when a
@@ -64,11 +78,9 @@ struct kernel_types {
   using gradient_types = mp::mp_list<tensor_adjoint_t<Loss, Params>...>;
   using outputs = mp::mp_push_front<gradient_types, Loss>;
   using graph = mp::mp_apply<tensor_graph, outputs>;
-  using plan = tk::plan<graph, outputs>;
+  using plan = tk::plan<graph, outputs, gradient_types>;
   using program = tk::program_runner<typename plan::program>;
-  using layout = tk::layout<
-      plan::workspace_size, plan::template offset_of<Loss>::value, shape_of<Loss>::size,
-      tk::gradient_at<Params, plan::template offset_of<tensor_adjoint_t<Loss, Params>>::value>...>;
+  using layout = layout_of<plan, Loss, mp::mp_list<Params...>>;
 };
 
 }  // namespace detail::tk
@@ -168,6 +180,17 @@ class basic_workspace {
   /// The value of the kernel's expression computed by the last call.
   auto value() const noexcept {
     return std::span<const T, Layout::value_size>(storage_.data() + Layout::loss_offset, Layout::value_size);
+  }
+
+  /// Every gradient computed by the last call as one flat span: the
+  /// gradients by the tensors of wrt(...), in that order, one after the
+  /// other (gradient(p) are parts of it).  Writable, so that they can be
+  /// reduced in place (averaged across threads or processes) before an update.
+  std::span<T, Layout::gradient_elements> gradients() noexcept {
+    return std::span<T, Layout::gradient_elements>(storage_.data(), Layout::gradient_elements);
+  }
+  std::span<const T, Layout::gradient_elements> gradients() const noexcept {
+    return std::span<const T, Layout::gradient_elements>(storage_.data(), Layout::gradient_elements);
   }
 
   /// The gradient with respect to P computed by the last call.
