@@ -2,12 +2,7 @@
 // dense to 10, softmax cross-entropy; float, batch 8.  One iteration =
 // forward + every gradient + SGD update.  (C1/hand: hand.cpp.)
 #include "train_loop.hpp"
-
-using namespace ctgrad;
-
-using c1_net = nn::sequential<nn::input_shape<1, 28, 28>, nn::conv2d<8, 3, nn::relu, nn::padding<1>>, nn::max_pool2d<2>,
-                              nn::flatten, nn::dense<10>>;
-using c1_model = nn::model<c1_net, nn::softmax_cross_entropy, float, 8>;
+#include "workloads.hpp"
 
 BENCHMARK(train_benchmark<c1_model>)->Name("C1/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<c1_model, ctgrad::nn::unchecked_t>)->Name("C1/ctgrad_unchecked");

@@ -12,12 +12,10 @@
 #include <ctgrad/nn.hpp>
 
 #include "mlp_data.hpp"
+#include "workloads.hpp"
 
 using namespace ctgrad;
 
-using c1_net = nn::sequential<nn::input_shape<1, 28, 28>, nn::conv2d<8, 3, nn::relu, nn::padding<1>>, nn::max_pool2d<2>,
-                              nn::flatten, nn::dense<10>>;
-using c1_model = nn::model<c1_net, nn::softmax_cross_entropy, float, 8>;
 using kernel = c1_model::training_kernel;
 
 template <class I>

@@ -2,11 +2,7 @@
 // the batch), float, batch 32.  One iteration = forward + every gradient +
 // SGD update.  (W3/hand and W3/eigen: hand.cpp, eigen.cpp.)
 #include "train_loop.hpp"
-
-using namespace ctgrad;
-
-using w3_net = nn::sequential<784, nn::dense<128, nn::relu>, nn::dense<10>>;
-using w3_model = nn::model<w3_net, nn::softmax_cross_entropy, float, 32>;
+#include "workloads.hpp"
 
 BENCHMARK(train_benchmark<w3_model>)->Name("W3/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<w3_model, ctgrad::nn::unchecked_t>)->Name("W3/ctgrad_unchecked");

@@ -28,7 +28,9 @@ struct mse {
     return loss::mse(p, t);
   }
 };
+/// The textbook's E = 1/2 sum (p - t)^2: a sum over the batch, not a mean.
 struct half_sse {
+  static constexpr bool sums_over_batch = true;  // (nn::data_parallel adds the parts' gradients)
   template <Tensor P, Tensor T>
   static constexpr auto apply(P p, T t) noexcept {
     return loss::half_sse(p, t);

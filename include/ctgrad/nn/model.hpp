@@ -242,6 +242,9 @@ struct gradients_mirror<Layout, ctgrad::detail::mp::mp_list<P...>> {
 /// A network Net trained with Loss, in element type T, on batches of Batch
 /// rows.  Owns its parameters and workspaces (it can be large: allocate it
 /// where you like, e.g. static or std::make_unique).
+template <class Model, std::size_t Shards>
+class data_parallel;
+
 template <class Net, class Loss, std::floating_point T = float, std::size_t Batch = 1>
 class model {
   template <std::size_t B>
@@ -250,6 +253,7 @@ class model {
 
  public:
   using scalar_type = T;
+  using loss_type = Loss;
   static constexpr std::size_t batch = Batch;
   /// Numbers per example in and out.
   static constexpr std::size_t inputs = detail::input_shape_of<Net>::type::size;
@@ -293,6 +297,10 @@ class model {
     static_assert(B > 0, "ctgrad::nn::model::prediction_workspace<B>: B is a batch size, at least 1");
     workspace<prediction_kernel_at<B>, T> values;
   };
+  /// Caller-owned memory for loss_and_gradient(ws, x, t): every value of
+  /// the training kernel, the gradients first (ws.gradients(), laid out as
+  /// parameters()).  Large: allocate it where you like.
+  using training_workspace = workspace<training_kernel, T>;
 
  private:
   using table = detail::parameter_table<parameter_list>;
@@ -400,6 +408,17 @@ class model {
       return T{};  // (after the network's shape error: nothing to run, and no second error)
     else
       return run_with_parameters(training_kernel{}, train_ws_, x_type{} = x, target_type{} = t);
+  }
+  /// The same in the caller's workspace, on this model's parameters: const
+  /// and re-entrant (threads share one model, each with its own workspace;
+  /// nn::data_parallel does).  The gradients are ws.gradients().
+  T loss_and_gradient(training_workspace& ws, std::span<const T, Batch * inputs> x,
+                      std::span<const T, output_elements> t) const noexcept {
+    debug_check_targets(t);
+    if constexpr (!well_formed)
+      return T{};
+    else
+      return run_on(storage_.data(), training_kernel{}, ws, x_type{} = x, target_type{} = t);
   }
   template <Tensor P>
   std::span<const T, shape_of<P>::size> gradient(P p) const noexcept {
@@ -512,6 +531,9 @@ class model {
   std::uint64_t skipped_steps() const noexcept { return skipped_; }
 
  private:
+  template <class, std::size_t>
+  friend class data_parallel;
+
   /// Labels as one-hot rows, in one_hot_ (checked first).
   template <class Label>
   std::span<const T, Batch * outputs> one_hot(std::span<const Label, Batch> labels, const char* function) {
