@@ -11,10 +11,42 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <memory>
+#include <new>
 #include <vector>
 
 using namespace ctgrad;
+
+// Allocations through operator new, counted (a step must make none; the
+// OpenMP runtime's own thread pool is not ours to count).  Not inlined:
+// g++ 12 would see malloc and free paired with new and delete and warn
+// (-Wmismatched-new-delete).
+namespace {
+std::size_t allocations = 0;
+}
+[[gnu::noinline]] void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  const std::size_t alignment = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new[](std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 using net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<2>>;
@@ -125,4 +157,21 @@ BOOST_AUTO_TEST_CASE(train_step_trains_and_matches_the_model_step) {
   BOOST_TEST(!pa.train_step(oa, bad, t).updated);
   BOOST_TEST(std::ranges::equal(before, a->parameters()));
   BOOST_TEST(a->skipped_steps() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_step_allocates_nothing) {
+  auto m = std::make_unique<model<nn::mse, rows>>();
+  m->initialize(5);
+  auto opt = m->make_optimizer(nn::adam{.learning_rate = 0.01});
+  nn::data_parallel<model<nn::mse, rows>, shards> trainer(*m, 2);  // allocates its workspaces, once
+  const auto x = numbers<shards * rows * 3>(0.3);
+  const auto t = numbers<shards * rows * 2>(0.9);
+  trainer.train_step(opt, x, t);  // (the OpenMP runtime starts its threads)
+  const std::size_t before = allocations;
+  for (int step = 0; step != 20; ++step) trainer.train_step(opt, x, t);
+  BOOST_TEST(allocations - before == 0u);
+  // The counter counts (a direct call: compilers may elide new-expressions).
+  void* p = ::operator new(16);
+  ::operator delete(p);
+  BOOST_TEST(allocations - before == 1u);
 }
