@@ -152,6 +152,20 @@ constexpr void print_constant(Sink& sink) noexcept {
   }
 }
 
+/// A term that prints as "- |T|" after another: a negative expression, or
+/// a variable the style says stands for one (a tensor operand -2*X).
+template <class Style, class T>
+concept negative_term = is_negative<T> || requires {
+  requires Style::template negative_variable<T>;
+};
+template <class Style, class T, class Sink>
+constexpr void print_negated(Sink& sink) noexcept {
+  if constexpr (is_negative<T>)
+    print<Style, decltype(make_neg(T{}))>(sink, 2);
+  else
+    Style::template put_negated_variable<T>(sink, 2);
+}
+
 template <class Style, class T, class Sink>
 constexpr void print_node(Sink& sink) noexcept {
   constexpr bool latex = is_latex<Style>;
@@ -169,14 +183,14 @@ constexpr void print_node(Sink& sink) noexcept {
       print<Style, b>(sink, 1);  // -|b| - |a|, in reading order
       sink.put(" - ");
       print<Style, decltype(make_neg(a{}))>(sink, 2);
-    } else if constexpr (is_negative<b>) {  // a - |b|
+    } else if constexpr (negative_term<Style, b>) {  // a - |b|
       print<Style, a>(sink, 1);
       sink.put(" - ");
-      print<Style, decltype(make_neg(b{}))>(sink, 2);
-    } else if constexpr (is_negative<a>) {  // b - |a|
+      print_negated<Style, b>(sink);
+    } else if constexpr (negative_term<Style, a>) {  // b - |a|
       print<Style, b>(sink, 1);
       sink.put(" - ");
-      print<Style, decltype(make_neg(a{}))>(sink, 2);
+      print_negated<Style, a>(sink);
     } else {
       print<Style, a>(sink, 1);
       sink.put(" + ");

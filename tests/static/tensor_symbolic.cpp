@@ -31,6 +31,11 @@ static_assert(to_string(grad(sum(leaky_relu(x)), x)) == "step(x) - (step(x) - 1)
 static_assert(to_string(grad(sum(elu(x)), x)) == "step(x) - exp(-negpart(x)) \u2299 (step(x) - 1)");
 static_assert(to_string(grad(sum(gelu(x)), x)) == "gelu'(x)");
 static_assert(to_string(grad(dot(x, x), x)) == "2*x");
+// A term that is a negative multiple of a tensor is subtracted, not added:
+// "t - 2*(...)", never "t + -2*(...)"; both negative: "-2*t - 3*tanh(x)".
+static_assert(to_string(grad(sum(x * t) - 2_c * sum(tanh(x)), x)) == "t - 2*(1 - tanh(x)^2)");
+static_assert(to_string(t - 2_c * tanh(x)) == "t - 2*tanh(x)");
+static_assert(to_string(-2_c * t - 3_c * tanh(x)) == "-2*t - 3*tanh(x)");
 static_assert(grad(dot(x, t), x) == t);
 
 // Losses: the gradients the textbooks give.

@@ -65,6 +65,22 @@ struct tensor_precedence<tnodes::reshape<A, S>> : tensor_precedence<A> {};
 template <class A, class B>
 struct tensor_precedence<tnodes::matmul<A, B>> : std::integral_constant<int, 2> {};
 
+/// A tensor expression that is a negative multiple of another (-2*X, an
+/// elementwise node whose formula is negative, or a negative constant),
+/// and that other as a type (-X), for "A - 2*X" where "A + -2*X" would print.
+template <class T>
+struct negated_tensor : std::type_identity<void> {};
+template <class F, class S, class... A>
+requires is_negative<F>
+struct negated_tensor<tnodes::ew<F, S, A...>> : std::type_identity<tnodes::ew<decltype(make_neg(F{})), S, A...>> {
+};
+template <class C, class S>
+requires is_negative<C>
+struct negated_tensor<tnodes::fill<C, S>> : std::type_identity<tnodes::fill<decltype(make_neg(C{})), S>> {
+};
+template <class A, class S>
+struct negated_tensor<tnodes::broadcast<A, S>> : negated_tensor<A> {};
+
 template <class Labels, class Operands>
 struct formula_style {
   using labels = mp::mp_list<>;
@@ -75,6 +91,18 @@ struct formula_style {
     using operand = mp::mp_at_c<Operands, placeholder_index<V>::value>;
     // A matrix product inside an elementwise one reads better bracketed.
     tprint<Labels, operand>(sink, tensor_precedence<operand>::value == 2 && min_precedence >= 2 ? 3 : min_precedence);
+  }
+  template <class V>
+  static constexpr bool negative_variable = [] {
+    if constexpr (requires { placeholder_index<V>::value; })
+      if constexpr (placeholder_index<V>::value < mp::mp_size<Operands>::value)
+        return !std::is_void_v<typename negated_tensor<mp::mp_at_c<Operands, placeholder_index<V>::value>>::type>;
+    return false;
+  }();
+  template <class V, class Sink>
+  static constexpr void put_negated_variable(Sink& sink, int min_precedence) noexcept {
+    using operand = typename negated_tensor<mp::mp_at_c<Operands, placeholder_index<V>::value>>::type;
+    tprint<Labels, operand>(sink, min_precedence);
   }
 };
 
