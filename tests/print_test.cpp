@@ -6,6 +6,7 @@
 #include <string>
 
 #include <ctgrad/ctgrad.hpp>
+#include <ctgrad/print/tree.hpp>
 
 using namespace ctgrad;
 using namespace ctgrad::literals;
@@ -58,6 +59,44 @@ BOOST_AUTO_TEST_CASE(boost_test_shows_both_sides_as_maths) {
   const auto failed_tensor =
       (::boost::test_tools::assertion::seed()->*grad(sum(matmul(v, W)), W) == matmul(v, W)).evaluate();
   BOOST_TEST(std::string(failed_tensor.message().begin(), failed_tensor.message().end()) == " [v^T*1 != v*W]");
+}
+
+// to_tree: one node per line, operands indented under their node; a
+// computed node used twice is marked where it first appears and referred to
+// after; leaves and constants repeat.
+BOOST_AUTO_TEST_CASE(trees_of_both_levels) {
+  BOOST_TEST(to_tree(sin(x * y) + 2_c * sin(x * y) / y) ==
+             "+\n"
+             "  sin  (#1)\n"
+             "    *\n"
+             "      x\n"
+             "      y\n"
+             "  /\n"
+             "    *\n"
+             "      2\n"
+             "      sin  (#1, above)\n"
+             "    y\n");
+  constexpr param<"W", shape<3, 2>> W;
+  constexpr input<"a", shape<4, 3>> a;
+  constexpr input<"t", shape<4, 2>> t;
+  BOOST_TEST(to_tree(grad(loss::softmax_cross_entropy(matmul(a, W), t), W)) ==
+             "matmul [3, 2]\n"
+             "  transpose [3, 4]\n"
+             "    a [4, 3]\n"
+             "  _1/4 - _0/4 [4, 2]\n"
+             "    t [4, 2]\n"
+             "    exp(_1 - _0) [4, 2]\n"
+             "      broadcast [4, 2]\n"
+             "        logsumexp [4, 1]\n"
+             "          matmul [4, 2]  (#1)\n"
+             "            a [4, 3]\n"
+             "            W [3, 2]\n"
+             "      matmul [4, 2]  (#1, above)\n");
+  // Window nodes by name: the kernel gradient of a convolution.
+  constexpr input<"img", shape<1, 1, 4, 4>> img;
+  constexpr param<"K", shape<1, 1, 2, 2>> K;
+  const std::string conv_tree = to_tree(grad(sum(conv2d(img, K)), K));
+  BOOST_TEST(conv_tree.rfind("conv_kernel_grad [1, 1, 2, 2]\n", 0) == 0u, conv_tree);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

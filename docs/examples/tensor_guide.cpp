@@ -1,11 +1,13 @@
 // The snippets of docs/tensor.md and docs/nn.md, compiled and run.
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn.hpp>
+#include <ctgrad/print/tree.hpp>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 using namespace ctgrad;
@@ -48,6 +50,27 @@ int main() {
   const auto check = [&](bool ok, const char* what) {
     if (!ok) std::printf("FAILED: %s\n", what), ++failures;
   };
+
+  // [tree]
+  // One node per line (#include <ctgrad/print/tree.hpp>); the node that
+  // backpropagation shares, z, is marked (#1) and referred to below.
+  const std::string tree = to_tree(grad(L, b));
+  check(tree ==
+            "sum [2]\n"
+            "  _0/8 - _1/8 [8, 2]\n"
+            "    exp(_0 - _1) [8, 2]\n"
+            "      _0 + _1 [8, 2]  (#1)\n"
+            "        broadcast [8, 2]\n"
+            "          b [2]\n"
+            "        matmul [8, 2]\n"
+            "          x [8, 3]\n"
+            "          W [3, 2]\n"
+            "      broadcast [8, 2]\n"
+            "        logsumexp [8, 1]\n"
+            "          _0 + _1 [8, 2]  (#1, above)\n"
+            "    t [8, 2]\n",
+        "tree");
+  // [tree]
 
   // [run]
   static workspace<decltype(kernel), float> ws;  // every intermediate and gradient; sizeof is a constant
