@@ -44,22 +44,18 @@ template <class T>
 struct name_of {
   static std::string text() { return std::string(to_string(T{}).view()); }  // leaves, constants
 };
-template <class A, class B>
-struct name_of<nodes::add<A, B>> {
-  static std::string text() { return "+"; }
+template <fixed_string Name>
+struct named {
+  static std::string text() { return std::string(Name.view()); }
 };
 template <class A, class B>
-struct name_of<nodes::mul<A, B>> {
-  static std::string text() { return "*"; }
-};
+struct name_of<nodes::add<A, B>> : named<"+"> {};
 template <class A, class B>
-struct name_of<nodes::div<A, B>> {
-  static std::string text() { return "/"; }
-};
+struct name_of<nodes::mul<A, B>> : named<"*"> {};
 template <class A, class B>
-struct name_of<nodes::pow<A, B>> {
-  static std::string text() { return "^"; }
-};
+struct name_of<nodes::div<A, B>> : named<"/"> {};
+template <class A, class B>
+struct name_of<nodes::pow<A, B>> : named<"^"> {};
 template <class F, class X>
 struct name_of<nodes::unary<F, X>> {
   static std::string text() { return std::string(F::name); }
@@ -71,10 +67,6 @@ struct name_of<tnodes::ew<F, S, A...>> {
 template <class C, class S>
 struct name_of<tnodes::fill<C, S>> {
   static std::string text() { return std::string(to_string(C{}).view()); }
-};
-template <fixed_string Name>
-struct named {
-  static std::string text() { return std::string(Name.view()); }
 };
 template <class A, class S>
 struct name_of<tnodes::broadcast<A, S>> : named<"broadcast"> {};
