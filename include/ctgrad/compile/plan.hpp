@@ -344,10 +344,6 @@ struct plan {
   static constexpr std::size_t packed_count = table::packed_nodes.size();
   static constexpr packing<packed_count> packed =
       packing_of<n>(table::packed_nodes, table::sizes, keeps_taps, table::scratch);
-  /// Packed output k's place, and the packed outputs' size.
-  template <std::size_t K>
-  using packed_offset = std::integral_constant<std::size_t, packed.offset[K]>;
-  static constexpr std::size_t packed_size = packed.offset[packed_count];
 
   static constexpr std::array<std::size_t, n + 1> offsets =
       slot_offsets<n>(slotted, keeps_taps, table::sizes, table::scratch, packed);
