@@ -32,6 +32,11 @@ static_assert(to_string(grad(L, b), label<"z">(z)) == "colsum(softmax(z)/8 - t/8
 static_assert(to_string(grad(L, z), label<"z">(z)) == "softmax(z)/8 - t/8");  // by any subexpression
 // [grad]
 
+// [latex]
+static_assert(to_latex(grad(L, W), label<"z">(z)) ==
+              "x^{\\top} \\left(\\frac{\\operatorname{softmax}\\left(z\\right)}{8} - \\frac{t}{8}\\right)");
+// [latex]
+
 // [formula]
 using namespace ctgrad::placeholders;
 constexpr auto swish = map(_0 * sigmoid(_0), z);  // any scalar formula of _0, _1, ...
@@ -42,6 +47,22 @@ static_assert(to_string(grad(sum(swish), z), label<"z">(z)) ==
 // [kernel]
 constexpr auto kernel = compile(L, wrt(W, b));  // forward + backward, one pass
 // [kernel]
+
+// [listing]
+static_assert(listing(kernel) ==
+              "t0 [8, 2] = x*W\n"
+              "t1 [8, 2] = b + t0\n"
+              "t2 [8, 1] = logsumexp(t1)\n"
+              "t3 [8, 1] = rowsum(t \u2299 finite(t1))\n"
+              "t4 [] = sum(t2 - t3)\n"
+              "t5 [] = t4/8\n"
+              "t6 [8, 2] = softmax(t1)/8 - t/8\n"  // shared by both gradients
+              "t7 [3, 2] = x^T*t6\n"
+              "t8 [2] = colsum(t6)\n"
+              "loss = t5\n"
+              "d/dW = t7\n"
+              "d/db = t8\n");
+// [listing]
 }  // namespace guide
 
 int main() {

@@ -2,9 +2,10 @@
 // layers' building blocks, losses, and compiled forward + backward kernels.
 #pragma once
 
-#include "rules/tensor.hpp"  // grad(loss, p)
-#include "expr/conv.hpp"     // conv1d conv2d max_pool avg_pool flatten
-#include "expr/tensor_nodes.hpp"     // shape, param, input, Tensor
-#include "compile/tensor_kernel.hpp"   // compile(loss, wrt(...)), workspace
-#include "expr/tensor_ops.hpp"      // + - * / matmul transpose reshape sum mean dot softmax loss::...
-#include "print/tensor_printer.hpp"    // to_string(tensor expression)
+#include "compile/tensor_kernel.hpp"  // compile(loss, wrt(...)), workspace
+#include "expr/conv.hpp"              // conv1d conv2d max_pool avg_pool flatten
+#include "expr/tensor_nodes.hpp"      // shape, param, input, Tensor
+#include "expr/tensor_ops.hpp"        // + - * / matmul transpose reshape sum mean dot softmax loss::...
+#include "print/tensor_listing.hpp"   // listing(kernel)
+#include "print/tensor_printer.hpp"   // to_string, to_latex (tensor expressions)
+#include "rules/tensor.hpp"           // grad(loss, p)

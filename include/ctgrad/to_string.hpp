@@ -24,15 +24,15 @@ namespace detail {
 template <class... Labels>
 struct text_style {
   using labels = mp::mp_list<Labels...>;
+  static constexpr bool latex = false;
 };
 template <class... Labels>
 struct latex_style {
   using labels = mp::mp_list<Labels...>;
+  static constexpr bool latex = true;
 };
 template <class Style>
-inline constexpr bool is_latex = false;
-template <class... Labels>
-inline constexpr bool is_latex<latex_style<Labels...>> = true;
+inline constexpr bool is_latex = Style::latex;
 
 struct length_sink {
   std::size_t size = 0;

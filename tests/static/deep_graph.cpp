@@ -36,4 +36,7 @@ using deep = nn::model<nn::sequential<4, nn::repeat<50, nn::dense<4, nn::tanh>>,
 static_assert(deep::training_kernel::node_count >= 600);
 static_assert(deep::parameter_tensors == 102);
 static_assert(std::is_same_v<deep::parameter_type<100>, param<"W51", shape<4, 2>>>);
+// Its listing too: one line per slot, no fold over them.
+static_assert(listing(deep::training_kernel{}).view().starts_with("t0 [1, 4] = x*W1\nt1 [1, 4] = tanh("));
+static_assert(listing(deep::training_kernel{}).view().ends_with("d/dW51 = t306\nd/db51 = t307\n"));
 #endif

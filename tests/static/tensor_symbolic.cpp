@@ -62,6 +62,53 @@ static_assert(to_string(grad(L, b2), label<"z2">(z2)) == "colsum(softmax(z2)/5 -
 static_assert(to_string(grad(L, W1), label<"z1">(z1), label<"z2">(z2)) ==
               "in^T*(((softmax(z2)/5 - target/5)*W2^T) \u2299 step(z1))");
 
+// The same as LaTeX: \odot, ^{\top}, \sum, juxtaposition for the matrix
+// product, names subscripted (W2 -> W_{2}), fractions as \frac.
+static_assert(to_latex(grad(sum(sigmoid(x)), x)) ==
+              "\\sigma\\left(x\\right) \\odot \\left(1 - \\sigma\\left(x\\right)\\right)");
+static_assert(to_latex(grad(sum(x * t) - 2_c * sum(tanh(x)), x)) ==
+              "t - 2 \\left(1 - \\tanh\\left(x\\right)^{2}\\right)");
+static_assert(to_latex(L, label<"z2">(z2)) ==
+              "\\frac{\\sum\\left(\\operatorname{logsumexp}\\left(z_{2}\\right) - "
+              "\\operatorname{rowsum}\\left(target \\odot \\operatorname{finite}\\left(z_{2}\\right)\\right)"
+              "\\right)}{5}");
+static_assert(to_latex(grad(L, W2), label<"h">(h), label<"z2">(z2)) ==
+              "h^{\\top} \\left(\\frac{\\operatorname{softmax}\\left(z_{2}\\right)}{5} - \\frac{target}{5}\\right)");
+static_assert(
+    to_latex(grad(L, W1), label<"z1">(z1), label<"z2">(z2)) ==
+    "in^{\\top} \\left(\\left(\\left(\\frac{\\operatorname{softmax}\\left(z_{2}\\right)}{5} - "
+    "\\frac{target}{5}\\right) W_{2}^{\\top}\\right) \\odot \\operatorname{step}\\left(z_{1}\\right)\\right)");
+static_assert(to_latex(grad(L, b2), label<"z2">(z2)) ==
+              "\\operatorname{colsum}\\left(\\frac{\\operatorname{softmax}\\left(z_{2}\\right)}{5} - "
+              "\\frac{target}{5}\\right)");
+
+// The program a kernel runs: one line per slot, operands by slot; the
+// elementwise node target/5 and the bias broadcasts are fused where read.
+static_assert(listing(compile(L, wrt(W1, b1, W2, b2))) ==
+              "t0 [5, 4] = in*W1\n"
+              "t1 [5, 4] = b1 + t0\n"
+              "t2 [5, 4] = relu(t1)\n"
+              "t3 [5, 2] = t2*W2\n"
+              "t4 [5, 2] = t3 + b2\n"
+              "t5 [5, 1] = rowsum(target \u2299 finite(t4))\n"
+              "t6 [5, 1] = logsumexp(t4)\n"
+              "t7 [] = sum(t6 - t5)\n"
+              "t8 [] = t7/5\n"
+              "t9 [5, 2] = softmax(t4)/5 - target/5\n"
+              "t10 [5, 4] = t9*W2^T\n"
+              "t11 [5, 4] = t10 \u2299 step(t1)\n"
+              "t12 [3, 4] = in^T*t11\n"
+              "t13 [4] = colsum(t11)\n"
+              "t14 [4, 2] = t2^T*t9\n"
+              "t15 [2] = colsum(t9)\n"
+              "loss = t8\n"
+              "d/dW1 = t12\n"
+              "d/db1 = t13\n"
+              "d/dW2 = t14\n"
+              "d/db2 = t15\n");
+// A forward kernel lists its value.
+static_assert(listing(compile_forward(z1)) == "t0 [5, 4] = in*W1\nt1 [5, 4] = b1 + t0\nvalue = t1\n");
+
 // Convolution and pooling: each VJP is the textbook's, as a type.
 namespace conv {
 constexpr input<"x", shape<2, 3, 6, 6>> x;
@@ -93,6 +140,25 @@ constexpr input<"s", shape<2, 3, 3, 3>> s;
 static_assert(to_string(grad(dot(max_pool2d<2>(x), s), x)) == "route_to_max(x, s, 2x2)");
 static_assert(to_string(grad(dot(avg_pool2d<2>(x), s), x)) == "spread_over_windows(s, 2x2)");
 static_assert(to_string(max_pool2d<3>(x, stride<1>)) == "maxpool(x, 3x3, stride 1)");
+// LaTeX: the operations by name, the geometry in words and \times.
+static_assert(to_latex(grad(dot(conv2d(x, K, padding<1>, stride<2>), q), x)) ==
+              "\\operatorname{crop}\\left(\\operatorname{conv\\_transpose}\\left(q, K, \\text{stride }2\\right), "
+              "1\\right)");
+constexpr input<"g", shape<2, 3, 4, 3>> g;
+static_assert(to_latex(grad(dot(max_pool2d<3, 2>(x, stride<1, 2>), g), x)) ==
+              "\\operatorname{route\\_to\\_max}\\left(x, g, 3 \\times 2, \\text{stride }1 \\times 2\\right)");
+static_assert(to_latex(grad(dot(y, r), x)) ==
+              "\\operatorname{full\\_conv}\\left(r, \\operatorname{flip}\\left(K\\right)\\right)");
+// A pooling's routing reads the stored pooling windows of the forward pass.
+static_assert(listing(compile(sum(max_pool2d<2>(conv2d(x, K, padding<1>))), wrt(K))) ==
+              "t0 [2, 3, 8, 8] = pad(x, 1)\n"
+              "t1 [2, 4, 6, 6] = conv(t0, K)\n"
+              "t2 [2, 4, 3, 3] = maxpool(t1, 2x2)\n"
+              "t3 [] = sum(t2)\n"
+              "t4 [2, 4, 6, 6] = route_to_max(t1, 1, 2x2)\n"
+              "t5 [4, 3, 3, 3] = correlate(t0, t4)\n"
+              "loss = t3\n"
+              "d/dK = t5\n");
 // 1-D is the height-1 case: the same nodes, through views.
 constexpr input<"u", shape<2, 3, 10>> u;
 constexpr param<"k", shape<4, 3, 3>> k;
