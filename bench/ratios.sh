@@ -2,7 +2,7 @@
 # ctgrad / baseline ratios, measured in the same run: medians of 10
 # repetitions of each benchmark, for each compiler preset that has been built
 # (cmake --build --preset gcc|clang), in two binaries:
-#   ctgrad_bench       ctgrad kernels pick SSE2 or AVX2 at run time; the
+#   ctgrad_bench       ctgrad kernels pick SSE2, AVX2 or AVX-512 at run time; the
 #                      baselines are plain -O2 code (SSE2)
 #   ctgrad_bench_sse2  everything on SSE2: the same instruction set
 #   bash bench/ratios.sh [filter]     e.g. bash bench/ratios.sh 'W2|W3'
@@ -43,7 +43,8 @@ done
 # Against baselines built the way a performance-minded user builds them
 # (-O3 -march=native; CTGRAD_BENCH_NATIVE=ON, e.g. the release preset): one
 # row per workload with ctgrad portable (ctgrad_bench, -O2, run-time
-# dispatch), ctgrad native (ctgrad_bench_native) and each baseline native,
+# dispatch; and the same with CTGRAD_INSTRUCTION_SET=avx2), ctgrad native
+# (ctgrad_bench_native) and each baseline native,
 # then -ffast-math baselines as a reference.  Medians of 10, the binaries
 # run one after the other in this script.
 for preset in gcc clang release; do
@@ -56,6 +57,7 @@ for preset in gcc clang release; do
   }
   {
     medians "$dir/ctgrad_bench" portable
+    CTGRAD_INSTRUCTION_SET=avx2 medians "$dir/ctgrad_bench" avx2  # the same binary, AVX-512 copy not used
     medians "$dir/ctgrad_bench_native" native
     [ -x "$dir/ctgrad_bench_native_fastmath" ] && medians "$dir/ctgrad_bench_native_fastmath" fastmath
   } | awk -v preset="$preset" '
@@ -63,13 +65,14 @@ for preset in gcc clang release; do
     END {
       split("ctgrad ctgrad_unchecked", kinds, " ")
       for (x in w) for (k in kinds) {
-        c = kinds[k]; cp = t["portable," x "," c]; cn = t["native," x "," c]
+        c = kinds[k]; cp = t["portable," x "," c]; cn = t["native," x "," c]; ca = t["avx2," x "," c]
         if (cp == "" || cn == "") continue
-        printf "%-8s %-4s %-16s portable %10.1f ns, native %10.1f ns\n", preset, x, c, cp, cn
+        if (ca == "") ca = cp
+        printf "%-8s %-4s %-16s portable %10.1f ns (AVX2 at most: %10.1f ns), native %10.1f ns\n", preset, x, c, cp, ca, cn
         for (y in b) {
           bn = t["native," x "," y]; bf = t["fastmath," x "," y]
-          if (bn != "") printf "%-8s %-4s %-16s   vs %-6s -O3 -march=native %10.1f ns: portable %.3fx, native %.3fx\n", preset, x, c, y, bn, cp / bn, cn / bn
-          if (bf != "") printf "%-8s %-4s %-16s   vs %-6s + -ffast-math     %10.1f ns: portable %.3fx, native %.3fx\n", preset, x, c, y, bf, cp / bf, cn / bf
+          if (bn != "") printf "%-8s %-4s %-16s   vs %-6s -O3 -march=native %10.1f ns: portable %.3fx (AVX2 %.3fx), native %.3fx\n", preset, x, c, y, bn, cp / bn, ca / bn, cn / bn
+          if (bf != "") printf "%-8s %-4s %-16s   vs %-6s + -ffast-math     %10.1f ns: portable %.3fx (AVX2 %.3fx), native %.3fx\n", preset, x, c, y, bf, cp / bf, ca / bf, cn / bf
         }
       }
     }' | sort

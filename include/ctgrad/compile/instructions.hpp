@@ -15,6 +15,8 @@
 #include "../expr/shape.hpp"
 #include "../numeric/gemm.hpp"
 
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad {
 namespace detail::tk {
 
@@ -387,3 +389,5 @@ struct instruction_reads<i_matmul<O, M, K, N, RA, RB>, L>
 
 }  // namespace detail::tk
 }  // namespace ctgrad
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

@@ -186,11 +186,18 @@ struct shared_code {
                                              T alpha, T beta) noexcept {
     Instruction::template run<default_vector_bytes>(context<T>{ws, leaves, updates, alpha, beta, args});
   }
-#if CTGRAD_DETAIL_DISPATCH_AVX2
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
   template <class T>
   [[gnu::noinline, gnu::target("avx2")]] static void run_avx2(T* ws, const T* const* leaves, const T* const* args,
                                                               T* const* updates, T alpha, T beta) noexcept {
     Instruction::template run<32>(context<T>{ws, leaves, updates, alpha, beta, args});
+  }
+#endif
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+  template <class T>
+  [[gnu::noinline, CTGRAD_DETAIL_AVX512]] static void run_avx512(T* ws, const T* const* leaves, const T* const* args,
+                                                                 T* const* updates, T alpha, T beta) noexcept {
+    Instruction::template run<64>(context<T>{ws, leaves, updates, alpha, beta, args});
   }
 #endif
 };
@@ -279,6 +286,14 @@ struct step_facts<i_shared<I, S>> {
   using sources = S;
 };
 
+/// Step I, run by `run` (its code for one instruction set).
+template <class T, class I>
+constexpr step<T> step_of(step_code<T> run) noexcept {
+  using facts = step_facts<I>;
+  return {run, static_cast<std::uint32_t>(facts::offset::value), facts::target::value,
+          mp::mp_size<typename facts::sources>::value, sources_table<typename facts::sources>::value};
+}
+
 /// The steps of Program (instructions and i_shared markers), for each
 /// instruction set.
 template <class T, class Program>
@@ -286,15 +301,15 @@ struct step_table;
 template <class T, class... I>
 struct step_table<T, mp::mp_list<I...>> {
   static constexpr std::size_t size = sizeof...(I);
-  static constexpr step<T> baseline[] = {step<T>{
-      &shared_code<typename step_facts<I>::code>::template run_baseline<T>,
-      static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
-      mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-  static constexpr step<T> avx2[] = {step<T>{
-      &shared_code<typename step_facts<I>::code>::template run_avx2<T>,
-      static_cast<std::uint32_t>(step_facts<I>::offset::value), step_facts<I>::target::value,
-      mp::mp_size<typename step_facts<I>::sources>::value, sources_table<typename step_facts<I>::sources>::value}...};
+  static constexpr step<T> baseline[] = {
+      step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_baseline<T>)...};
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+  static constexpr step<T> avx2[] = {
+      step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx2<T>)...};
+#endif
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+  static constexpr step<T> avx512[] = {
+      step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx512<T>)...};
 #endif
 };
 

@@ -64,22 +64,39 @@ inline constexpr std::size_t max_inlined_instructions = 24;
 template <class Program>
 struct program_runner;
 
-/// A short program: one sequence inlined into the call, and its copy for
-/// AVX2 (without FMA, so every result is bit-identical to the SSE2 path:
-/// same operations, same order, wider).
+/// A short program: one sequence inlined into the call, and its copies
+/// for AVX2 (without FMA, so every result is bit-identical to the SSE2
+/// path: same operations, same order, wider) and AVX-512 (config.hpp).
 template <class... Instructions>
 requires(sizeof...(Instructions) <= max_inlined_instructions) struct program_runner<mp::mp_list<Instructions...>> {
   using program = straight_line<Instructions...>;
-#if CTGRAD_DETAIL_DISPATCH_AVX2
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
   template <class T>
   [[gnu::target("avx2")]] static void run_avx2(context<T> c) noexcept {
     program::template run<32>(c);
   }
 #endif
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+  template <class T>
+  [[CTGRAD_DETAIL_AVX512]] static void run_avx512(context<T> c) noexcept {
+    program::template run<64>(c);
+  }
+#endif
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (cpu_has_avx2) return run_avx2(c);
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+    switch (active_instruction_set()) {
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+      case instruction_set::avx512:
+        return run_avx512(c);
+#else
+      case instruction_set::avx512:  // (not compiled in: never active)
+#endif
+      case instruction_set::avx2:
+        return run_avx2(c);
+      case instruction_set::baseline:
+        break;
+    }
 #endif
     program::template run<default_vector_bytes>(c);
   }
@@ -94,8 +111,19 @@ requires(mp::mp_size<Program>::value > max_inlined_instructions) struct program_
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     using table = step_table<T, shared_program>;
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (cpu_has_avx2) return run_steps(table::avx2, table::size, c);
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+    switch (active_instruction_set()) {
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+      case instruction_set::avx512:
+        return run_steps(table::avx512, table::size, c);
+#else
+      case instruction_set::avx512:  // (not compiled in: never active)
+#endif
+      case instruction_set::avx2:
+        return run_steps(table::avx2, table::size, c);
+      case instruction_set::baseline:
+        break;
+    }
 #endif
     run_steps(table::baseline, table::size, c);
   }

@@ -19,6 +19,8 @@
 #include "../expr/conv.hpp"
 #include "instructions.hpp"
 
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad::detail::tk {
 
 /// Element i of X [N, H, W] with a zero border: [N, H + 2PH, W + 2PW].
@@ -519,3 +521,5 @@ template <std::size_t O, class XS, class P, class R, std::size_t L>
 struct instruction_reads<i_avg_unpool<O, XS, P, R>, L> : ref_reads<R, L> {};
 
 }  // namespace ctgrad::detail::tk
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

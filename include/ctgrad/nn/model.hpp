@@ -34,6 +34,8 @@
 #include "losses.hpp"
 #include "optim.hpp"
 
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad::nn {
 
 /// What train_step does when the loss or a gradient is not finite (a NaN
@@ -579,10 +581,20 @@ class model {
       }
     }
     opt.begin_step();
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (ctgrad::detail::cpu_has_avx2) {
-      update_avx2(opt);
-      return true;
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+    switch (ctgrad::detail::active_instruction_set()) {
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+      case instruction_set::avx512:
+        update_avx512(opt);
+        return true;
+#else
+      case instruction_set::avx512:  // (not compiled in: never active)
+#endif
+      case instruction_set::avx2:
+        update_avx2(opt);
+        return true;
+      case instruction_set::baseline:
+        break;
     }
 #endif
     update_all(opt);
@@ -608,17 +620,31 @@ class model {
   }
 
   /// The loss and every gradient finite (one pass over the flat
-  /// gradients, in the AVX2 copy where the CPU has it).
+  /// gradients, in the widest copy the CPU runs).
   [[gnu::always_inline]] inline bool finite_gradients() const noexcept {
     return detail::all_finite<parameter_count>(train_ws_.gradients().data());
   }
-#if CTGRAD_DETAIL_DISPATCH_AVX2
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
   [[gnu::target("avx2")]] bool finite_gradients_avx2() const noexcept { return finite_gradients(); }
+#endif
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+  [[CTGRAD_DETAIL_AVX512]] bool finite_gradients_avx512() const noexcept { return finite_gradients(); }
 #endif
   bool finite_step(T loss) const noexcept {
     if (!std::isfinite(loss)) return false;
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-    if (ctgrad::detail::cpu_has_avx2) return finite_gradients_avx2();
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+    switch (ctgrad::detail::active_instruction_set()) {
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+      case instruction_set::avx512:
+        return finite_gradients_avx512();
+#else
+      case instruction_set::avx512:  // (not compiled in: never active)
+#endif
+      case instruction_set::avx2:
+        return finite_gradients_avx2();
+      case instruction_set::baseline:
+        break;
+    }
 #endif
     return finite_gradients();
   }
@@ -653,12 +679,16 @@ class model {
     opt.template update<body_>(p, g, 0);
     opt.template update<parameter_count - body_>(p + body_, g + body_, body_);
   }
-#if CTGRAD_DETAIL_DISPATCH_AVX2
-  // The AVX2 copy.  Every function on the way to an optimizer's own AVX2
-  // code (Adam's 32-byte vectors) carries the target: GCC will not inline
-  // an AVX2 function into one without it, always_inline or not.
+#if CTGRAD_DETAIL_RUNTIME_DISPATCH
+  // The AVX2 and AVX-512 copies.  Every function on the way to an
+  // optimizer's own AVX2 code (Adam's 32-byte vectors) carries the target:
+  // GCC will not inline an AVX2 function into one without it, always_inline
+  // or not; an AVX2 function inlines into an AVX-512 one.  (The AVX-512
+  // copy runs Adam's 32-byte form too: the update is bound by memory, not
+  // by the width of its arithmetic.)
   template <class Config>
-  [[gnu::target("avx2")]] void update_avx2(optimizer<Config, T, storage_size>& opt) noexcept {
+  [[gnu::target("avx2"), gnu::always_inline]] inline void update_wide(
+      optimizer<Config, T, storage_size>& opt) noexcept {
     T* const p = storage_.data();
     const T* const g = train_ws_.gradients().data();
     if constexpr (requires { opt.template update_avx2<body_>(p, g, 0); }) {
@@ -668,6 +698,16 @@ class model {
       opt.template update<body_>(p, g, 0);
       opt.template update<parameter_count - body_>(p + body_, g + body_, body_);
     }
+  }
+  template <class Config>
+  [[gnu::target("avx2")]] void update_avx2(optimizer<Config, T, storage_size>& opt) noexcept {
+    update_wide(opt);
+  }
+#endif
+#if CTGRAD_DETAIL_DISPATCH_AVX512
+  template <class Config>
+  [[CTGRAD_DETAIL_AVX512]] void update_avx512(optimizer<Config, T, storage_size>& opt) noexcept {
+    update_wide(opt);
   }
 #endif
 
@@ -720,3 +760,5 @@ class model {
 };
 
 }  // namespace ctgrad::nn
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

@@ -16,6 +16,8 @@
 #include <string>
 #include <type_traits>
 
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 // Adam's update written with explicit vectors (x86 with GCC or clang).
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
 #define CTGRAD_DETAIL_ADAM_VECTORS 1
@@ -459,3 +461,5 @@ struct linear_lr {
 };
 
 }  // namespace ctgrad::nn
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

@@ -19,6 +19,8 @@
 
 #include "../config.hpp"
 
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad::detail::gemm {
 
 /// The vector of T that is Bytes wide (16: SSE2, 32: AVX), or none.
@@ -201,3 +203,5 @@ CTGRAD_DETAIL_ALWAYS_INLINE void dot_lanes16(T* __restrict partial, const T* __r
 }
 
 }  // namespace ctgrad::detail::gemm
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

@@ -14,6 +14,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "../config.hpp"
+
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad::detail::cx {
 
 using ld = long double;
@@ -361,3 +365,5 @@ constexpr T abs(T x) noexcept {
 }
 
 }  // namespace ctgrad::detail::math
+
+CTGRAD_DETAIL_NO_CONTRACTION_END

@@ -17,6 +17,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "../config.hpp"
+
+CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
+
 namespace ctgrad::detail::vmath {
 
 template <class T>
@@ -163,3 +167,5 @@ template <class T>
 }
 
 }  // namespace ctgrad::detail::vmath
+
+CTGRAD_DETAIL_NO_CONTRACTION_END
