@@ -2,7 +2,8 @@
 // same training runs: the AVX2 and AVX-512 copies give the same bits as the
 // baseline (SSE2) copy -- the same operations in the same order, wider, and
 // no contraction into FMA (which AVX-512 has).  A set this CPU lacks is
-// reported and skipped.
+// reported and skipped.  (Window instructions run their AVX2 code in the
+// AVX-512 copy: the CNNs check that the two mix.)
 #include <boost/test/unit_test.hpp>
 
 #include <ctgrad/nn.hpp>
@@ -106,6 +107,14 @@ using cnn = nn::model<nn::sequential<nn::input_shape<2, 9, 9>, nn::conv2d<4, 3, 
                       nn::softmax_cross_entropy, float, 4>;
 static_assert(detail::mp::mp_size<mlp::training_kernel::plan::program>::value <= detail::tk::max_inlined_instructions);
 static_assert(detail::mp::mp_size<deep::training_kernel::plan::program>::value > detail::tk::max_inlined_instructions);
+// A long program of both kinds of step: window instructions run in the
+// AVX2 copy inside the AVX-512 table (runs_avx512), the rest in AVX-512.
+using deep_cnn =
+    nn::model<nn::sequential<nn::input_shape<1, 8, 8>, nn::repeat<3, nn::conv2d<3, 3, nn::tanh, nn::padding<1>>>,
+                             nn::max_pool2d<2>, nn::flatten, nn::repeat<3, nn::dense<8, nn::tanh>>, nn::dense<2>>,
+              nn::softmax_cross_entropy, float, 2>;
+static_assert(detail::mp::mp_size<deep_cnn::training_kernel::plan::program>::value >
+              detail::tk::max_inlined_instructions);
 // Double precision, with momentum.
 using mlp_double = nn::model<nn::sequential<10, nn::dense<24, nn::tanh>, nn::dense<2>>, nn::half_sse, double, 6>;
 
@@ -139,6 +148,7 @@ BOOST_AUTO_TEST_CASE(the_environment_sets_a_ceiling) {
 BOOST_AUTO_TEST_CASE(mlp_adam) { check_sets<mlp>(nn::adam{.learning_rate = 1e-2}, 20); }
 BOOST_AUTO_TEST_CASE(deep_mlp_sgd) { check_sets<deep>(nn::sgd{.learning_rate = 5e-2}, 20); }
 BOOST_AUTO_TEST_CASE(cnn_adam) { check_sets<cnn>(nn::adam{.learning_rate = 1e-2}, 20); }
+BOOST_AUTO_TEST_CASE(deep_cnn_sgd) { check_sets<deep_cnn>(nn::sgd{.learning_rate = 5e-2}, 20); }
 BOOST_AUTO_TEST_CASE(mlp_double_momentum) {
   check_sets<mlp_double>(nn::momentum{.learning_rate = 1e-2, .beta = 0.9}, 20);
 }

@@ -308,8 +308,14 @@ struct step_table<T, mp::mp_list<I...>> {
       step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx2<T>)...};
 #endif
 #if CTGRAD_DETAIL_DISPATCH_AVX512
-  static constexpr step<T> avx512[] = {
-      step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx512<T>)...};
+  template <class Code>
+  static constexpr step_code<T> avx512_code() noexcept {
+    if constexpr (runs_avx512<Code>)
+      return &shared_code<Code>::template run_avx512<T>;
+    else
+      return &shared_code<Code>::template run_avx2<T>;
+  }
+  static constexpr step<T> avx512[] = {step_of<T, I>(avx512_code<typename step_facts<I>::code>())...};
 #endif
 };
 

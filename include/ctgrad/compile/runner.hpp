@@ -88,7 +88,8 @@ requires(sizeof...(Instructions) <= max_inlined_instructions) struct program_run
     switch (active_instruction_set()) {
 #if CTGRAD_DETAIL_DISPATCH_AVX512
       case instruction_set::avx512:
-        return run_avx512(c);
+        if constexpr ((runs_avx512<Instructions> && ...)) return run_avx512(c);
+        [[fallthrough]];
 #else
       case instruction_set::avx512:  // (not compiled in: never active)
 #endif
