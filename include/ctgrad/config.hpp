@@ -23,8 +23,8 @@
 // run time; all three give the same bits (no FMA contraction, see
 // CTGRAD_DETAIL_AVX512 below and docs/numerics.md).  Define
 // CTGRAD_NO_RUNTIME_DISPATCH to keep only the baseline, or
-// CTGRAD_NO_AVX512_DISPATCH to leave out the AVX-512 copy (it costs 10-30%
-// of a kernel's compile time; docs/performance.md).
+// CTGRAD_NO_AVX512_DISPATCH to leave out the AVX-512 copy (it costs up to
+// ~12% of a model's compile time; docs/performance.md).
 #if defined(__AVX512F__)
 #define CTGRAD_DETAIL_RUNTIME_DISPATCH 0
 #define CTGRAD_DETAIL_VECTOR_BYTES 64
