@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <ctgrad/benchmark.hpp>
 
 #include "worked_example.hpp"
 
@@ -18,7 +19,10 @@ template <double (*Step)(double (&)[8], double) noexcept>
 void train(benchmark::State& state) {
   double w[8];
   for (int k = 0; k != 8; ++k) w[k] = worked_example::initial_weights[k];
-  for (auto _ : state) {
+  // ctgrad's count (compile/work.hpp) of the kernel, and the 8 updates w -= lr g.
+  ctgrad::work step = ctgrad::work_of<double>(worked_example::dE);
+  step.flops += 8 * 2;
+  for (auto _ : ctgrad::bench::measure<double>(state, step)) {
     double e = Step(w, 0.5);
     benchmark::DoNotOptimize(e);
     benchmark::ClobberMemory();

@@ -7,3 +7,4 @@
 #include "nn/io.hpp"     // save_weights, load_weights
 #include "nn/model.hpp"  // dense, activation, sequential, model, losses
 #include "nn/optim.hpp"  // sgd, momentum, adam
+#include "nn/work.hpp"   // train_step_work, predict_work: flops and bytes
