@@ -58,8 +58,36 @@ struct straight_line {
 /// copy: the optimiser's cost grows faster than linearly in the size of
 /// one function (a 40-layer MLP's kernel as one function took most of its
 /// compile time), and a call per step is nothing beside the loops.
-/// Shorter programs stay one inlined sequence.
+/// Shorter programs stay one inlined sequence, unless they repeat
+/// themselves (below).
 inline constexpr std::size_t max_inlined_instructions = 24;
+
+/// The code a table step compiles for instruction I: its relocated form
+/// (shared by every step that has it), or I itself.
+template <class I>
+struct step_code_of : std::type_identity<I> {};
+template <class I>
+requires(!std::is_same_v<shared_form_t<I>, I>) struct step_code_of<I>
+    : std::type_identity<typename relocated<I>::type> {
+};
+
+/// A short program that repeats itself -- at least 8 instructions, at most
+/// half of them distinct once relocated, as a deep net's prediction (10
+/// layers: 22 instructions, 4 distinct) -- also runs as a table: inlined,
+/// its copies for each instruction set are all compiled, ~30% of a
+/// 10-layer model's compile time (paired g++-12 -O2 user s, the depth-10
+/// TU of bench/depth_scaling.sh: see docs/performance.md); as a table it
+/// shares the training kernel's compiled instructions.  Programs of
+/// distinct instructions (W2's, W3's, C1's steps, P1's prediction) stay
+/// inlined.
+template <class... Instructions>
+inline constexpr bool repeats_itself =
+    sizeof...(Instructions) >= 8 &&
+    2 * mp::mp_size<mp::mp_unique<mp::mp_list<typename step_code_of<Instructions>::type...>>>::value <=
+        sizeof...(Instructions);
+
+template <class... Instructions>
+using repeats_itself_q = std::bool_constant<repeats_itself<Instructions...>>;
 
 template <class Program>
 struct program_runner;
@@ -68,7 +96,8 @@ struct program_runner;
 /// for AVX2 (without FMA, so every result is bit-identical to the SSE2
 /// path: same operations, same order, wider) and AVX-512 (config.hpp).
 template <class... Instructions>
-requires(sizeof...(Instructions) <= max_inlined_instructions) struct program_runner<mp::mp_list<Instructions...>> {
+requires(sizeof...(Instructions) <= max_inlined_instructions &&
+         !repeats_itself<Instructions...>) struct program_runner<mp::mp_list<Instructions...>> {
   using program = straight_line<Instructions...>;
 #if CTGRAD_DETAIL_RUNTIME_DISPATCH
   template <class T>
@@ -107,7 +136,8 @@ requires(sizeof...(Instructions) <= max_inlined_instructions) struct program_run
 /// the one compiled copy of its relocated form where it has one: a deep
 /// network's identical layers share their code, and the steps are data.
 template <class Program>
-requires(mp::mp_size<Program>::value > max_inlined_instructions) struct program_runner<Program> {
+requires(mp::mp_size<Program>::value > max_inlined_instructions ||
+         mp::mp_apply<repeats_itself_q, Program>::value) struct program_runner<Program> {
   using shared_program = mp::mp_transform<shared_form_t, Program>;
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
