@@ -5,6 +5,7 @@
 // example of backprop.md section 5 with its numbers.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -106,45 +107,67 @@ BOOST_AUTO_TEST_CASE(max_pooling_routes_the_gradient_to_the_arg_max) {
 // keep the arg-max of each window from the forward pass; long double, used
 // by the finite-difference tests, stores it differently): dL/dx is r at
 // each window's first maximum and 0 elsewhere.  A NaN in a window is its
-// maximum (never silently dropped).
-template <class T>
+// maximum (never silently dropped).  Rows of 2 windows, and of 21 (2x2
+// windows a row at a time in vectors of 2-8 lanes, then the rest one by
+// one: window_instructions.hpp), with ties and NaNs in both parts.
+template <class T, std::size_t W>
 void check_max_pool_routing() {
-  constexpr param<"x", shape<2, 3, 6, 4>> x;
-  constexpr input<"r", shape<2, 3, 3, 2>> r;
+  constexpr std::size_t OW = W / 2, size = 2 * 3 * 6 * W;
+  constexpr param<"x", shape<2, 3, 6, W>> x;
+  constexpr input<"r", shape<2, 3, 3, OW>> r;
   auto k = compile(sum(max_pool2d<2>(x) * r), wrt(x));
   auto ws = std::make_unique<workspace<decltype(k), T>>();
-  std::array<T, 144> xs{};
-  std::array<T, 36> rs{};
-  const auto points = test::random_points(-1, 1, 144, 17);
-  for (std::size_t i = 0; i != 144; ++i) xs[i] = static_cast<T>(points[i]);
-  xs[9] = xs[8];  // a tie: the first maximum wins
-  for (std::size_t i = 0; i != 36; ++i) rs[i] = static_cast<T>(i + 1);
+  std::array<T, size> xs{};
+  std::array<T, size / 4> rs{};
+  const auto points = test::random_points(-1, 1, size, 17);
+  for (std::size_t i = 0; i != size; ++i) xs[i] = static_cast<T>(points[i]);
+  xs[2 * W + 1] = xs[2 * W];  // a tie: the first maximum wins
+  if constexpr (OW > 8) {
+    xs[4 * W + 13] = xs[4 * W + 12] = T(2);  // ties in the vectors' part: a row, a column, a diagonal
+    xs[6 * W + 15] = xs[7 * W + 15] = T(2);
+    xs[8 * W + 16] = xs[9 * W + 17] = T(2);
+  }
+  for (std::size_t i = 0; i != size / 4; ++i) rs[i] = static_cast<T>(i + 1);
   k(*ws, x = xs, r = rs);
-  std::array<T, 144> expected{};
+  std::array<T, size> expected{};
   for (std::size_t n = 0; n != 6; ++n)
     for (std::size_t i = 0; i != 3; ++i)
-      for (std::size_t j = 0; j != 2; ++j) {
-        std::size_t best = (n * 6 + 2 * i) * 4 + 2 * j;
+      for (std::size_t j = 0; j != OW; ++j) {
+        std::size_t best = (n * 6 + 2 * i) * W + 2 * j;
         for (std::size_t a = 0; a != 2; ++a)
           for (std::size_t b = 0; b != 2; ++b) {
-            const std::size_t at = (n * 6 + 2 * i + a) * 4 + 2 * j + b;
+            const std::size_t at = (n * 6 + 2 * i + a) * W + 2 * j + b;
             if (xs[at] > xs[best]) best = at;
           }
-        expected[best] = rs[(n * 3 + i) * 2 + j];
+        expected[best] = rs[(n * 3 + i) * OW + j];
       }
-  for (std::size_t i = 0; i != 144; ++i) BOOST_TEST(ws->gradient(x)[i] == expected[i], "element " << i);
+  for (std::size_t i = 0; i != size; ++i) BOOST_TEST(ws->gradient(x)[i] == expected[i], "element " << i);
 
   auto forward = compile_forward(max_pool2d<2>(x));
   auto fws = std::make_unique<workspace<decltype(forward), T>>();
-  xs[6] = std::numeric_limits<T>::quiet_NaN();  // row 1, column 2: window (0, 0, 1), not its first element
+  xs[W + 2] = std::numeric_limits<T>::quiet_NaN();  // row 1, column 2: window (0, 0, 1), not its first element
+  if constexpr (OW > 8) xs[W + 19] = std::numeric_limits<T>::quiet_NaN();  // window (0, 0, 9), its last element
   const auto y = forward(*fws, x = xs);
   BOOST_TEST(std::isnan(y[1]));
   BOOST_TEST(!std::isnan(y[0]));
+  BOOST_TEST(!std::isnan(y[OW]));
+  if constexpr (OW > 8) {
+    BOOST_TEST(std::isnan(y[9]));
+    BOOST_TEST(!std::isnan(y[8]));
+    BOOST_TEST(!std::isnan(y[10]));
+  }
+  for (std::size_t j = 0; j != OW; ++j)  // the rest: the maxima themselves
+    if (j != 1 && !(OW > 8 && j == 9)) {
+      const T m = std::max(std::max(xs[2 * j], xs[2 * j + 1]), std::max(xs[W + 2 * j], xs[W + 2 * j + 1]));
+      BOOST_TEST(y[j] == m, "window " << j);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(max_pool_routing_in_float_and_double) {
-  check_max_pool_routing<float>();
-  check_max_pool_routing<double>();
+  check_max_pool_routing<float, 4>();
+  check_max_pool_routing<double, 4>();
+  check_max_pool_routing<float, 42>();
+  check_max_pool_routing<double, 42>();
 }
 
 BOOST_AUTO_TEST_CASE(average_pooling) {
