@@ -442,6 +442,11 @@ struct pool_lanes {
     p = take ? p23 : p01;
   }
 };
+/// The vectors pool_lanes uses in code for Bytes-wide vectors: at most 32
+/// bytes (a translation unit compiled for AVX-512 has them too), since a
+/// row of 28 columns has only 14 windows, fewer than 16 float lanes.
+template <std::size_t Bytes>
+inline constexpr std::size_t pool_bytes = Bytes < 32 ? Bytes : 32;
 /// Whether a max pooling by P of X (read through RX, selecting from RV)
 /// runs in pool_lanes for element type T.
 template <class T, class P, class RX, class RV>
@@ -461,8 +466,8 @@ struct i_max_select : pool_extents<XS, P> {
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     T* __restrict out = c.ws + Offset;
-    if constexpr (pools_2x2_in_lanes<T, P, RX, RV> && e::OW >= pool_lanes<T, Bytes>::n) {
-      using lanes = pool_lanes<T, Bytes>;
+    if constexpr (pools_2x2_in_lanes<T, P, RX, RV> && e::OW >= pool_lanes<T, pool_bytes<Bytes>>::n) {
+      using lanes = pool_lanes<T, pool_bytes<Bytes>>;
       const T* x = rd<RX>::ptr(c);
       for (std::size_t n = 0; n != e::N; ++n)
         for (std::size_t i = 0; i != e::OH; ++i) {
@@ -522,10 +527,10 @@ struct i_max_route : pool_extents<XS, P> {
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     T* __restrict out = c.ws + Offset;
-    if constexpr (tiles && pools_2x2_in_lanes<T, P, RX, RX> && rd<RG>::contiguous && e::OW >= pool_lanes<T, Bytes>::n) {
+    if constexpr (tiles && pools_2x2_in_lanes<T, P, RX, RX> && rd<RG>::contiguous && e::OW >= pool_lanes<T, pool_bytes<Bytes>>::n) {
       // Each lane's g to its window's arg-max, +0 to the other three taps:
       // the even and odd columns of both rows, interleaved back.
-      using lanes = pool_lanes<T, Bytes>;
+      using lanes = pool_lanes<T, pool_bytes<Bytes>>;
       using vec = typename lanes::vec;
       constexpr std::size_t L = lanes::n;
       const T* g = rd<RG>::ptr(c);
