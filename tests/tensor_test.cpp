@@ -176,6 +176,14 @@ BOOST_AUTO_TEST_CASE(gradients_are_one_flat_span_in_wrt_order) {
   constexpr auto k = compile(loss, wrt(b1, W2, W1, x, b1));
   using K = std::remove_const_t<decltype(k)>;
   static_assert(K::layout::gradient_elements == 4 + 8 + 12 + 15 + 4);
+  // The layout answers by tensor_key (what nn::model reads it with).
+  static_assert(K::layout::gradient_offset(tensor_key<param<"b1", shape<4>>>::value) == 0);
+  static_assert(K::layout::gradient_offset(tensor_key<param<"W2", shape<4, 2>>>::value) == 4);
+  static_assert(K::layout::gradient_offset(tensor_key<param<"W1", shape<3, 4>>>::value) == 12);
+  static_assert(K::layout::gradient_offset(tensor_key<input<"x", shape<5, 3>>>::value) == 24);
+  static_assert(K::layout::gradient_offset(tensor_key<param<"W3", shape<4, 2>>>::value) == graph::none);
+  static_assert(tensor_key<param<"W2", shape<2, 4>>>::value !=
+                tensor_key<param<"W2", shape<4, 2>>>::value);  // the shape counts
   std::array<double, 12> w1{};
   std::array<double, 4> bias{};
   std::array<double, 8> w2{};

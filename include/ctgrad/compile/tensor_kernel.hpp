@@ -26,15 +26,20 @@ struct gradient_not_requested {
 };
 }  // namespace error
 
-namespace detail::tk {
-
-/// A leaf's key in a layout: its structural hash and its shape.
+/// A tensor leaf's key in a kernel's layout, its structural hash and shape:
+/// `K::layout::gradient_offset(tensor_key<P>::value)` is where the
+/// workspace of kernel K holds the gradient by P (graph::none if P is not
+/// among wrt(...)).  A class, not a variable template: a variable per
+/// tensor would be a symbol spelling the tensor out.
 template <class P>
-struct leaf_key : std::integral_constant<std::uint64_t, hash_mix(tensor_hash<P>::value, shape_hash(shape_of<P>{}))> {};
+struct tensor_key : std::integral_constant<std::uint64_t, detail::hash_mix(detail::tensor_hash<P>::value,
+                                                                           detail::shape_hash(shape_of<P>{}))> {};
+
+namespace detail::tk {
 
 template <class P, std::size_t Offset>
 struct gradient_at {
-  static constexpr std::uint64_t key = leaf_key<P>::value;
+  static constexpr std::uint64_t key = tensor_key<P>::value;
   static constexpr std::size_t offset = Offset;
   static constexpr std::size_t size = shape_of<P>::size;
 };
@@ -196,7 +201,7 @@ class basic_workspace {
   /// The gradient with respect to P computed by the last call.
   template <Tensor P>
   auto gradient(P) const noexcept {
-    constexpr std::size_t offset = Layout::gradient_offset(detail::tk::leaf_key<P>::value);
+    constexpr std::size_t offset = Layout::gradient_offset(tensor_key<P>::value);
     if constexpr (offset == graph::none) {
       (void)error::gradient_not_requested<decltype(detail::spelled_tensor<P::name>())>{};
       return std::span<const T, shape_of<P>::size>(storage_.data(), shape_of<P>::size);

@@ -32,30 +32,13 @@
 #include "init.hpp"
 #include "layers.hpp"
 #include "losses.hpp"
+#include "nonfinite.hpp"
 #include "optim.hpp"
+#include "parameter_block.hpp"
 
 CTGRAD_DETAIL_NO_CONTRACTION_BEGIN
 
 namespace ctgrad::nn {
-
-/// What train_step does when the loss or a gradient is not finite (a NaN
-/// or an infinity in the inputs or targets, an overflow):
-///   nn::skip_nonfinite (the default): no update: the parameters and the
-///     optimizer state stay exactly as they were, and the result says so
-///     (`updated == false`; the model counts them: skipped_steps()).
-///   nn::throw_on_nonfinite: the same, then throws nn::nonfinite_error
-///     naming the first non-finite gradient.
-///   nn::unchecked: no check, the fastest path (with nn::sgd the update is
-///     fused into the kernel); a non-finite gradient reaches the parameters.
-struct skip_nonfinite_t {};
-inline constexpr skip_nonfinite_t skip_nonfinite{};
-struct throw_on_nonfinite_t {};
-inline constexpr throw_on_nonfinite_t throw_on_nonfinite{};
-struct unchecked_t {};
-inline constexpr unchecked_t unchecked{};
-template <class P>
-concept nonfinite_policy =
-    std::is_same_v<P, skip_nonfinite_t> || std::is_same_v<P, throw_on_nonfinite_t> || std::is_same_v<P, unchecked_t>;
 
 /// What one train_step did.
 template <std::floating_point T>
@@ -68,12 +51,6 @@ struct step_result {
 class target_error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
-};
-
-/// Thrown by train_step(..., nn::throw_on_nonfinite) after a skipped step.
-class nonfinite_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 namespace error {
@@ -95,33 +72,6 @@ struct wrong_argument_sizes {
 }  // namespace error
 
 namespace detail {
-
-/// Whether all n values at p are finite: one pass, vectorised (SSE2 has no
-/// unsigned max: an exponent-all-ones test per value, OR-ed together), in
-/// blocks of 64 values with a result each.  (One accumulator across a long
-/// run, right after the kernel wrote the values, ran 2.3x as long in W2's
-/// train_step as the same loads in blocks: 1,728 floats, 8% of the step.)
-template <std::size_t n, class U, class T>
-[[gnu::always_inline]] inline U non_finite_bits(const T* __restrict p, U exponent) noexcept {
-  U non_finite = 0;
-  for (std::size_t i = 0; i != n; ++i) non_finite |= U((std::bit_cast<U>(p[i]) & exponent) == exponent);
-  return non_finite;
-}
-template <std::size_t n, std::floating_point T>
-[[gnu::always_inline]] inline bool all_finite(const T* __restrict p) noexcept {
-  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
-    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    constexpr U exponent = std::bit_cast<U>(std::numeric_limits<T>::infinity());
-    constexpr std::size_t blocks = n / 64;
-    U non_finite = 0;
-    for (std::size_t b = 0; b != blocks; ++b) non_finite |= non_finite_bits<64>(p + b * 64, exponent);
-    return (non_finite | non_finite_bits<n - blocks * 64>(p + blocks * 64, exponent)) == 0;
-  } else {
-    bool finite = true;
-    for (std::size_t i = 0; i != n; ++i) finite &= std::isfinite(p[i]);
-    return finite;
-  }
-}
 
 /// How many numbers an argument holds, for the error about a wrong size.
 template <class A>
@@ -169,74 +119,6 @@ struct loss_of<false, L, Output, Target> : std::type_identity<ctgrad::detail::sh
 template <class L, class Output, class Target>
 requires(!Loss<L>) struct loss_of<true, L, Output, Target> : std::type_identity<ctgrad::detail::shape_error_result> {
   static_assert(sizeof(error::not_a_loss<L>) > 0);
-};
-
-/// The parameters' sizes and keys, as arrays (the one class specialised on
-/// the parameter pack; everything per parameter below is an index into
-/// these, so that no function or variable is instantiated per parameter
-/// with the model, which spells out the whole network, in its name).
-template <class Parameters>
-struct parameter_table;
-template <class... P>
-struct parameter_table<ctgrad::detail::mp::mp_list<P...>> {
-  static constexpr std::array<std::size_t, sizeof...(P)> sizes{shape_of<P>::size...};
-  static constexpr std::array<std::uint64_t, sizeof...(P)> keys{ctgrad::detail::tk::leaf_key<P>::value...};
-  static constexpr std::array<std::string_view, sizeof...(P)> names{P::name.view()...};
-};
-
-/// Where each of N tensors of these sizes starts in one flat block, one
-/// after the other; the last entry is the block's size.
-template <std::size_t N>
-constexpr std::array<std::size_t, N + 1> packed_offsets(const std::array<std::size_t, N>& sizes) noexcept {
-  std::array<std::size_t, N + 1> offsets{};
-  for (std::size_t i = 0; i != N; ++i) offsets[i + 1] = offsets[i] + sizes[i];
-  return offsets;
-}
-/// N tensors grouped by size.  Code that needs a tensor's size as a
-/// constant (an optimizer's unrolled, vectorised update of the tensors the
-/// fused SGD kernel leaves out) is compiled once per distinct size, a
-/// handful in any network, and runs over that size's tensors in a loop: a
-/// deep net's update is the same few loops as a shallow one's, not one
-/// copy per parameter tensor.
-template <std::size_t N>
-struct size_classes {
-  std::size_t count = 0;                   ///< distinct sizes
-  std::array<std::size_t, N> size{};       ///< of class c (the first `count` entries)
-  std::array<std::size_t, N + 1> begin{};  ///< class c's tensors: member[begin[c]] .. member[begin[c + 1] - 1]
-  std::array<std::size_t, N> member{};     ///< tensor indices, class by class, each class in index order
-};
-template <std::size_t N>
-constexpr size_classes<N> classify_by_size(const std::array<std::size_t, N>& sizes) noexcept {
-  size_classes<N> classes;
-  std::size_t next = 0;
-  for (std::size_t i = 0; i != N; ++i) {
-    bool seen = false;
-    for (std::size_t c = 0; c != classes.count; ++c) seen = seen || classes.size[c] == sizes[i];
-    if (seen) continue;
-    classes.size[classes.count] = sizes[i];
-    classes.begin[classes.count] = next;
-    for (std::size_t j = i; j != N; ++j)
-      if (sizes[j] == sizes[i]) classes.member[next++] = j;
-    ++classes.count;
-  }
-  classes.begin[classes.count] = next;
-  return classes;
-}
-/// Whether a training workspace of this layout holds each parameter's
-/// gradient where the flat parameter block holds the parameter.
-template <class Layout, class Parameters>
-struct gradients_mirror;
-template <class Layout, class... P>
-struct gradients_mirror<Layout, ctgrad::detail::mp::mp_list<P...>> {
-  static constexpr bool value = [] {
-    constexpr std::array<std::size_t, sizeof...(P)> sizes{shape_of<P>::size...};
-    constexpr std::array<std::size_t, sizeof...(P)> at{
-        Layout::gradient_offset(ctgrad::detail::tk::leaf_key<P>::value)...};
-    constexpr auto offsets = packed_offsets(sizes);
-    bool same = Layout::gradient_elements == offsets[sizeof...(P)];
-    for (std::size_t i = 0; i != sizeof...(P); ++i) same = same && at[i] == offsets[i];
-    return same;
-  }();
 };
 
 }  // namespace detail
@@ -312,8 +194,7 @@ class model {
 
   /// The position of parameter P (parameter_tensors if it is none).
   template <Tensor P>
-  struct index_s : std::integral_constant<std::size_t, ctgrad::detail::tk::first_equal_to(
-                                                           table::keys, ctgrad::detail::tk::leaf_key<P>::value)> {};
+  struct index_s : std::integral_constant<std::size_t, detail::position_of(table::keys, tensor_key<P>::value)> {};
 
  public:
   /// Trainable numbers: the size of parameters() and of gradients().
