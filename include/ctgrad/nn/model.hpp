@@ -27,6 +27,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../compile/constant_eval.hpp"
 #include "../tensor.hpp"
 #include "activations.hpp"
 #include "init.hpp"
@@ -280,7 +281,33 @@ class model {
   template <std::size_t B>
   std::span<const T, B * outputs> predict(prediction_workspace<B>& ws,
                                           std::span<const T, B * inputs> x) const noexcept {
-    return run_on(storage_.data(), prediction_kernel_at<B>{}, ws.values, x_of<B>{} = x);
+    return predict_with(storage_, ws, x);
+  }
+  /// The same on parameters held elsewhere, laid out as parameters() (an
+  /// array written by nn::save_parameters_header, nn/embed.hpp): read in
+  /// place, no model object needed.
+  template <std::size_t B>
+  static std::span<const T, B * outputs> predict_with(std::span<const T, parameter_count> parameters,
+                                                      prediction_workspace<B>& ws,
+                                                      std::span<const T, B * inputs> x) noexcept {
+    return run_on(parameters.data(), prediction_kernel_at<B>{}, ws.values, x_of<B>{} = x);
+  }
+  /// The network's output for B rows as a constant expression: `constexpr
+  /// auto y = model_t::evaluate(params, x);` with params an array a header
+  /// of nn::save_parameters_header defines.  Evaluated node by node with
+  /// the functions' constexpr code (compile/constant_eval.hpp): a few ulps
+  /// from predict's kernel, not its bits; dense networks only (not
+  /// convolutions or pooling).  At run time it works too, slowly.
+  template <std::size_t B = 1>
+  static constexpr std::array<T, B * outputs> evaluate(std::span<const T, parameter_count> parameters,
+                                                       std::span<const T, B * inputs> x) noexcept {
+    using E = typename detail::build<Net, x_of<B>>::output;
+    return ctgrad::detail::ce::value<T, E>([&]<class Leaf>(Leaf) -> const T* {
+      if constexpr (std::is_same_v<Leaf, x_of<B>>)
+        return x.data();
+      else
+        return parameters.data() + offsets_[index_s<Leaf>::value];
+    });
   }
 
   /// The loss for a batch, and its gradient with respect to every
