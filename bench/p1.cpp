@@ -7,11 +7,7 @@
 #include <memory>
 
 #include "mlp_data.hpp"
-
-using namespace ctgrad;
-
-using p1_net = nn::sequential<16, nn::dense<64, nn::tanh>, nn::dense<64, nn::tanh>, nn::dense<8>>;
-using p1_model = nn::model<p1_net, nn::mse, float, 1>;
+#include "workloads.hpp"
 
 static void p1_ctgrad(benchmark::State& state) {
   auto m = std::make_unique<p1_model>();

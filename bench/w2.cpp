@@ -2,11 +2,7 @@
 // batch 1.  One iteration = forward + every gradient + SGD update.
 // (W2/hand and W2/eigen are in hand.cpp and eigen.cpp; compare in one run.)
 #include "train_loop.hpp"
-
-using namespace ctgrad;
-
-using w2_net = nn::sequential<16, nn::dense<32, nn::tanh>, nn::dense<32, nn::tanh>, nn::dense<4>>;
-using w2_model = nn::model<w2_net, nn::softmax_cross_entropy, float, 1>;
+#include "workloads.hpp"
 
 BENCHMARK(train_benchmark<w2_model>)->Name("W2/ctgrad");  // checked: skips non-finite steps
 BENCHMARK(train_benchmark<w2_model, ctgrad::nn::unchecked_t>)->Name("W2/ctgrad_unchecked");

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ctgrad/nn.hpp>
+#include <ctgrad/nn/c99.hpp>
 
 #include <unistd.h>
 
@@ -117,6 +118,33 @@ BOOST_AUTO_TEST_CASE(saved_atomically_and_bad_input_refused) {
   m->parameters()[7] = 0;
   m->parameters()[model_f::parameter_count - 1] = -std::numeric_limits<float>::infinity();
   expect_refused("net", "parameter b2[1] is not finite");
+}
+
+// The kernels as C99 (nn/c99.hpp; tests/c99/ compiles and runs them):
+// written as the text to_c99 gives, atomically, and refused whole when a
+// parameter to embed is not finite or the directory cannot be written.
+BOOST_AUTO_TEST_CASE(c99_saved_atomically_and_bad_input_refused) {
+  temp_dir dir;
+  auto m = std::make_unique<model_f>();
+  m->initialize(5);
+  nn::save_c99(*m, dir.path, "net", {.embed_parameters = true});
+  const c99_code code = nn::to_c99(*m, "net", {.embed_parameters = true});
+  BOOST_TEST(read_text(dir.path / "net.h") == code.header);
+  BOOST_TEST(read_text(dir.path / "net.c") == code.source);
+  BOOST_TEST(code.source.find("#include \"net.h\"") != std::string::npos);
+  BOOST_TEST(nn::to_c99(*m, "net").source.find("net_parameters[") == std::string::npos);  // not embedded
+
+  m->parameters()[7] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    nn::save_c99(*m, dir.path, "net", {.embed_parameters = true});
+    BOOST_ERROR("saved a NaN");
+  } catch (const nn::weights_error& e) {
+    BOOST_TEST(std::string(e.what()).find("ctgrad::nn::to_c99: parameter W1[7] is not finite") != std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(read_text(dir.path / "net.c") == code.source);  // untouched
+  BOOST_CHECK_NO_THROW(nn::to_c99(*m, "net"));               // nothing to embed: no literal to spell
+  BOOST_CHECK_THROW(nn::save_c99(*m, dir.path / "no" / "such" / "directory", "net"), nn::weights_error);
 }
 
 BOOST_AUTO_TEST_CASE(predictor_reads_the_parameters_in_place_and_predicts_as_the_model) {

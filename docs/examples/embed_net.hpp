@@ -5,7 +5,10 @@
 #include <ctgrad/nn.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <numbers>
 
 namespace embed_example {
 
@@ -20,5 +23,22 @@ inline constexpr std::array<float, grid_size> grid = [] {
   for (std::size_t i = 0; i != grid_size; ++i) x[i] = static_cast<float>(-3.0 + 6.0 * double(i) / (grid_size - 1));
   return x;
 }();
+
+/// Adam on sin(x), x uniform in [-pi, pi), batches of 32: `steps` steps
+/// from the model's parameters as they are, the loss printed every 500.
+inline void train_on_sine(model_t& model, int steps) {
+  using namespace ctgrad;
+  auto adam = model.make_optimizer(nn::adam{.learning_rate = 0.01});
+  nn::random_bits bits(11);
+  std::array<float, 32> x{}, t{};
+  for (int step = 0; step != steps; ++step) {
+    for (std::size_t i = 0; i != x.size(); ++i) {
+      x[i] = static_cast<float>(bits.uniform(-std::numbers::pi, std::numbers::pi));
+      t[i] = std::sin(x[i]);
+    }
+    const float loss = model.train_step(adam, x, t).loss;
+    if (step % 500 == 0) std::printf("step %4d  mse %.5f\n", step, loss);
+  }
+}
 
 }  // namespace embed_example

@@ -21,17 +21,7 @@ int main(int argc, char** argv) {
   // [train]
   auto model = std::make_unique<model_t>();
   model->initialize(7);
-  auto adam = model->make_optimizer(nn::adam{.learning_rate = 0.01});
-  nn::random_bits bits(11);
-  std::array<float, 32> x{}, t{};
-  for (int step = 0; step != 3000; ++step) {
-    for (std::size_t i = 0; i != x.size(); ++i) {
-      x[i] = static_cast<float>(bits.uniform(-std::numbers::pi, std::numbers::pi));
-      t[i] = std::sin(x[i]);
-    }
-    const float loss = model->train_step(adam, x, t).loss;
-    if (step % 1000 == 0) std::printf("step %4d  mse %.5f\n", step, loss);
-  }
+  embed_example::train_on_sine(*model, 3000);  // Adam on sin(x), x in [-pi, pi)
   // The parameters as code: namespace sine, array sine::parameters.
   nn::save_parameters_header(*model, directory + "/sine_parameters.hpp", "sine");
   // [train]

@@ -67,6 +67,31 @@ inline bool namespace_name(std::string_view name) noexcept {
   }
 }
 
+/// The body of an array initialiser holding m's parameters as exact
+/// literals, a comment per tensor (name, shape, offset); throws
+/// weights_error (naming `function`) if a parameter is not finite: a
+/// literal cannot spell a NaN or an infinity.
+template <class Model>
+std::string parameter_literals(const Model& m, const char* function) {
+  std::string out;
+  std::size_t offset = 0;
+  m.for_each_parameter([&](auto p, auto values) {
+    using P = decltype(p);
+    std::string dims;
+    for (std::size_t d : shape_of<P>::dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    out += "    // " + std::string(P::name.view()) + " [" + dims + "] at " + std::to_string(offset) + "\n";
+    for (std::size_t i = 0; i != values.size(); ++i) {
+      if (!std::isfinite(values[i]))
+        throw weights_error(std::string(function) + ": parameter " + std::string(P::name.view()) + "[" +
+                            std::to_string(i) + "] is not finite");
+      out += (i % 4 == 0 ? "    " : " ") + hex_literal(values[i]) + ",";
+      if (i % 4 == 3 || i + 1 == values.size()) out += "\n";
+    }
+    offset += values.size();
+  });
+  return out;
+}
+
 }  // namespace detail
 
 /// The text save_parameters_header writes: a header defining, in namespace
@@ -92,21 +117,7 @@ std::string parameters_header_text(const Model& m, std::string_view name) {
          " {\n\ninline constexpr decltype(sizeof 0) parameter_count = " + std::to_string(Model::parameter_count) +
          ";\n\nalignas(64) inline constexpr " + std::string(detail::element_type_name(static_cast<T*>(nullptr))) +
          " parameters[parameter_count] = {\n";
-  std::size_t offset = 0;
-  m.for_each_parameter([&](auto p, auto values) {
-    using P = decltype(p);
-    std::string dims;
-    for (std::size_t d : shape_of<P>::dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-    out += "    // " + std::string(P::name.view()) + " [" + dims + "] at " + std::to_string(offset) + "\n";
-    for (std::size_t i = 0; i != values.size(); ++i) {
-      if (!std::isfinite(values[i]))
-        throw weights_error(std::string(function) + ": parameter " + std::string(P::name.view()) + "[" +
-                            std::to_string(i) + "] is not finite");
-      out += (i % 4 == 0 ? "    " : " ") + detail::hex_literal(values[i]) + ",";
-      if (i % 4 == 3 || i + 1 == values.size()) out += "\n";
-    }
-    offset += values.size();
-  });
+  out += detail::parameter_literals(m, function);
   out += "};\n\n}  // namespace " + std::string(name) + "\n";
   return out;
 }

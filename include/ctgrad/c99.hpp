@@ -1,0 +1,975 @@
+// ctgrad/c99.hpp — a compiled tensor kernel written out as standalone C99:
+//
+//   constexpr auto kernel = compile(loss::mse(tanh(x*W + b), t), wrt(W, b));
+//   const ctgrad::c99_code code = ctgrad::to_c99<float>(kernel, "step");
+//   // code.header: the declaration and the workspace size;
+//   // code.source: step_run(ws, x, W, b, t), the kernel's program as one
+//   //   function of fixed-extent loops, each under the line the listing
+//   //   prints for it (`/* t3 [8, 2] = tanh(t2) */`).
+//
+// The C does what the C++ kernel does, operation for operation: the same
+// program (the plan's, compile/plan.hpp), the same summation orders (the
+// register-blocked product sums each element over k in order, as written
+// here; the row-by-row dot products and the block reductions keep their
+// 8 and 16 partial sums), and the same elementary functions: exp, tanh,
+// sigmoid and gelu are ctgrad's vectorisable versions (numeric/vmath.hpp)
+// written out in C, everything else is <math.h>'s, as the C++ kernel
+// calls <cmath>'s.  Compiled without -ffast-math and without contraction
+// of a*b + c into fma (GCC's default in -std=c99; the source says so to
+// clang with #pragma STDC FP_CONTRACT OFF), it gives the C++ kernel's
+// bits (tests/c99/).
+//
+// Dense programs: elementwise formulas, broadcasts, sums, products,
+// transposes, reshapes, logsumexp.  Convolution and pooling are not
+// written out yet (one compile error names them).
+//
+// Nothing here is included by <ctgrad/ctgrad.hpp>: a program that emits C
+// includes it; nn/c99.hpp writes a model's predict and train steps.
+#pragma once
+
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "compile/tensor_kernel.hpp"
+#include "print/tensor_listing.hpp"
+
+namespace ctgrad {
+
+/// A C99 header and source, as text.
+struct c99_code {
+  std::string header;
+  std::string source;
+};
+
+namespace error {
+template <class FirstUnsupportedInstruction>
+struct no_c99_for_window_operations {
+  static_assert(detail::always_false<FirstUnsupportedInstruction>,
+                "ctgrad::to_c99: convolution and pooling are not written out as C yet; "
+                "emit a dense network, or keep this kernel in C++");
+};
+template <class Function>
+struct no_c99_spelling_for_function {
+  static_assert(detail::always_false<Function>,
+                "ctgrad::to_c99: this elementwise function has no C spelling; give its struct a "
+                "specialisation of ctgrad::detail::c99::function_name");
+};
+}  // namespace error
+
+namespace detail::c99 {
+
+template <class T>
+struct scalar;
+template <>
+struct scalar<float> {
+  static constexpr std::string_view type = "float", suffix = "f", bits = "int32_t";
+};
+template <>
+struct scalar<double> {
+  static constexpr std::string_view type = "double", suffix = "", bits = "int64_t";
+};
+
+/// v as a C literal of type T that reads back to exactly v.
+template <class T>
+std::string literal(T v) {
+  if (v != v)
+    return std::string("(0.0") + std::string(scalar<T>::suffix) + " / 0.0" + std::string(scalar<T>::suffix) + ")";
+  if (v - v != T(0))
+    return std::string(v < 0 ? "(-" : "(") + "1.0" + std::string(scalar<T>::suffix) + " / 0.0" +
+           std::string(scalar<T>::suffix) + ")";
+  // The shortest decimal that reads back as v (exact: "0.125f", "0.1f"),
+  // else hexadecimal.
+  char text[48];
+  for (int digits = 1; digits <= std::numeric_limits<T>::max_digits10; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(v));
+    if (static_cast<T>(std::strtod(text, nullptr)) == v) break;
+  }
+  std::string s = text;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  if (v == T(0) && std::signbit(v)) s = "-0.0";
+  if (s.front() == '-') return "(" + s + std::string(scalar<T>::suffix) + ")";
+  return s + std::string(scalar<T>::suffix);
+}
+
+inline std::string number(std::size_t v) { return std::to_string(v); }
+
+/// The ctgrad_ or <math.h> function a kernel calls for F, in type T.
+template <class F>
+struct function_name {
+  static std::string of(std::string_view suffix) {
+    (void)error::no_c99_spelling_for_function<F>{};
+    return std::string(suffix);
+  }
+};
+#define CTGRAD_DETAIL_C99_FUNCTION(FN, SPELLING)                                              \
+  template <>                                                                                 \
+  struct function_name<fn::FN> {                                                              \
+    static std::string of(std::string_view suffix) { return SPELLING + std::string(suffix); } \
+  };
+// ctgrad's own (kernel_function in expr/formula.hpp), written out below.
+CTGRAD_DETAIL_C99_FUNCTION(exp, std::string("ctgrad_exp"))
+CTGRAD_DETAIL_C99_FUNCTION(tanh, std::string("ctgrad_tanh"))
+CTGRAD_DETAIL_C99_FUNCTION(sigmoid, std::string("ctgrad_sigmoid"))
+CTGRAD_DETAIL_C99_FUNCTION(gelu, std::string("ctgrad_gelu"))
+CTGRAD_DETAIL_C99_FUNCTION(gelu_derivative, std::string("ctgrad_gelu_derivative"))
+CTGRAD_DETAIL_C99_FUNCTION(gelu_second_derivative, std::string("ctgrad_gelu_second_derivative"))
+CTGRAD_DETAIL_C99_FUNCTION(step, std::string("ctgrad_step"))
+CTGRAD_DETAIL_C99_FUNCTION(sign, std::string("ctgrad_sign"))
+CTGRAD_DETAIL_C99_FUNCTION(relu, std::string("ctgrad_relu"))
+CTGRAD_DETAIL_C99_FUNCTION(negative_part, std::string("ctgrad_negative_part"))
+CTGRAD_DETAIL_C99_FUNCTION(finite, std::string("ctgrad_finite"))
+CTGRAD_DETAIL_C99_FUNCTION(softplus, std::string("ctgrad_softplus"))
+CTGRAD_DETAIL_C99_FUNCTION(abs, std::string("ctgrad_abs"))
+// <math.h>'s, as the C++ kernel calls <cmath>'s.
+CTGRAD_DETAIL_C99_FUNCTION(log, std::string("log"))
+CTGRAD_DETAIL_C99_FUNCTION(sqrt, std::string("sqrt"))
+CTGRAD_DETAIL_C99_FUNCTION(sin, std::string("sin"))
+CTGRAD_DETAIL_C99_FUNCTION(cos, std::string("cos"))
+#undef CTGRAD_DETAIL_C99_FUNCTION
+
+/// The text of one loop body: statements, and fresh names for values.
+struct body {
+  std::string text;
+  std::string indent;
+  std::size_t next = 0;  // the next name: v<next>
+  std::string bind(std::string_view type, const std::string& value) {
+    std::string name = "v" + number(next++);
+    text += indent + "const " + std::string(type) + " " + name + " = " + value + ";\n";
+    return name;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Formulas: the scalar expression of an elementwise node, its placeholders
+// replaced by the operands' values (names bound in the loop body).
+
+template <class T, class E>
+struct formula;
+template <class T, std::intmax_t N, std::intmax_t D>
+struct formula<T, nodes::constant<N, D>> {
+  static std::string text(const std::string*) { return literal(nodes::constant<N, D>::template value<T>()); }
+};
+template <class T, fixed_string Name>
+struct formula<T, var<Name>> {
+  static std::string text(const std::string* operands) { return operands[placeholder_index<var<Name>>::value]; }
+};
+template <class T, class A, class B>
+struct formula<T, nodes::add<A, B>> {
+  static std::string text(const std::string* v) {
+    return "(" + formula<T, A>::text(v) + " + " + formula<T, B>::text(v) + ")";
+  }
+};
+template <class T, class A, class B>
+struct formula<T, nodes::mul<A, B>> {
+  static std::string text(const std::string* v) {
+    return "(" + formula<T, A>::text(v) + " * " + formula<T, B>::text(v) + ")";
+  }
+};
+template <class T, class A, class B>
+struct formula<T, nodes::div<A, B>> {
+  static std::string text(const std::string* v) {
+    return "(" + formula<T, A>::text(v) + " / " + formula<T, B>::text(v) + ")";
+  }
+};
+template <class T, class A, std::intmax_t N, std::intmax_t D>
+struct formula<T, nodes::pow<A, nodes::constant<N, D>>> {  // as apply_formula does it
+  static std::string text(const std::string* v) {
+    const std::string a = formula<T, A>::text(v), s(scalar<T>::suffix);
+    if constexpr (D == 1 && N == 2)
+      return "(" + a + " * " + a + ")";
+    else if constexpr (D == 1)
+      return "ctgrad_ipow" + s + "(" + a + ", " + std::to_string(N) + ")";
+    else if constexpr (D == 2)
+      return "ctgrad_ipow" + s + "(sqrt" + s + "(" + a + "), " + std::to_string(N) + ")";
+    else
+      return "pow" + s + "(" + a + ", " + literal(static_cast<T>(N) / static_cast<T>(D)) + ")";
+  }
+};
+template <class T, class F, class A>
+struct formula<T, nodes::unary<F, A>> {
+  static std::string text(const std::string* v) {
+#ifdef CTGRAD_EXACT_MATH
+    if constexpr (std::is_same_v<F, fn::exp> || std::is_same_v<F, fn::tanh>)
+      return std::string(F::name) + std::string(scalar<T>::suffix) + "(" + formula<T, A>::text(v) + ")";
+    if constexpr (std::is_same_v<F, fn::sigmoid>)
+      return "ctgrad_exact_sigmoid" + std::string(scalar<T>::suffix) + "(" + formula<T, A>::text(v) + ")";
+#endif
+    return function_name<F>::of(scalar<T>::suffix) + "(" + formula<T, A>::text(v) + ")";
+  }
+};
+
+// ---------------------------------------------------------------------------
+// References: element `index` (a C expression) of an operand, as a C
+// expression; the values of formulas are bound to names in the body.  Each
+// kind of reference is a small function template; what an instruction's
+// loop nest does with its operands is written once (emit, below) and reads
+// a table of numbers and pointers to those functions: the emitter's code
+// does not grow with the kernel.
+
+/// The names of a kernel's leaves (C identifiers), in the plan's order.
+struct names {
+  const std::string* leaves;
+};
+
+/// Element `index` of an operand, its statements (if any) added to b.
+using element_fn = std::string (*)(body& b, names n, const std::string& index);
+/// Element (row, col) of a matrix operand.
+using element2_fn = std::string (*)(body& b, names n, const std::string& row, const std::string& col);
+/// The address of a contiguous operand's first element.
+using pointer_fn = std::string (*)(names n);
+/// Where element `index` of a reduction's operand is summed into.
+using index_fn = std::string (*)(const std::string& index);
+
+inline std::string paren(const std::string& s) { return "(" + s + ")"; }
+
+/// The flat index into From of element i of From broadcast to To (as
+/// broadcast_source_index in expr/shape.hpp computes it), given From's and
+/// To's dimensions and strides, From right-aligned.
+[[gnu::noinline]] inline std::string broadcast_index_text(const std::string& i, std::span<const std::size_t> from,
+                                                          std::span<const std::size_t> from_strides,
+                                                          std::span<const std::size_t> to,
+                                                          std::span<const std::size_t> to_strides, bool suffix,
+                                                          std::size_t from_size) {
+  if (from_size == 1) return "0";
+  if (suffix) return paren(i) + " % " + number(from_size);
+  const std::size_t offset = to.size() - from.size();
+  std::string sum;
+  for (std::size_t d = 0; d != from.size(); ++d) {
+    if (from[d] == 1) continue;
+    const std::string term = "(" + paren(i) + " / " + number(to_strides[d + offset]) + " % " + number(to[d + offset]) +
+                             ") * " + number(from_strides[d]);
+    sum += sum.empty() ? term : " + " + term;
+  }
+  return sum.empty() ? "0" : sum;
+}
+template <class From, class To>
+std::string broadcast_index(const std::string& i) {
+  return broadcast_index_text(i, From::dims, From::strides, To::dims, To::strides, is_suffix_of<From, To>, From::size);
+}
+
+// The text of each kind of reference, written once (the templates below
+// only pass their numbers on).
+[[gnu::noinline]] inline std::string slot_element(std::size_t offset, const std::string& i) {
+  return "ws[" + number(offset) + " + " + i + "]";
+}
+[[gnu::noinline]] inline std::string slot_pointer(std::size_t offset) { return "ws + " + number(offset); }
+[[gnu::noinline]] inline std::string leaf_element(const std::string& leaf, const std::string& i) {
+  return leaf + "[" + i + "]";
+}
+/// Element i of the transpose of a [rows, cols] matrix: its index there.
+[[gnu::noinline]] inline std::string transposed_index(const std::string& i, std::size_t rows, std::size_t cols) {
+  return "(" + paren(i) + " % " + number(rows) + ") * " + number(cols) + " + " + paren(i) + " / " + number(rows);
+}
+/// Element (row, col) of a row-major matrix of `cols` columns: its index.
+[[gnu::noinline]] inline std::string row_major_index(const std::string& row, const std::string& col, std::size_t cols) {
+  return row + " * " + number(cols) + " + " + col;
+}
+
+template <class T, class R>
+struct ref;
+template <class T, std::size_t Offset>
+struct ref<T, tk::r_slot<Offset>> {
+  static std::string at(body&, names, const std::string& i) { return slot_element(Offset, i); }
+  static std::string pointer(names) { return slot_pointer(Offset); }
+};
+template <class T, std::size_t Leaf>
+struct ref<T, tk::r_leaf<Leaf>> {
+  static std::string at(body&, names n, const std::string& i) { return leaf_element(n.leaves[Leaf], i); }
+  static std::string pointer(names n) { return n.leaves[Leaf]; }
+};
+template <class T, class C>
+struct ref<T, tk::r_const<C>> {
+  static std::string at(body&, names, const std::string&) { return literal(C::template value<T>()); }
+};
+template <class T, class F, class... R>
+struct ref<T, tk::r_ew<F, R...>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    // Operands are elements, literals or names bound before: each read where used.
+    const std::string operands[] = {ref<T, R>::at(b, n, i)..., ""};
+    return b.bind(scalar<T>::type, formula<T, F>::text(operands));
+  }
+};
+template <class T, class R, class From, class To>
+struct ref<T, tk::r_bcast<R, From, To>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return ref<T, R>::at(b, n, broadcast_index<From, To>(i));
+  }
+};
+template <class T, class R, std::size_t Rows, std::size_t Cols>
+struct ref<T, tk::r_transpose<R, Rows, Cols>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return ref<T, R>::at(b, n, transposed_index(i, Rows, Cols));
+  }
+  /// Element (row, col) of the transpose.
+  static std::string at2(body& b, names n, const std::string& row, const std::string& col) {
+    return ref<T, R>::at(b, n, row_major_index(col, row, Cols));
+  }
+};
+
+/// Element (row, col) of a [.., Cols] operand.
+template <class T, class R, std::size_t Cols>
+std::string at2(body& b, names n, const std::string& row, const std::string& col) {
+  if constexpr (requires { ref<T, R>::at2(b, n, row, col); })
+    return ref<T, R>::at2(b, n, row, col);
+  else
+    return ref<T, R>::at(b, n, row_major_index(row, col, Cols));
+}
+
+template <class R>
+inline constexpr bool contiguous = false;
+template <std::size_t Offset>
+inline constexpr bool contiguous<tk::r_slot<Offset>> = true;
+template <std::size_t Leaf>
+inline constexpr bool contiguous<tk::r_leaf<Leaf>> = true;
+
+/// The transpose of a contiguous operand, and that operand.
+template <class R>
+inline constexpr bool transposed_contiguous = false;
+template <class R, std::size_t Rows, std::size_t Cols>
+inline constexpr bool transposed_contiguous<tk::r_transpose<R, Rows, Cols>> = contiguous<R>;
+template <class R>
+struct transposed_source;
+template <class R, std::size_t Rows, std::size_t Cols>
+struct transposed_source<tk::r_transpose<R, Rows, Cols>> : std::type_identity<R> {};
+
+// ---------------------------------------------------------------------------
+// Instructions: each a loop nest, in the order of its C++ run().
+
+/// One instruction, as numbers and the functions that read its operands.
+struct op {
+  enum class kind : unsigned char { none, map, transpose, reduce, logsumexp, matmul, dot };
+  /// How a reduction sums: From's trailing dimensions are To (suffix), or
+  /// each block of From sums into one element of To (block: 16 partial
+  /// sums, the C++ kernel's order), or element by element (scatter).
+  enum class sum : unsigned char { suffix, block, scatter };
+  kind k = kind::none;
+  sum how = sum::scatter;
+  std::size_t offset = 0;
+  std::size_t rows = 0, inner = 0, cols = 0;  // by kind: map (cols = size), transpose, logsumexp (rows, cols);
+                                              // reduce (rows = From's size, cols = To's size, inner = block);
+                                              // matmul, dot (rows M, inner K, cols N)
+  element_fn x = nullptr;                     // the operand of a map, transpose, reduce or logsumexp
+  element2_fn a = nullptr, b = nullptr;       // a product's operands
+  pointer_fn pa = nullptr, pb = nullptr;      // a dot product's rows: of A and of Y (B = Y^T)
+  index_fn into = nullptr;                    // a reduction: where element i of From adds into To
+};
+
+/// What C99 writes out: the dense instructions (to_c99 reports the others once).
+template <class T, std::size_t Offset, std::size_t Size, class R>
+constexpr op op_of(tk::i_map<Offset, Size, R>*) noexcept {
+  return {.k = op::kind::map, .offset = Offset, .cols = Size, .x = &ref<T, R>::at};
+}
+template <class T, std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+constexpr op op_of(tk::i_transpose<Offset, Rows, Cols, R>*) noexcept {
+  return {.k = op::kind::transpose, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
+}
+template <class T, std::size_t Offset, class To, class From, class R>
+constexpr op op_of(tk::i_reduce<Offset, To, From, R>*) noexcept {
+  using cpp = tk::i_reduce<Offset, To, From, R>;
+  return {.k = op::kind::reduce,
+          .how = cpp::suffix ? op::sum::suffix : (cpp::block > 1 ? op::sum::block : op::sum::scatter),
+          .offset = Offset,
+          .rows = From::size,
+          .inner = cpp::block,
+          .cols = To::size,
+          .x = &ref<T, R>::at,
+          .into = &broadcast_index<To, From>};
+}
+template <class T, std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
+constexpr op op_of(tk::i_logsumexp<Offset, Rows, Cols, R>*) noexcept {
+  return {.k = op::kind::logsumexp, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
+}
+template <class T, std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
+constexpr op op_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
+  if constexpr (!contiguous<RB> && transposed_contiguous<RB> && contiguous<RA>)
+    return {.k = op::kind::dot,
+            .offset = Offset,
+            .rows = M,
+            .inner = K,
+            .cols = N,
+            .pa = &ref<T, RA>::pointer,
+            .pb = &ref<T, typename transposed_source<RB>::type>::pointer};
+  else
+    return {.k = op::kind::matmul,
+            .offset = Offset,
+            .rows = M,
+            .inner = K,
+            .cols = N,
+            .a = &at2<T, RA, K>,
+            .b = &at2<T, RB, N>};
+}
+template <class T, class I>
+constexpr op op_for() noexcept {
+  if constexpr (requires { op_of<T>(static_cast<I*>(nullptr)); })
+    return op_of<T>(static_cast<I*>(nullptr));
+  else
+    return {};  // convolution, pooling: none
+}
+
+/// The C spellings a kernel's text needs for its element type.
+struct scalar_text {
+  std::string_view type, suffix;
+  std::string zero;
+};
+
+/// Lines of C at an indent that deepens inside loops.
+struct writer {
+  std::string out;
+  std::string indent;
+  std::size_t next = 0;  // names bound so far in this loop nest
+  void line(const std::string& text) { out += indent + text + "\n"; }
+  void open(std::string_view i, std::size_t n, std::size_t from = 0) {
+    line("for (int " + std::string(i) + " = " + number(from) + "; " + std::string(i) + " != " + number(n) + "; ++" +
+         std::string(i) + ") {");
+    indent += "  ";
+  }
+  void close() {
+    indent.resize(indent.size() - 2);
+    line("}");
+  }
+  /// `text`, after the statements that computing it needed (in b).
+  void line_after(body& b, const std::string& text) {
+    out += b.text;
+    b.text.clear();
+    next = b.next;
+    line(text);
+  }
+  /// A body for statements at the current indent, its names new in this nest.
+  body fresh() const { return body{{}, indent, next}; }
+};
+
+/// The loop nest of instruction o, into w (loop bodies bind names from
+/// `next` on: v0, v1, ... are unique within a loop).
+[[gnu::noinline]] inline void emit(writer& w, const op& o, names n, const scalar_text& t) {
+  const std::string out = "ws[" + number(o.offset) + " + ";
+  const std::string type(t.type), sfx(t.suffix);
+  w.next = 0;
+  switch (o.k) {
+    case op::kind::none:
+      break;
+    case op::kind::map: {
+      w.open("i", o.cols);
+      body b = w.fresh();
+      const std::string v = o.x(b, n, "i");
+      w.line_after(b, out + "i] = " + v + ";");
+      w.close();
+      break;
+    }
+    case op::kind::transpose: {  // [rows, cols] in, [cols, rows] out
+      w.open("i", o.cols);
+      w.open("j", o.rows);
+      body b = w.fresh();
+      const std::string v = o.x(b, n, "j * " + number(o.cols) + " + i");
+      w.line_after(b, out + "i * " + number(o.rows) + " + j] = " + v + ";");
+      w.close();
+      w.close();
+      break;
+    }
+    case op::kind::reduce: {  // From (o.rows elements) summed into To (o.cols)
+      w.open("j", o.cols);
+      w.line(out + "j] = " + t.zero + ";");
+      w.close();
+      if (o.how == op::sum::suffix) {
+        w.open("o", o.rows / o.cols);
+        w.open("j", o.cols);
+        body b = w.fresh();
+        const std::string v = o.x(b, n, "o * " + number(o.cols) + " + j");
+        w.line_after(b, out + "j] += " + v + ";");
+        w.close();
+        w.close();
+      } else if (o.how == op::sum::block) {
+        // 16 partial sums per block, then the rest, then the partials: the
+        // C++ kernel's order (compile/instructions.hpp, i_reduce).
+        const std::size_t block = o.inner, whole = block / 16 * 16;
+        const std::string start = "o * " + number(block);
+        w.open("o", o.rows / block);
+        w.line(type + " part[16] = {0};");
+        w.line(type + " s = " + t.zero + ";");
+        if (whole != 0) {
+          w.line("for (int k = 0; k != " + number(whole) + "; k += 16) {");
+          w.indent += "  ";
+          w.open("l", 16);
+          body b = w.fresh();
+          const std::string v = o.x(b, n, start + " + k + l");
+          w.line_after(b, "part[l] += " + v + ";");
+          w.close();
+          w.close();
+        }
+        if (whole != block) {
+          w.open("k", block, whole);
+          body b = w.fresh();
+          const std::string v = o.x(b, n, start + " + k");
+          w.line_after(b, "s += " + v + ";");
+          w.close();
+        }
+        w.line("for (int l = 0; l != 16; ++l) s += part[l];");
+        w.line(out + o.into(start) + "] += s;");
+        w.close();
+      } else {
+        w.open("i", o.rows);
+        body b = w.fresh();
+        const std::string v = o.x(b, n, "i");
+        w.line_after(b, out + o.into("i") + "] += " + v + ";");
+        w.close();
+      }
+      break;
+    }
+    case op::kind::logsumexp: {  // of each row of [rows, cols]
+      const std::string row = "r * " + number(o.cols);
+      w.open("r", o.rows);
+      {
+        body b = w.fresh();
+        const std::string first = o.x(b, n, row);
+        w.line_after(b, type + " m = " + first + ";");
+      }
+      w.open("j", o.cols, 1);
+      {
+        body b = w.fresh();
+        const std::string e = o.x(b, n, row + " + j");
+        w.line_after(b, "const " + type + " e = " + e + ";");
+        w.line("m = e > m ? e : m;");
+      }
+      w.close();
+      w.line("if (!(m - m == " + t.zero + ")) { /* +-inf or NaN: the answer is m */");
+      w.line("  " + out + "r] = m;");
+      w.line("  continue;");
+      w.line("}");
+      w.line(type + " s = " + t.zero + ";");
+      w.open("j", o.cols);
+      {
+        body b = w.fresh();
+        const std::string e = o.x(b, n, row + " + j");
+        w.line_after(b, "s += ctgrad_exp" + sfx + "(" + e + " - m);");
+      }
+      w.close();
+      w.line(out + "r] = m + log" + sfx + "(s);");
+      w.close();
+      break;
+    }
+    case op::kind::dot: {  // B = Y^T with Y [N,K] stored: dot products of rows (numeric/gemm.hpp's order)
+      w.open("i", o.rows);
+      w.open("j", o.cols);
+      w.line(out + "i * " + number(o.cols) + " + j] = ctgrad_dot" + sfx + "(" + o.pa(n) + " + i * " + number(o.inner) +
+             ", " + o.pb(n) + " + j * " + number(o.inner) + ", " + number(o.inner) + ");");
+      w.close();
+      w.close();
+      break;
+    }
+    case op::kind::matmul: {
+      // Each element the sum over k in order, from 0 (what the register-
+      // blocked product computes, numeric/gemm.hpp): row i of the result
+      // accumulates a(i, k) * row k of B, k = 0, 1, ...
+      const std::string element = out + "i * " + number(o.cols) + " + j]";
+      w.open("i", o.rows);
+      w.open("j", o.cols);
+      w.line(element + " = " + t.zero + ";");
+      w.close();
+      w.open("k", o.inner);
+      {
+        body b = w.fresh();
+        const std::string a = o.a(b, n, "i", "k");
+        w.line_after(b, "const " + type + " a = " + a + ";");
+      }
+      w.open("j", o.cols);
+      {
+        body b = w.fresh();
+        const std::string x = o.b(b, n, "k", "j");
+        w.line_after(b, element + " += a * " + x + ";");
+      }
+      w.close();
+      w.close();
+      w.close();
+      break;
+    }
+  }
+}
+
+/// The statements of a program: each instruction's loop nest under its
+/// line of the listing (`listing`'s first `slots` lines; the packed
+/// gradients copied into place at the end have none).
+[[gnu::noinline]] inline std::string program_statements(std::span<const op> ops, std::string_view listing,
+                                                        std::size_t slots, names n, const scalar_text& t,
+                                                        const std::string& indent) {
+  writer w{{}, indent};
+  for (std::size_t k = 0; k != ops.size(); ++k) {
+    std::string comment = "a gradient, copied to its place";
+    if (k < slots) {
+      const std::size_t end = listing.find('\n');
+      comment.clear();
+      for (char ch : listing.substr(0, end)) {
+        if (ch == '/' && !comment.empty() && comment.back() == '*') comment += ' ';  // no "*/" inside
+        comment += ch;
+      }
+      listing.remove_prefix(end == std::string_view::npos ? listing.size() : end + 1);
+    }
+    w.line("/* " + comment + " */");
+    emit(w, ops[k], n, t);
+  }
+  return std::move(w.out);
+}
+
+// ---------------------------------------------------------------------------
+// The runtime: ctgrad's functions in C, for float and double.
+
+/// `text` with every "$T" replaced by the type, "$S" by the suffix, "$B" by
+/// the bits type, and "${name}" by the constant's literal.
+inline std::string replace_all(std::string text, std::string_view from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+template <class T>
+std::string runtime() {
+  using tr = vmath::traits<T>;
+  std::string r = R"(/* ctgrad's elementary functions (numeric/vmath.hpp and numeric/math.hpp),
+   for $T: the C++ kernels' arithmetic, step for step. */
+@@ctgrad_$T_bits
+typedef union { $T value; $B bits; } ctgrad_$T_bits;
+@@ctgrad_to_bits$S
+static inline $B ctgrad_to_bits$S($T x) { ctgrad_$T_bits u; u.value = x; return u.bits; }
+@@ctgrad_from_bits$S
+static inline $T ctgrad_from_bits$S($B b) { ctgrad_$T_bits u; u.bits = b; return u.value; }
+@@ctgrad_select$S
+static inline $T ctgrad_select$S(int c, $T a, $T b) {
+  const $B m = -($B)c;
+  return ctgrad_from_bits$S((m & ctgrad_to_bits$S(a)) | (~m & ctgrad_to_bits$S(b)));
+}
+@@ctgrad_vabs$S
+static inline $T ctgrad_vabs$S($T x) { return ctgrad_from_bits$S(ctgrad_to_bits$S(x) & ${max_bits}); }
+@@ctgrad_copy_sign$S
+static inline $T ctgrad_copy_sign$S($T x, $T s) {
+  return ctgrad_from_bits$S(ctgrad_to_bits$S(x) | (ctgrad_to_bits$S(s) & ${min_bits}));
+}
+@@ctgrad_pow2$S
+static inline $T ctgrad_pow2$S($B k) { return ctgrad_from_bits$S((k + ${bias}) << ${mantissa}); }
+@@ctgrad_round$S
+static inline $T ctgrad_round$S($T v) { return (v + ${magic}) - ${magic}; }
+@@ctgrad_to_integer$S
+static inline $B ctgrad_to_integer$S($T k) { return ctgrad_to_bits$S(k + ${magic}) - ctgrad_to_bits$S(${magic}); }
+@@ctgrad_reduce_by_ln2$S
+static inline $T ctgrad_reduce_by_ln2$S($T x, $T *r) {
+  const $T k = ctgrad_round$S(x * ${log2e});
+  *r = (x - k * ${ln2_hi}) - k * ${ln2_lo};
+  return k;
+}
+@@ctgrad_exp$S
+static inline $T ctgrad_exp$S($T x) {
+  const $T xc = ctgrad_select$S(x < ${min_arg}, ${min_arg}, ctgrad_select$S(x > ${max_arg}, ${max_arg}, x));
+  $T r;
+  const $T k = ctgrad_reduce_by_ln2$S(xc, &r);
+  const $T p = ${exp_polynomial};
+  const $T k1 = ctgrad_round$S(k * ${half});
+  const $T y = p * ctgrad_pow2$S(ctgrad_to_integer$S(k1)) * ctgrad_pow2$S(ctgrad_to_integer$S(k - k1));
+  return ctgrad_select$S(x > ${max_arg}, ${infinity}, ctgrad_select$S(x < ${min_arg}, ${zero}, y));
+}
+@@ctgrad_expm1_negative$S
+static inline $T ctgrad_expm1_negative$S($T y) {
+  $T r;
+  const $T k = ctgrad_reduce_by_ln2$S(ctgrad_select$S(y < ${minus40}, ${minus40}, y), &r);
+  const $T em = r * ${expm1_polynomial};
+  const $T scale = ctgrad_pow2$S(ctgrad_to_integer$S(k));
+  return scale * em + (scale - ${one});
+}
+@@ctgrad_tanh$S
+static inline $T ctgrad_tanh$S($T x) {
+  const $T m = ctgrad_expm1_negative$S(${minus2} * ctgrad_vabs$S(x));
+  const $T t = -m / (${two} + m);
+  return ctgrad_copy_sign$S(t, x);
+}
+@@ctgrad_sigmoid$S
+static inline $T ctgrad_sigmoid$S($T x) {
+  const $T e = ctgrad_exp$S(-ctgrad_vabs$S(x));
+  const $T d = ${one} + e;
+  return ctgrad_select$S(x < ${zero}, e / d, ${one} / d);
+}
+@@ctgrad_exact_sigmoid$S
+static inline $T ctgrad_exact_sigmoid$S($T x) {
+  if (x >= ${zero}) return ${one} / (${one} + exp$S(-x));
+  const $T e = exp$S(x);
+  return e / (${one} + e);
+}
+@@ctgrad_gelu$S
+static inline $T ctgrad_gelu$S($T x) {
+  const $T u = ${gelu_k} * (x + ${gelu_c} * (x * x * x));
+  const $T s = ctgrad_sigmoid$S(${two} * u);
+  const $T y = x * s;
+  return s == ${zero} ? ${minus_zero} : y;
+}
+@@ctgrad_gelu_derivative$S
+static inline $T ctgrad_gelu_derivative$S($T x) {
+  const $T u = ${gelu_k} * (x + ${gelu_c} * (x * x * x));
+  const $T s = ctgrad_sigmoid$S(${two} * u);
+  const $T t = s * ctgrad_sigmoid$S(${minus2} * u);
+  const $T du = ${gelu_k} * (${one} + ${gelu_3c} * (x * x));
+  const $T y = s + x * (${two} * du) * t;
+  return t == ${zero} ? s : y;
+}
+@@ctgrad_gelu_second_derivative$S
+static inline $T ctgrad_gelu_second_derivative$S($T x) {
+  const $T u = ${gelu_k} * (x + ${gelu_c} * (x * x * x));
+  const $T s = ctgrad_sigmoid$S(${two} * u), r = ctgrad_sigmoid$S(${minus2} * u);
+  const $T t = s * r;
+  const $T du = ${gelu_k} * (${one} + ${gelu_3c} * (x * x));
+  const $T y = t * (${four} * du + ${four} * x * (du * du) * (r - s) + ${gelu_12kc} * (x * x));
+  return t == ${zero} ? ${zero} : y;
+}
+@@ctgrad_relu$S
+static inline $T ctgrad_relu$S($T x) { return x < ${zero} ? ${zero} : x; }
+@@ctgrad_negative_part$S
+static inline $T ctgrad_negative_part$S($T x) {
+  const $T n = x < ${zero} ? -x : ${zero};
+  return x != x ? x : n;
+}
+@@ctgrad_finite$S
+static inline $T ctgrad_finite$S($T x) {
+  const $T low = x < ${lowest} ? ${lowest} : x;
+  return x > ${largest} ? ${largest} : low;
+}
+@@ctgrad_step$S
+static inline $T ctgrad_step$S($T x) {
+  const $T s = x > ${zero} ? ${one} : ${zero};
+  return x != x ? x : s;
+}
+@@ctgrad_sign$S
+static inline $T ctgrad_sign$S($T x) {
+  const $T s = (x > ${zero} ? ${one} : ${zero}) - (x < ${zero} ? ${one} : ${zero});
+  return x != x ? x : s;
+}
+@@ctgrad_abs$S
+static inline $T ctgrad_abs$S($T x) { return x < ${zero} ? -x : x; }
+@@ctgrad_softplus$S
+static inline $T ctgrad_softplus$S($T x) {
+  const $T ax = x < ${zero} ? -x : x;
+  return (x > ${zero} ? x : ${zero}) + log1p$S(exp$S(-ax));
+}
+@@ctgrad_ipow$S
+static inline $T ctgrad_ipow$S($T x, long n) {
+  $T r = ${one};
+  if (n < 0) return ${one} / ctgrad_ipow$S(x, -n);
+  while (n != 0) {
+    if (n & 1) r *= x;
+    x *= x;
+    n >>= 1;
+  }
+  return r;
+}
+@@ctgrad_dot$S
+/* sum of a[k] * b[k]: eight partial sums over the whole multiples of 8,
+   then (p0+p4) + (p1+p5) + (p2+p6) + (p3+p7), then the rest in order
+   (numeric/gemm.hpp's dot). */
+static inline $T ctgrad_dot$S(const $T *a, const $T *b, int n) {
+  const int body = n / 8 * 8;
+  $T s = ${zero};
+  if (body != 0) {
+    $T p[8] = {0};
+    for (int k = 0; k != body; k += 8)
+      for (int l = 0; l != 8; ++l) p[l] += a[k + l] * b[k + l];
+    s = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+  }
+  for (int k = body; k != n; ++k) s += a[k] * b[k];
+  return s;
+}
+)";
+  // Horner steps p = 1 + p*y*(1/n), n = High..Low (vmath::horner_steps).
+  const auto horner = [](int high, int low, const std::string& y) {
+    std::string p = literal(T(1));
+    for (int k = high; k >= low; --k)
+      p = "(" + literal(T(1)) + " + " + p + " * " + y + " * " + literal(T(1) / T(k)) + ")";
+    return p;
+  };
+  const bool is_float = std::is_same_v<T, float>;
+  r = replace_all(r, "${exp_polynomial}", horner(tr::exp_terms - 1, 1, "r"));
+  r = replace_all(r, "${expm1_polynomial}", horner(tr::expm1_terms, 2, "r"));
+  r = replace_all(r, "${max_bits}", is_float ? "0x7fffffff" : "0x7fffffffffffffffLL");
+  r = replace_all(r, "${min_bits}", is_float ? "(-0x7fffffff - 1)" : "(-0x7fffffffffffffffLL - 1)");
+  r = replace_all(r, "${bias}", number(tr::bias));
+  r = replace_all(r, "${mantissa}", number(tr::mantissa));
+  r = replace_all(r, "${magic}", literal(tr::round_magic));
+  r = replace_all(r, "${log2e}", literal(tr::log2e));
+  r = replace_all(r, "${ln2_hi}", literal(tr::ln2_hi));
+  r = replace_all(r, "${ln2_lo}", literal(tr::ln2_lo));
+  r = replace_all(r, "${min_arg}", literal(tr::min_arg));
+  r = replace_all(r, "${max_arg}", literal(tr::max_arg));
+  r = replace_all(r, "${infinity}", literal(std::numeric_limits<T>::infinity()));
+  r = replace_all(r, "${lowest}", literal(std::numeric_limits<T>::lowest()));
+  r = replace_all(r, "${largest}", literal(std::numeric_limits<T>::max()));
+  r = replace_all(r, "${minus_zero}", literal(T(-0.0)));
+  r = replace_all(r, "${zero}", literal(T(0)));
+  r = replace_all(r, "${one}", literal(T(1)));
+  r = replace_all(r, "${two}", literal(T(2)));
+  r = replace_all(r, "${four}", literal(T(4)));
+  r = replace_all(r, "${half}", literal(T(0.5)));
+  r = replace_all(r, "${minus2}", literal(T(-2)));
+  r = replace_all(r, "${minus40}", literal(T(-40)));
+  r = replace_all(r, "${gelu_k}", literal(T(math::gelu_k)));
+  r = replace_all(r, "${gelu_c}", literal(T(math::gelu_c)));
+  r = replace_all(r, "${gelu_3c}", literal(T(3 * math::gelu_c)));
+  r = replace_all(r, "${gelu_12kc}", literal(T(12 * math::gelu_k * math::gelu_c)));
+  r = replace_all(r, "$T", std::string(scalar<T>::type));
+  r = replace_all(r, "$B", std::string(scalar<T>::bits));
+  return replace_all(r, "$S", std::string(scalar<T>::suffix));
+}
+
+/// What a source starts with: the headers, and of ctgrad's functions
+/// those `code` calls (and those they call), in their order.
+template <class T>
+std::string preamble(const std::string& code) {
+  const std::string all = runtime<T>();
+  std::vector<std::pair<std::string, std::string>> pieces;  // name, text
+  for (std::size_t at = all.find("\n@@"); at != std::string::npos;) {
+    const std::size_t name_end = all.find('\n', at + 3), next = all.find("\n@@", name_end);
+    pieces.emplace_back(
+        all.substr(at + 3, name_end - at - 3),
+        all.substr(name_end + 1, next == std::string::npos ? std::string::npos : next + 1 - name_end - 1));
+    at = next;
+  }
+  // Each piece calls only earlier ones: from the last back, keep a piece
+  // if the code or a piece kept names it.
+  std::string used = code, kept;
+  std::vector<bool> keep(pieces.size());
+  for (std::size_t k = pieces.size(); k-- != 0;)
+    if (used.find(pieces[k].first) != std::string::npos) {
+      keep[k] = true;
+      used += pieces[k].second;
+    }
+  for (std::size_t k = 0; k != pieces.size(); ++k)
+    if (keep[k]) kept += pieces[k].second;
+  return "#include <math.h>\n#include <stdint.h>\n\n"
+         "/* Without contraction of a*b + c into fma, as the C++ kernels: GCC does not\n"
+         "   contract in -std=c99; clang is told here.  Do not compile with -ffast-math. */\n"
+         "#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n" +
+         (kept.empty() ? std::string() : "\n" + all.substr(0, all.find("\n@@") + 1) + kept);
+}
+
+/// `name` made a C identifier: other characters become '_', and a name
+/// the emitted code uses itself (a loop counter, `ws`, a C keyword,
+/// anything starting ctgrad_) gets a trailing '_' (none of those ends so).
+inline std::string identifier(std::string_view name) {
+  std::string s;
+  for (char ch : name) s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s.front()))) s = "_" + s;
+  static constexpr std::string_view taken[] = {
+      "i",        "j",     "k",        "l",       "o",      "r",        "s",         "m",          "e",
+      "a",        "n",     "p",        "g",       "part",   "ws",       "workspace", "parameters", "gradients",
+      "alpha",    "beta",  "y",        "state",   "config", "loss",     "auto",      "break",      "case",
+      "char",     "const", "continue", "default", "do",     "double",   "else",      "enum",       "extern",
+      "float",    "for",   "goto",     "if",      "inline", "int",      "long",      "register",   "restrict",
+      "return",   "short", "signed",   "sizeof",  "static", "struct",   "switch",    "typedef",    "union",
+      "unsigned", "void",  "volatile", "while",   "_Bool",  "_Complex", "_Imaginary"};
+  bool reserved = s.starts_with("ctgrad_") ||
+                  (s.size() > 1 && s[0] == 'v' && s.find_first_not_of("0123456789", 1) == std::string::npos);
+  for (std::string_view t : taken) reserved = reserved || s == t;
+  return reserved ? s + "_" : s;
+}
+
+/// The leaves' names as C identifiers (made unique), in order.
+[[gnu::noinline]] inline std::vector<std::string> identifiers(std::span<const std::string_view> tensor_names) {
+  std::vector<std::string> result;
+  for (std::string_view tensor : tensor_names) {
+    std::string name = identifier(tensor);
+    for (const std::string& other : result)
+      if (other == name) name += "_" + number(result.size());
+    result.push_back(name);
+  }
+  return result;
+}
+
+template <class Leaves>
+struct leaf_table;
+template <class... L>
+struct leaf_table<mp::mp_list<L...>> {
+  static constexpr std::array<std::string_view, sizeof...(L)> names{L::name.view()...};
+  static constexpr std::array<std::uint64_t, sizeof...(L)> keys{tensor_key<L>::value...};
+  static constexpr std::array<std::span<const std::size_t>, sizeof...(L)> dims{
+      std::span<const std::size_t>(shape_of<L>::dims)...};
+};
+
+/// A kernel's program as tables: what to_c99 writes out.
+template <class T, class Kernel>
+struct program_text;
+template <class T, class Loss, class... Params>
+struct program_text<T, tensor_kernel<Loss, Params...>> {
+  using kernel = tensor_kernel<Loss, Params...>;
+  using plan = typename kernel::plan;
+  using program = typename plan::program;
+  using leaves = leaf_table<typename plan::leaves>;
+
+  template <class... I>
+  static constexpr std::array<op, sizeof...(I)> ops_of(mp::mp_list<I...>) noexcept {
+    return {op_for<T, I>()...};
+  }
+  static constexpr auto ops = ops_of(program{});
+  /// The instructions C99 cannot write out (convolution, pooling), if any.
+  template <class I>
+  using is_writable = std::bool_constant<op_for<T, I>().k != op::kind::none>;
+  using unsupported = mp::mp_remove_if<program, is_writable>;
+  static constexpr bool supported = mp::mp_empty<unsupported>::value;
+  /// One error, naming the first of them.
+  static void report_unsupported() noexcept { (void)error::no_c99_for_window_operations<mp::mp_front<unsupported>>{}; }
+
+  /// The statements of the kernel's program (one loop nest per
+  /// instruction, under its line of the listing) reading leaf k as
+  /// leaf_names[k] and the workspace as `ws`.
+  static std::string statements(const std::string* leaf_names, const std::string& indent) {
+    static constexpr auto lines = listing(kernel{});
+    return program_statements(ops, lines.view(), plan::slot_count, names{leaf_names},
+                              {scalar<T>::type, scalar<T>::suffix, literal(T(0))}, indent);
+  }
+  /// The leaves' names as C identifiers, in the plan's order.
+  static std::vector<std::string> leaf_names() { return identifiers(leaves::names); }
+};
+
+}  // namespace detail::c99
+
+/// The kernel as C99 (see the top of this file): `NAME_run(ws, leaves...)`
+/// runs its program on `ws` (NAME_WORKSPACE_ELEMENTS elements of T), every
+/// leaf (parameters and inputs, in the order the header declares them) a
+/// pointer to its values; the loss, or the value of a forward kernel, is
+/// at NAME_VALUE_OFFSET, and the gradients by wrt(...) are the first
+/// NAME_GRADIENT_ELEMENTS elements, in that order (as workspace::gradients()).
+template <class T, class Loss, class... Params>
+c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "ctgrad::to_c99<T>: T is float or double");
+  using text = detail::c99::program_text<T, tensor_kernel<Loss, Params...>>;
+  using layout = typename tensor_kernel<Loss, Params...>::layout;
+  if constexpr (!text::supported) {
+    text::report_unsupported();
+    return {};
+  } else {
+    const std::string id = detail::c99::identifier(name), type(detail::c99::scalar<T>::type);
+    std::string upper = id;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::vector<std::string> leaves = text::leaf_names();
+    std::string signature = "void " + id + "_run(" + type + " *restrict ws";
+    for (const std::string& leaf : leaves) signature += ", const " + type + " *restrict " + leaf;
+    signature += ")";
+
+    c99_code code;
+    code.header = "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n#ifndef " + upper + "_H\n#define " +
+                  upper + "_H\n\n#define " + upper + "_WORKSPACE_ELEMENTS " +
+                  detail::c99::number(layout::workspace_elements) + "\n#define " + upper + "_VALUE_OFFSET " +
+                  detail::c99::number(layout::loss_offset) + "\n#define " + upper + "_VALUE_ELEMENTS " +
+                  detail::c99::number(layout::value_size) + "\n#define " + upper + "_GRADIENT_ELEMENTS " +
+                  detail::c99::number(layout::gradient_elements) + "\n\n" +
+                  detail::c99::replace_all(signature, "restrict ", "") + ";\n\n#endif\n";
+    const std::string body = signature + " {\n" + text::statements(leaves.data(), "  ") + "}\n";
+    code.source =
+        "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n" + detail::c99::preamble<T>(body) + "\n" + body;
+    return code;
+  }
+}
+
+}  // namespace ctgrad
