@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "compile/tensor_kernel.hpp"
+#include "gradient.hpp"
 #include "print/tensor_listing.hpp"
 
 namespace ctgrad {
@@ -348,7 +349,7 @@ struct transposed_source<tk::r_transpose<R, Rows, Cols>> : std::type_identity<R>
 // Instructions: each a loop nest, in the order of its C++ run().
 
 /// One instruction, as numbers and the functions that read its operands.
-struct op {
+struct nest {
   enum class kind : unsigned char { none, map, transpose, reduce, logsumexp, matmul, dot };
   /// How a reduction sums: From's trailing dimensions are To (suffix), or
   /// each block of From sums into one element of To (block: 16 partial
@@ -368,18 +369,18 @@ struct op {
 
 /// What C99 writes out: the dense instructions (to_c99 reports the others once).
 template <class T, std::size_t Offset, std::size_t Size, class R>
-constexpr op op_of(tk::i_map<Offset, Size, R>*) noexcept {
-  return {.k = op::kind::map, .offset = Offset, .cols = Size, .x = &ref<T, R>::at};
+constexpr nest nest_of(tk::i_map<Offset, Size, R>*) noexcept {
+  return {.k = nest::kind::map, .offset = Offset, .cols = Size, .x = &ref<T, R>::at};
 }
 template <class T, std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
-constexpr op op_of(tk::i_transpose<Offset, Rows, Cols, R>*) noexcept {
-  return {.k = op::kind::transpose, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
+constexpr nest nest_of(tk::i_transpose<Offset, Rows, Cols, R>*) noexcept {
+  return {.k = nest::kind::transpose, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
 }
 template <class T, std::size_t Offset, class To, class From, class R>
-constexpr op op_of(tk::i_reduce<Offset, To, From, R>*) noexcept {
+constexpr nest nest_of(tk::i_reduce<Offset, To, From, R>*) noexcept {
   using cpp = tk::i_reduce<Offset, To, From, R>;
-  return {.k = op::kind::reduce,
-          .how = cpp::suffix ? op::sum::suffix : (cpp::block > 1 ? op::sum::block : op::sum::scatter),
+  return {.k = nest::kind::reduce,
+          .how = cpp::suffix ? nest::sum::suffix : (cpp::block > 1 ? nest::sum::block : nest::sum::scatter),
           .offset = Offset,
           .rows = From::size,
           .inner = cpp::block,
@@ -388,13 +389,13 @@ constexpr op op_of(tk::i_reduce<Offset, To, From, R>*) noexcept {
           .into = &broadcast_index<To, From>};
 }
 template <class T, std::size_t Offset, std::size_t Rows, std::size_t Cols, class R>
-constexpr op op_of(tk::i_logsumexp<Offset, Rows, Cols, R>*) noexcept {
-  return {.k = op::kind::logsumexp, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
+constexpr nest nest_of(tk::i_logsumexp<Offset, Rows, Cols, R>*) noexcept {
+  return {.k = nest::kind::logsumexp, .offset = Offset, .rows = Rows, .cols = Cols, .x = &ref<T, R>::at};
 }
 template <class T, std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
-constexpr op op_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
+constexpr nest nest_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
   if constexpr (!contiguous<RB> && transposed_contiguous<RB> && contiguous<RA>)
-    return {.k = op::kind::dot,
+    return {.k = nest::kind::dot,
             .offset = Offset,
             .rows = M,
             .inner = K,
@@ -402,7 +403,7 @@ constexpr op op_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
             .pa = &ref<T, RA>::pointer,
             .pb = &ref<T, typename transposed_source<RB>::type>::pointer};
   else
-    return {.k = op::kind::matmul,
+    return {.k = nest::kind::matmul,
             .offset = Offset,
             .rows = M,
             .inner = K,
@@ -411,9 +412,9 @@ constexpr op op_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
             .b = &at2<T, RB, N>};
 }
 template <class T, class I>
-constexpr op op_for() noexcept {
-  if constexpr (requires { op_of<T>(static_cast<I*>(nullptr)); })
-    return op_of<T>(static_cast<I*>(nullptr));
+constexpr nest nest_for() noexcept {
+  if constexpr (requires { nest_of<T>(static_cast<I*>(nullptr)); })
+    return nest_of<T>(static_cast<I*>(nullptr));
   else
     return {};  // convolution, pooling: none
 }
@@ -452,14 +453,14 @@ struct writer {
 
 /// The loop nest of instruction o, into w (loop bodies bind names from
 /// `next` on: v0, v1, ... are unique within a loop).
-[[gnu::noinline]] inline void emit(writer& w, const op& o, names n, const scalar_text& t) {
+[[gnu::noinline]] inline void emit(writer& w, const nest& o, names n, const scalar_text& t) {
   const std::string out = "ws[" + number(o.offset) + " + ";
   const std::string type(t.type), sfx(t.suffix);
   w.next = 0;
   switch (o.k) {
-    case op::kind::none:
+    case nest::kind::none:
       break;
-    case op::kind::map: {
+    case nest::kind::map: {
       w.open("i", o.cols);
       body b = w.fresh();
       const std::string v = o.x(b, n, "i");
@@ -467,7 +468,7 @@ struct writer {
       w.close();
       break;
     }
-    case op::kind::transpose: {  // [rows, cols] in, [cols, rows] out
+    case nest::kind::transpose: {  // [rows, cols] in, [cols, rows] out
       w.open("i", o.cols);
       w.open("j", o.rows);
       body b = w.fresh();
@@ -477,11 +478,11 @@ struct writer {
       w.close();
       break;
     }
-    case op::kind::reduce: {  // From (o.rows elements) summed into To (o.cols)
+    case nest::kind::reduce: {  // From (o.rows elements) summed into To (o.cols)
       w.open("j", o.cols);
       w.line(out + "j] = " + t.zero + ";");
       w.close();
-      if (o.how == op::sum::suffix) {
+      if (o.how == nest::sum::suffix) {
         w.open("o", o.rows / o.cols);
         w.open("j", o.cols);
         body b = w.fresh();
@@ -489,7 +490,7 @@ struct writer {
         w.line_after(b, out + "j] += " + v + ";");
         w.close();
         w.close();
-      } else if (o.how == op::sum::block) {
+      } else if (o.how == nest::sum::block) {
         // 16 partial sums per block, then the rest, then the partials: the
         // C++ kernel's order (compile/instructions.hpp, i_reduce).
         const std::size_t block = o.inner, whole = block / 16 * 16;
@@ -526,7 +527,7 @@ struct writer {
       }
       break;
     }
-    case op::kind::logsumexp: {  // of each row of [rows, cols]
+    case nest::kind::logsumexp: {  // of each row of [rows, cols]
       const std::string row = "r * " + number(o.cols);
       w.open("r", o.rows);
       {
@@ -558,7 +559,7 @@ struct writer {
       w.close();
       break;
     }
-    case op::kind::dot: {  // B = Y^T with Y [N,K] stored: dot products of rows (numeric/gemm.hpp's order)
+    case nest::kind::dot: {  // B = Y^T with Y [N,K] stored: dot products of rows (numeric/gemm.hpp's order)
       w.open("i", o.rows);
       w.open("j", o.cols);
       w.line(out + "i * " + number(o.cols) + " + j] = ctgrad_dot" + sfx + "(" + o.pa(n) + " + i * " + number(o.inner) +
@@ -567,7 +568,7 @@ struct writer {
       w.close();
       break;
     }
-    case op::kind::matmul: {
+    case nest::kind::matmul: {
       // Each element the sum over k in order, from 0 (what the register-
       // blocked product computes, numeric/gemm.hpp): row i of the result
       // accumulates a(i, k) * row k of B, k = 0, 1, ...
@@ -599,7 +600,7 @@ struct writer {
 /// The statements of a program: each instruction's loop nest under its
 /// line of the listing (`listing`'s first `slots` lines; the packed
 /// gradients copied into place at the end have none).
-[[gnu::noinline]] inline std::string program_statements(std::span<const op> ops, std::string_view listing,
+[[gnu::noinline]] inline std::string program_statements(std::span<const nest> ops, std::string_view listing,
                                                         std::size_t slots, names n, const scalar_text& t,
                                                         const std::string& indent) {
   writer w{{}, indent};
@@ -783,6 +784,15 @@ static inline $T ctgrad_dot$S(const $T *a, const $T *b, int n) {
   return s;
 }
 )";
+  // The gelus again on <math.h>'s sigmoid, for the scalar level (whose
+  // kernels call math::gelu, not the vectorised one).
+  {
+    const std::size_t from = r.find("@@ctgrad_gelu$S"), to = r.find("@@ctgrad_relu$S");
+    std::string exact = r.substr(from, to - from);
+    exact = replace_all(exact, "ctgrad_gelu", "ctgrad_exact_gelu");
+    exact = replace_all(exact, "ctgrad_sigmoid", "ctgrad_exact_sigmoid");
+    r.insert(to, exact);
+  }
   // Horner steps p = 1 + p*y*(1/n), n = High..Low (vmath::horner_steps).
   const auto horner = [](int high, int low, const std::string& y) {
     std::string p = literal(T(1));
@@ -824,10 +834,8 @@ static inline $T ctgrad_dot$S(const $T *a, const $T *b, int n) {
 }
 
 /// What a source starts with: the headers, and of ctgrad's functions
-/// those `code` calls (and those they call), in their order.
-template <class T>
-std::string preamble(const std::string& code) {
-  const std::string all = runtime<T>();
+/// (`all`, the runtime) those `code` calls and those they call, in order.
+[[gnu::noinline]] inline std::string preamble_text(const std::string& all, const std::string& code) {
   std::vector<std::pair<std::string, std::string>> pieces;  // name, text
   for (std::size_t at = all.find("\n@@"); at != std::string::npos;) {
     const std::size_t name_end = all.find('\n', at + 3), next = all.find("\n@@", name_end);
@@ -837,11 +845,13 @@ std::string preamble(const std::string& code) {
     at = next;
   }
   // Each piece calls only earlier ones: from the last back, keep a piece
-  // if the code or a piece kept names it.
+  // if the code or a piece kept calls it (`name(`) or names its type
+  // (`name `; ctgrad_exp is no prefix match for ctgrad_expm1_negative).
   std::string used = code, kept;
   std::vector<bool> keep(pieces.size());
   for (std::size_t k = pieces.size(); k-- != 0;)
-    if (used.find(pieces[k].first) != std::string::npos) {
+    if (used.find(pieces[k].first + "(") != std::string::npos ||
+        used.find(pieces[k].first + " ") != std::string::npos) {
       keep[k] = true;
       used += pieces[k].second;
     }
@@ -852,6 +862,10 @@ std::string preamble(const std::string& code) {
          "   contract in -std=c99; clang is told here.  Do not compile with -ffast-math. */\n"
          "#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n" +
          (kept.empty() ? std::string() : "\n" + all.substr(0, all.find("\n@@") + 1) + kept);
+}
+template <class T>
+std::string preamble(const std::string& code) {
+  return preamble_text(runtime<T>(), code);
 }
 
 /// `name` made a C identifier: other characters become '_', and a name
@@ -908,13 +922,13 @@ struct program_text<T, tensor_kernel<Loss, Params...>> {
   using leaves = leaf_table<typename plan::leaves>;
 
   template <class... I>
-  static constexpr std::array<op, sizeof...(I)> ops_of(mp::mp_list<I...>) noexcept {
-    return {op_for<T, I>()...};
+  static constexpr std::array<nest, sizeof...(I)> ops_of(mp::mp_list<I...>) noexcept {
+    return {nest_for<T, I>()...};
   }
   static constexpr auto ops = ops_of(program{});
   /// The instructions C99 cannot write out (convolution, pooling), if any.
   template <class I>
-  using is_writable = std::bool_constant<op_for<T, I>().k != op::kind::none>;
+  using is_writable = std::bool_constant<nest_for<T, I>().k != nest::kind::none>;
   using unsupported = mp::mp_remove_if<program, is_writable>;
   static constexpr bool supported = mp::mp_empty<unsupported>::value;
   /// One error, naming the first of them.
@@ -931,6 +945,216 @@ struct program_text<T, tensor_kernel<Loss, Params...>> {
   /// The leaves' names as C identifiers, in the plan's order.
   static std::vector<std::string> leaf_names() { return identifiers(leaves::names); }
 };
+
+// ---------------------------------------------------------------------------
+// The scalar level: a gradient kernel (ctgrad::gradient) as one C function,
+// a line per node of its graph (what its `listing` prints), calling what
+// the C++ kernel calls (<math.h>'s functions; it has no vectorised ones).
+
+using literal_fn = std::string (*)();
+using spelling_fn = std::string (*)(std::string_view suffix);
+
+/// One node of a scalar kernel: a variable, or an operation on earlier
+/// nodes (slots) and literals.
+struct scalar_step {
+  enum class kind : unsigned char { variable, add, mul, div, unary, power };
+  kind k = kind::variable;
+  std::size_t a = 0, b = 0;               // operand slots
+  literal_fn ca = nullptr, cb = nullptr;  // or literal operands
+  std::string_view variable;              // a variable's name
+  spelling_fn function = nullptr;         // a unary function's C name
+  std::intmax_t num = 0, den = 1;         // a power's exponent
+  literal_fn exponent = nullptr;          // (num / den in T, for pow)
+};
+
+template <class T, class C>
+std::string constant_literal() {
+  return literal(C::template value<T>());
+}
+template <class T, std::intmax_t N, std::intmax_t D>
+std::string exponent_literal() {
+  return literal(static_cast<T>(N) / static_cast<T>(D));
+}
+
+/// The C function the scalar kernel's F is (fn::F::value calls <cmath>'s,
+/// and math::sigmoid and math::gelu their own on <cmath>'s exp).
+template <class F>
+std::string scalar_function(std::string_view suffix) {
+  if constexpr (std::is_same_v<F, fn::exp> || std::is_same_v<F, fn::tanh>)
+    return std::string(F::name) + std::string(suffix);
+  else if constexpr (std::is_same_v<F, fn::sigmoid>)
+    return "ctgrad_exact_sigmoid" + std::string(suffix);
+  else if constexpr (std::is_same_v<F, fn::gelu>)
+    return "ctgrad_exact_gelu" + std::string(suffix);
+  else if constexpr (std::is_same_v<F, fn::gelu_derivative>)
+    return "ctgrad_exact_gelu_derivative" + std::string(suffix);
+  else if constexpr (std::is_same_v<F, fn::gelu_second_derivative>)
+    return "ctgrad_exact_gelu_second_derivative" + std::string(suffix);
+  else
+    return function_name<F>::of(suffix);
+}
+
+template <class Op>
+struct unary_function;
+template <class F>
+struct unary_function<op::unary<F>> : std::type_identity<F> {};
+
+template <class T, class Ref>
+constexpr void scalar_operand(std::size_t& slot, literal_fn& constant) noexcept {
+  if constexpr (is_constant<Ref>)
+    constant = &constant_literal<T, Ref>;
+  else
+    slot = slot_of<Ref>;
+}
+
+template <class T, class G, std::size_t I>
+constexpr scalar_step scalar_step_of() noexcept {
+  using node = typename G::template node<I>;
+  scalar_step s{};
+  if constexpr (is_var<node>) {
+    s.variable = node::name.view();
+  } else {
+    using operation = typename op_of<node>::type;
+    scalar_operand<T, typename table_ref<G, I, 0>::type>(s.a, s.ca);
+    if constexpr (same_as<operation, op::add> || same_as<operation, op::mul> || same_as<operation, op::div>) {
+      s.k = same_as<operation, op::add>   ? scalar_step::kind::add
+            : same_as<operation, op::mul> ? scalar_step::kind::mul
+                                          : scalar_step::kind::div;
+      scalar_operand<T, typename table_ref<G, I, 1>::type>(s.b, s.cb);
+    } else if constexpr (is_unary_op<operation>) {
+      s.k = scalar_step::kind::unary;
+      s.function = &scalar_function<typename unary_function<operation>::type>;
+    } else {  // op::pow<N, D>
+      s.k = scalar_step::kind::power;
+      s.num = pow_exponent<operation>::num;
+      s.den = pow_exponent<operation>::den;
+      s.exponent = &exponent_literal<T, pow_exponent<operation>::num, pow_exponent<operation>::den>;
+    }
+  }
+  return s;
+}
+
+/// A root of the kernel (its value or a derivative): a slot or a literal.
+struct scalar_root {
+  std::size_t slot = 0;
+  literal_fn constant = nullptr;
+};
+template <class T, class G, class Root>
+constexpr scalar_root scalar_root_of() noexcept {
+  scalar_root r{};
+  scalar_operand<T, operand_ref_t<G, Root>>(r.slot, r.constant);
+  return r;
+}
+
+/// The body of a scalar kernel: `const T tI = ...;` for every node, then
+/// the roots into `out` (fields value, d_<variable>...).
+[[gnu::noinline]] inline std::string scalar_statements(std::span<const scalar_step> steps,
+                                                       std::span<const scalar_root> roots,
+                                                       std::span<const std::string> root_fields,
+                                                       std::span<const std::string> variable_fields,
+                                                       std::string_view type, std::string_view suffix) {
+  const auto operand = [](std::size_t slot, literal_fn constant) {
+    return constant != nullptr ? constant() : "t" + number(slot);
+  };
+  std::string out;
+  std::size_t variable = 0;
+  for (std::size_t i = 0; i != steps.size(); ++i) {
+    const scalar_step& s = steps[i];
+    const std::string a = operand(s.a, s.ca), sfx(suffix);
+    std::string value;
+    switch (s.k) {
+      case scalar_step::kind::variable:
+        value = "in->" + variable_fields[variable++];
+        break;
+      case scalar_step::kind::add:
+        value = a + " + " + operand(s.b, s.cb);
+        break;
+      case scalar_step::kind::mul:
+        value = a + " * " + operand(s.b, s.cb);
+        break;
+      case scalar_step::kind::div:
+        value = a + " / " + operand(s.b, s.cb);
+        break;
+      case scalar_step::kind::unary:
+        value = s.function(suffix) + "(" + a + ")";
+        break;
+      case scalar_step::kind::power:  // as compile/scalar_kernel.hpp's step computes it
+        if (s.den == 1)
+          value = "ctgrad_ipow" + sfx + "(" + a + ", " + std::to_string(s.num) + ")";
+        else if (s.den == 2)
+          value = "ctgrad_ipow" + sfx + "(sqrt" + sfx + "(" + a + "), " + std::to_string(s.num) + ")";
+        else
+          value = "pow" + sfx + "(" + a + ", " + s.exponent() + ")";
+        break;
+    }
+    out += "  const " + std::string(type) + " t" + number(i) + " = " + value + ";\n";
+  }
+  for (std::size_t r = 0; r != roots.size(); ++r)
+    out += "  out->" + root_fields[r] + " = " + operand(roots[r].slot, roots[r].constant) + ";\n";
+  return out;
+}
+
+template <class T, class Kernel>
+struct scalar_program;
+template <class T, class E, class... Vars>
+struct scalar_program<T, gradient_kernel<E, Vars...>> {
+  using kernel = gradient_kernel<E, Vars...>;
+  using G = typename kernel::graph;
+  template <std::size_t... I>
+  static constexpr std::array<scalar_step, G::size> steps_of(std::index_sequence<I...>) noexcept {
+    return {scalar_step_of<T, G, I>()...};
+  }
+  static constexpr auto steps = steps_of(std::make_index_sequence<G::size>{});
+  template <class... Roots>
+  static constexpr std::array<scalar_root, sizeof...(Roots)> roots_of(mp::mp_list<Roots...>) noexcept {
+    return {scalar_root_of<T, G, Roots>()...};
+  }
+  static constexpr auto roots = roots_of(typename kernel::roots{});
+  /// The variables in the order of the graph, and those differentiated by.
+  template <class... V>
+  static constexpr std::array<std::string_view, sizeof...(V)> names_of(mp::mp_list<V...>) noexcept {
+    return {V::name.view()...};
+  }
+  static constexpr auto variables = names_of(variables_of<G>{});
+  static constexpr std::array<std::string_view, sizeof...(Vars)> differentiated{Vars::name.view()...};
+};
+
+/// The C of a scalar kernel, from its tables.
+[[gnu::noinline]] inline c99_code scalar_c99(const std::string& id, std::string_view type, std::string_view suffix,
+                                             std::span<const scalar_step> steps, std::span<const scalar_root> roots,
+                                             std::span<const std::string_view> variables,
+                                             std::span<const std::string_view> differentiated,
+                                             const std::string& (*runtime_text)()) {
+  std::string up = id;
+  for (char& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string t(type);
+  std::vector<std::string> variable_fields, root_fields{"value"};
+  for (std::string_view v : variables) variable_fields.push_back(identifier(v));
+  for (std::string_view v : differentiated) root_fields.push_back("d_" + identifier(v));
+
+  c99_code code;
+  std::string& h = code.header;
+  h = "/* " + id + ": a ctgrad gradient kernel as C99 (ctgrad::to_c99). */\n#ifndef " + up + "_H\n#define " + up +
+      "_H\n\n/* Every variable of the expression. */\ntypedef struct {\n";
+  for (std::size_t k = 0; k != variables.size(); ++k)
+    h += "  " + t + " " + variable_fields[k] + "; /* " + std::string(variables[k]) + " */\n";
+  h += "} " + id + "_variables;\n\n/* Its value and its derivatives. */\ntypedef struct {\n  " + t + " value;\n";
+  for (std::size_t k = 0; k != differentiated.size(); ++k)
+    h += "  " + t + " " + root_fields[k + 1] + "; /* d/d" + std::string(differentiated[k]) + " */\n";
+  h += "} " + id + "_result;\n\n/* One forward and backward pass. */\nvoid " + id + "_run(const " + id +
+       "_variables *in, " + id + "_result *out);\n\n#endif\n";
+  const std::string body = "void " + id + "_run(const " + id + "_variables *restrict in, " + id +
+                           "_result *restrict out) {\n" +
+                           scalar_statements(steps, roots, root_fields, variable_fields, type, suffix) + "}\n";
+  code.source = "/* " + id + ": a ctgrad gradient kernel as C99 (ctgrad::to_c99). */\n" +
+                preamble_text(runtime_text(), body) + "\n#include \"" + id + ".h\"\n\n" + body;
+  return code;
+}
+template <class T>
+const std::string& runtime_of() {
+  static const std::string text = runtime<T>();
+  return text;
+}
 
 }  // namespace detail::c99
 
@@ -972,4 +1196,18 @@ c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
   }
 }
 
+/// A scalar gradient kernel (ctgrad::gradient(e, x, ...)) as C99:
+/// `NAME_run(&in, &out)` with `NAME_variables in` (a field per variable of
+/// e) and `NAME_result out` (`value`, and `d_x` per variable
+/// differentiated by), one line per node of the kernel's graph, as
+/// `listing` prints it; the same bits as the C++ kernel (both call
+/// <math.h>'s functions, and neither contracts a*b + c into an FMA).
+template <class T, class E, class... Vars>
+c99_code to_c99(gradient_kernel<E, Vars...>, std::string_view name) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "ctgrad::to_c99<T>: T is float or double");
+  using text = detail::c99::scalar_program<T, gradient_kernel<E, Vars...>>;
+  return detail::c99::scalar_c99(detail::c99::identifier(name), detail::c99::scalar<T>::type,
+                                 detail::c99::scalar<T>::suffix, text::steps, text::roots, text::variables,
+                                 text::differentiated, &detail::c99::runtime_of<T>);
+}
 }  // namespace ctgrad

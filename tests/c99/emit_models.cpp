@@ -9,6 +9,8 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/nn/c99.hpp>
 
+#include "worked_example.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -145,6 +147,28 @@ void emit_kernel(const std::string& dir, const std::string& name, std::uint64_t 
   write(dir + "/" + name + "_reference.h", ref);
 }
 
+/// A scalar gradient kernel (ctgrad::to_c99 of ctgrad::gradient), and its
+/// value and partials at the bindings as the C++ kernel computes them.
+template <class T, class Kernel, class... Bindings>
+void emit_scalar(const std::string& dir, const std::string& name, Kernel kernel, Bindings... bindings) {
+  const ctgrad::c99_code code = to_c99<T>(kernel, name);
+  write(dir + "/" + name + ".h", code.header);
+  write(dir + "/" + name + ".c", code.source);
+  const auto r = kernel.template operator()<T>(bindings...);
+  std::string ref = "/* " + name + ": what the C++ kernel computes (emit_models.cpp). */\n";
+  ref += std::string("#define REAL ") + (std::is_same_v<T, float> ? "float" : "double") + "\n";
+  ref += "static const " + name + "_variables reference_in = {";
+  ((ref += "." + ctgrad::detail::c99::identifier(Bindings::name.view()) + " = " +
+           nn::detail::hex_literal(static_cast<T>(bindings.value)) + ", "),
+   ...);
+  ref += "};\n";
+  std::vector<T> out{r.value};
+  out.insert(out.end(), r.partials.begin(), r.partials.end());
+  ref += array("reference_out", out);
+  ref += "typedef " + name + "_result result;\n#define RUN(in, out) " + name + "_run(in, out)\n";
+  write(dir + "/" + name + "_reference.h", ref);
+}
+
 // Products by the row (dot products: fewer than 8 rows) and by the
 // register-blocked path; tanh, sigmoid; mean squared error.
 using small_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4, nn::sigmoid>, nn::dense<2>>;
@@ -171,6 +195,22 @@ int main(int argc, char** argv) {
     emit<wide_model>(argv[1], "wide", 3, false);
     emit_kernel<double>(argv[1], "functions", 4);
     emit_kernel<float>(argv[1], "functions_float", 5);
+    {
+      using namespace worked_example;
+      emit_scalar<double>(argv[1], "worked", dE, w1 = 0.15, w2 = 0.20, w3 = 0.25, w4 = 0.30, w5 = 0.40, w6 = 0.45,
+                          w7 = 0.50, w8 = 0.55, i1 = 0.05, i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
+    }
+    {
+      // Every function the scalar level spells in C, each where it is smooth.
+      constexpr var<"x"> x;
+      constexpr var<"y"> y;
+      constexpr auto e = sin(x) * cos(y) + exp(x * y / 4_c) + log(1_c + x * x) + sqrt(abs(y) + 1_c) + tanh(x) +
+                         sigmoid(y) + pow(x, 3_c) + pow(abs(y) + 1_c, c<3, 2>) + pow(abs(x) + 2_c, c<1, 3>) +
+                         pow(abs(x) + 1_c, c<-2>) + gelu(x) + relu(y) + softplus(x) + step(x) * y + sign(y) * x;
+      constexpr auto g = gradient(e, x, y);
+      emit_scalar<double>(argv[1], "scalar_functions", g, x = 0.7, y = -1.3);
+      emit_scalar<float>(argv[1], "scalar_functions_float", g, x = 0.7, y = -1.3);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
