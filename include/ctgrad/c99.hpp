@@ -1,30 +1,38 @@
-// ctgrad/c99.hpp — a compiled tensor kernel written out as standalone C99:
+// ctgrad/c99.hpp — compiled kernels written out as standalone C99.
 //
-//   constexpr auto kernel = compile(loss::mse(tanh(x*W + b), t), wrt(W, b));
+//   constexpr auto kernel = compile(loss::mse(tanh(matmul(x, W) + b), t), wrt(W, b));
 //   const ctgrad::c99_code code = ctgrad::to_c99<float>(kernel, "step");
-//   // code.header: the declaration and the workspace size;
-//   // code.source: step_run(ws, x, W, b, t), the kernel's program as one
-//   //   function of fixed-extent loops, each under the line the listing
+//   // code.header: the declaration and the workspace's size and layout;
+//   // code.source: step_run(ws, <the leaves>), the kernel's program as one
+//   //   function of fixed-extent loops, each under the line `listing`
 //   //   prints for it (`/* t3 [8, 2] = tanh(t2) */`).
+//
+//   const ctgrad::c99_code g = ctgrad::to_c99<double>(gradient(E, w1, w2), "net");
+//   // net_run(&in, &out): a scalar kernel, one line per node.
 //
 // The C does what the C++ kernel does, operation for operation: the same
 // program (the plan's, compile/plan.hpp), the same summation orders (the
 // register-blocked product sums each element over k in order, as written
 // here; the row-by-row dot products and the block reductions keep their
-// 8 and 16 partial sums), and the same elementary functions: exp, tanh,
-// sigmoid and gelu are ctgrad's vectorisable versions (numeric/vmath.hpp)
-// written out in C, everything else is <math.h>'s, as the C++ kernel
-// calls <cmath>'s.  Compiled without -ffast-math and without contraction
-// of a*b + c into fma (GCC's default in -std=c99; the source says so to
-// clang with #pragma STDC FP_CONTRACT OFF), it gives the C++ kernel's
-// bits (tests/c99/).
+// 8 and 16 partial sums), and the same elementary functions: a tensor
+// kernel's exp, tanh, sigmoid and gelu are ctgrad's vectorisable versions
+// (numeric/vmath.hpp) written out in C, everything else is <math.h>'s, as
+// the C++ kernels call <cmath>'s.  Compiled without -ffast-math and without
+// contraction of a*b + c into fma (GCC's default in -std=c99; the source
+// says so to clang with #pragma STDC FP_CONTRACT OFF), it gives the C++
+// kernel's bits (tests/c99/).
 //
-// Dense programs: elementwise formulas, broadcasts, sums, products,
-// transposes, reshapes, logsumexp.  Convolution and pooling are not
-// written out yet (one compile error names them).
+// Tensor kernels: dense programs (elementwise formulas, broadcasts, sums,
+// products, transposes, reshapes, logsumexp).  Convolution and pooling are
+// not written out yet (one compile error names them).
+//
+// The emitter's own code does not grow with the kernel: each instruction
+// is an entry in a table (numbers and pointers to small per-reference
+// functions) read by one function, emit(); one function per instruction
+// took twice the compile time.
 //
 // Nothing here is included by <ctgrad/ctgrad.hpp>: a program that emits C
-// includes it; nn/c99.hpp writes a model's predict and train steps.
+// includes it; nn/c99.hpp writes a model's predict and training steps.
 #pragma once
 
 #include <array>

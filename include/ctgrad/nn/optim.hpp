@@ -310,13 +310,15 @@ class optimizer<adam, T, N> : public detail::optimizer_base<adam, T> {
     correction1_ = 1 - std::pow(c_.beta1, static_cast<double>(t_));
     correction2_ = 1 - std::pow(c_.beta2, static_cast<double>(t_));
   }
-  /// VectorBytes: 16 (SSE2 vectors) or 0 (one value at a time, the
-  /// reference).  Written with explicit vectors because `std::sqrt` is not
-  /// vectorised under errno semantics (the default): a scalar square root
-  /// and division per parameter made an Adam step 10x an SGD step.  Same
-  /// operations in the same order, correctly rounded square roots: the
-  /// same bits at every width (tested).
-  template <std::size_t n, std::size_t VectorBytes = 16>
+  /// VectorBytes: 16 (SSE2 vectors), 32 (AVX2: the default where the
+  /// translation unit is compiled for AVX2 or wider, as -march=native
+  /// builds are) or 0 (one value at a time, the reference).  Written with
+  /// explicit vectors because `std::sqrt` is not vectorised under errno
+  /// semantics (the default): a scalar square root and division per
+  /// parameter made an Adam step 10x an SGD step.  Same operations in the
+  /// same order, correctly rounded square roots: the same bits at every
+  /// width (tested).
+  template <std::size_t n, std::size_t VectorBytes = (CTGRAD_DETAIL_VECTOR_BYTES >= 32 ? 32 : 16)>
   [[gnu::always_inline]] inline void update(T* __restrict p, const T* __restrict g, std::size_t offset) noexcept {
     const coefficients k = coefficients_now();
     T* __restrict m = m_.data() + offset;
@@ -327,6 +329,13 @@ class optimizer<adam, T, N> : public detail::optimizer_base<adam, T> {
       scalar_tail<n, n / (16 / sizeof(T)) * (16 / sizeof(T))>(p, g, m, v, k);
       return;
     }
+#if CTGRAD_DETAIL_VECTOR_BYTES >= 32
+    if constexpr (VectorBytes == 32 && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+      vectors_32<n>(p, g, m, v, k);
+      scalar_tail<n, n / (32 / sizeof(T)) * (32 / sizeof(T))>(p, g, m, v, k);
+      return;
+    }
+#endif
 #endif
     scalar_tail<n, 0>(p, g, m, v, k);
   }
