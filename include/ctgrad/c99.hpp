@@ -54,6 +54,14 @@
 #include "gradient.hpp"
 #include "print/tensor_listing.hpp"
 
+// GCC 12 at -O2/-O3 may warn -Wrestrict inside libstdc++ where a string
+// literal is prepended to a std::string (a false positive: GCC bug 105329);
+// this file builds text that way throughout.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
 namespace ctgrad {
 
 /// A C99 header and source, as text.
@@ -1219,3 +1227,7 @@ c99_code to_c99(gradient_kernel<E, Vars...>, std::string_view name) {
                                  text::differentiated, &detail::c99::runtime_of<T>);
 }
 }  // namespace ctgrad
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -33,6 +33,14 @@
 #include "embed.hpp"
 #include "model.hpp"
 
+// GCC 12 at -O2/-O3 may warn -Wrestrict inside libstdc++ where a string
+// literal is prepended to a std::string (a false positive: GCC bug 105329);
+// this file builds text that way throughout.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
 namespace ctgrad::nn {
 
 struct c99_options {
@@ -255,3 +263,7 @@ void save_c99(const model<Net, Loss, T, Batch>& m, const Path& directory, std::s
 }
 
 }  // namespace ctgrad::nn
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
