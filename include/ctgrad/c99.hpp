@@ -1204,6 +1204,7 @@ c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
                   detail::c99::number(layout::loss_offset) + "\n#define " + upper + "_VALUE_ELEMENTS " +
                   detail::c99::number(layout::value_size) + "\n#define " + upper + "_GRADIENT_ELEMENTS " +
                   detail::c99::number(layout::gradient_elements) + "\n\n" +
+                  "/* ws and the leaves must not overlap (the definition declares them restrict). */\n" +
                   detail::c99::replace_all(signature, "restrict ", "") + ";\n\n#endif\n";
     const std::string body = signature + " {\n" + text::statements(leaves.data(), "  ") + "}\n";
     code.source =

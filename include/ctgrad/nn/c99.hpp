@@ -128,6 +128,7 @@ struct model_c99_facts {
   if (f.embed)
     h += "/* The trained parameters (exact). */\nextern const " + type + " " + id + "_parameters[" + up +
          "_PARAMETER_COUNT];\n\n";
+  h += "/* No two arrays passed to one call may overlap (the definitions declare them restrict). */\n\n";
   h += "/* y[OUTPUTS] = the network's output for one row x[INPUTS]. */\n" + prototype(predict_signature);
   h += "/* The loss of a batch; its gradients are then " + id +
        "_gradients(workspace)[0 .. PARAMETER_COUNT),\n   laid out as the parameters. */\n" +
