@@ -905,6 +905,12 @@ inline std::string identifier(std::string_view name) {
   return reserved ? s + "_" : s;
 }
 
+/// The prefix of a header's macros: the identifier in capitals.
+inline std::string macro_prefix(std::string id) {
+  for (char& ch : id) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return id;
+}
+
 /// The leaves' names as C identifiers (made unique), in order.
 [[gnu::noinline]] inline std::vector<std::string> identifiers(std::span<const std::string_view> tensor_names) {
   std::vector<std::string> result;
@@ -1141,8 +1147,7 @@ struct scalar_program<T, gradient_kernel<E, Vars...>> {
                                              std::span<const std::string_view> variables,
                                              std::span<const std::string_view> differentiated,
                                              const std::string& (*runtime_text)()) {
-  std::string up = id;
-  for (char& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string up = macro_prefix(id);
   const std::string t(type);
   std::vector<std::string> variable_fields, root_fields{"value"};
   for (std::string_view v : variables) variable_fields.push_back(identifier(v));
@@ -1190,8 +1195,7 @@ c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
     return {};
   } else {
     const std::string id = detail::c99::identifier(name), type(detail::c99::scalar<T>::type);
-    std::string upper = id;
-    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string upper = detail::c99::macro_prefix(id);
     const std::vector<std::string> leaves = text::leaf_names();
     std::string signature = "void " + id + "_run(" + type + " *restrict ws";
     for (const std::string& leaf : leaves) signature += ", const " + type + " *restrict " + leaf;

@@ -91,8 +91,7 @@ struct model_c99_facts {
   using std::to_string;
   const std::string& id = f.id;
   const std::string type(f.type), sfx(f.suffix), bits(f.bits), n = to_string(f.parameters);
-  std::string up = id;
-  for (char& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string up = ctgrad::detail::c99::macro_prefix(id);
   const std::string ptr = " *restrict ", in = "const " + type + ptr;
   const std::string predict_signature = "void " + id + "_predict(" + in + "parameters, " + in + "x, " + type + ptr +
                                         "y, " + id + "_workspace" + ptr + "workspace)";
