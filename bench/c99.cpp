@@ -1,7 +1,7 @@
 // The emitted C (nn::to_c99, c99_emit.cpp) against the C++ kernels it is
-// written from, in the same run: W2's training step (SGD and Adam) and P1's
-// prediction, on the same data and the same initial parameters as
-// W2/ctgrad and P1/ctgrad.  The C computes the C++ model's bits
+// written from, in the same run: W2's training step (SGD and Adam), P1's
+// prediction and C1's training step (SGD), on the same data and the same
+// initial parameters as W2/ctgrad, P1/ctgrad and C1/ctgrad.  The C computes the C++ model's bits
 // (tests/c99/); what differs is how fast the C compiler makes plain loops.
 #include <benchmark/benchmark.h>
 
@@ -13,6 +13,7 @@
 #include "workloads.hpp"
 
 extern "C" {
+#include "c1.h"
 #include "p1.h"
 #include "w2.h"
 }
@@ -65,5 +66,21 @@ void p1_c99(benchmark::State& state) {
   }
 }
 BENCHMARK(p1_c99)->Name("P1/c99");
+
+void c1_c99_sgd(benchmark::State& state) {
+  static float parameters[C1_PARAMETER_COUNT];
+  static c1_workspace ws;
+  std::memcpy(parameters, c1_parameters, sizeof parameters);
+  static const mlp_batch<c1_model::batch, c1_model::inputs, c1_model::outputs> data;
+  const c1_sgd config = {0.01, 0.0};
+  for ([[maybe_unused]] auto _ :
+       ctgrad::bench::measure<float>(state, ctgrad::nn::train_step_work<c1_model>(ctgrad::nn::sgd{}))) {
+    float loss = 0;
+    c1_train_step_sgd(parameters, data.x.data(), data.t.data(), config, &ws, &loss);
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(c1_c99_sgd)->Name("C1/c99");
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Writes W2's and P1's models as C99 (nn::to_c99) for bench/c99.cpp:
-//   c99_emit <directory>   ->  w2.h w2.c p1.h p1.c
+// Writes W2's, P1's and C1's models as C99 (nn::to_c99) for bench/c99.cpp:
+//   c99_emit <directory>   ->  w2.h w2.c p1.h p1.c c1.h c1.c
 #include <ctgrad/nn/c99.hpp>
 
 #include <cstdio>
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: c99_emit <directory>\n");
     return 2;
   }
-  if (!write<w2_model>(argv[1], "w2") || !write<p1_model>(argv[1], "p1")) {
+  if (!write<w2_model>(argv[1], "w2") || !write<p1_model>(argv[1], "p1") || !write<c1_model>(argv[1], "c1")) {
     std::fprintf(stderr, "c99_emit: cannot write into %s\n", argv[1]);
     return 1;
   }

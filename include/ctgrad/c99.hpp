@@ -22,9 +22,10 @@
 // says so to clang with #pragma STDC FP_CONTRACT OFF), it gives the C++
 // kernel's bits (tests/c99/).
 //
-// Tensor kernels: dense programs (elementwise formulas, broadcasts, sums,
-// products, transposes, reshapes, logsumexp).  Convolution and pooling are
-// not written out yet (one compile error names them).
+// Tensor kernels: every instruction a compiled kernel has (elementwise
+// formulas, broadcasts, sums, products, transposes, reshapes, logsumexp;
+// convolutions, padding, max and average pooling, with the C++ kernel's
+// tree of comparisons for the arg-max and its summation orders).
 //
 // The emitter's own code does not grow with the kernel: each instruction
 // is an entry in a table (numbers and pointers to small per-reference
@@ -35,6 +36,7 @@
 // includes it; nn/c99.hpp writes a model's predict and training steps.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -71,12 +73,6 @@ struct c99_code {
 };
 
 namespace error {
-template <class FirstUnsupportedInstruction>
-struct no_c99_for_window_operations {
-  static_assert(detail::always_false<FirstUnsupportedInstruction>,
-                "ctgrad::to_c99: convolution and pooling are not written out as C yet; "
-                "emit a dense network, or keep this kernel in C++");
-};
 template <class Function>
 struct no_c99_spelling_for_function {
   static_assert(detail::always_false<Function>,
@@ -335,6 +331,54 @@ struct ref<T, tk::r_transpose<R, Rows, Cols>> {
   }
 };
 
+/// A name for the int `index`: itself if it is one, else a name bound in b.
+inline std::string index_name(body& b, const std::string& index) {
+  const bool name = !index.empty() && std::isalpha(static_cast<unsigned char>(index.front())) &&
+                    std::all_of(index.begin(), index.end(),
+                                [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+  return name ? index : b.bind("int", index);
+}
+
+/// Element i of X [N, H, W] with a zero border of PH rows and PW columns
+/// (tk::r_pad): X's element when i is inside, else zero.
+[[gnu::noinline]] inline std::string padded_element(body& b, names n, element_fn x, const std::string& i,
+                                                    const std::array<std::size_t, 4>& hw_border, std::string_view type,
+                                                    const std::string& zero) {
+  const auto [h, w, ph, pw] = hw_border;
+  const std::size_t hp = h + 2 * ph, wp = w + 2 * pw;
+  const std::string at = index_name(b, i);
+  const std::string row = b.bind("int", at + " % " + number(hp * wp) + " / " + number(wp));
+  const std::string col = b.bind("int", at + " % " + number(wp));
+  const std::string inside = b.bind("int", row + " >= " + number(ph) + " && " + row + " < " + number(ph + h) + " && " +
+                                               col + " >= " + number(pw) + " && " + col + " < " + number(pw + w));
+  // Read at a valid index either way; the border is the select's.
+  const std::string value = x(b, n,
+                              "(" + inside + " ? (" + at + " / " + number(hp * wp) + " * " + number(h) + " + " + row +
+                                  " - " + number(ph) + ") * " + number(w) + " + " + col + " - " + number(pw) + " : 0)");
+  return b.bind(type, inside + " ? " + value + " : " + zero);
+}
+/// Element i of X [N, H, W] without its border (tk::r_crop): its index in X.
+[[gnu::noinline]] inline std::string cropped_index(body& b, const std::string& i,
+                                                   const std::array<std::size_t, 4>& hw_border) {
+  const auto [h, w, ph, pw] = hw_border;
+  const std::size_t hc = h - 2 * ph, wc = w - 2 * pw;
+  const std::string at = index_name(b, i);
+  return "(" + at + " / " + number(hc * wc) + " * " + number(h) + " + " + at + " % " + number(hc * wc) + " / " +
+         number(wc) + " + " + number(ph) + ") * " + number(w) + " + " + at + " % " + number(wc) + " + " + number(pw);
+}
+template <class T, class R, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW>
+struct ref<T, tk::r_pad<R, H, W, PH, PW>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return padded_element(b, n, &ref<T, R>::at, i, {H, W, PH, PW}, scalar<T>::type, literal(T(0)));
+  }
+};
+template <class T, class R, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW>
+struct ref<T, tk::r_crop<R, H, W, PH, PW>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return ref<T, R>::at(b, n, cropped_index(b, i, {H, W, PH, PW}));
+  }
+};
+
 /// Element (row, col) of a [.., Cols] operand.
 template <class T, class R, std::size_t Cols>
 std::string at2(body& b, names n, const std::string& row, const std::string& col) {
@@ -364,14 +408,46 @@ struct transposed_source<tk::r_transpose<R, Rows, Cols>> : std::type_identity<R>
 // ---------------------------------------------------------------------------
 // Instructions: each a loop nest, in the order of its C++ run().
 
+/// The extents of a window operation (compile/window_instructions.hpp):
+/// a convolution of X [batch, channels, height, width] by W [outputs,
+/// channels, kh, kw] into [batch, outputs, oh, ow]; a pooling's kh x kw
+/// windows of X [batch, height, width] (batch: examples times channels);
+/// a padding of X [batch, height, width] by border_h rows and border_w
+/// columns.
+struct window_extents {
+  std::size_t batch = 0, channels = 1, height = 0, width = 0, outputs = 1;
+  std::size_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, oh = 0, ow = 0;
+  std::size_t border_h = 0, border_w = 0;
+  bool plane = false;              // a convolution of stride 1: each tap one loop over the plane
+  std::size_t scratch = 0;         // ... and where its plane is (after the output)
+  std::size_t taps = tk::no_taps;  // where a max-pooling keeps its arg-maxes (if it does)
+  bool same = false;               // a max-pooling's values are those it compares (V = X)
+  bool tiles = false;              // a routing's windows tile X (each element written once)
+};
+
 /// One instruction, as numbers and the functions that read its operands.
 struct nest {
-  enum class kind : unsigned char { none, map, transpose, reduce, logsumexp, matmul, dot };
+  enum class kind : unsigned char {
+    map,
+    transpose,
+    reduce,
+    logsumexp,
+    matmul,
+    dot,
+    conv,              // x: X, y: W
+    conv_kernel_grad,  // x: X, y: Y (the output's gradient)
+    conv_input_grad,   // x: Y, y: W
+    pad,               // x: X
+    max_select,        // x: X (compared), y: V (selected)
+    max_route,         // x: X, y: G
+    avg_pool,          // x: X
+    avg_unpool         // x: G
+  };
   /// How a reduction sums: From's trailing dimensions are To (suffix), or
   /// each block of From sums into one element of To (block: 16 partial
   /// sums, the C++ kernel's order), or element by element (scatter).
   enum class sum : unsigned char { suffix, block, scatter };
-  kind k = kind::none;
+  kind k = kind::map;
   sum how = sum::scatter;
   std::size_t offset = 0;
   std::size_t rows = 0, inner = 0, cols = 0;  // by kind: map (cols = size), transpose, logsumexp (rows, cols);
@@ -379,11 +455,23 @@ struct nest {
                                               // matmul, dot (rows M, inner K, cols N)
   element_fn x = nullptr;                     // the operand of a map, transpose, reduce or logsumexp
   element2_fn a = nullptr, b = nullptr;       // a product's operands
-  pointer_fn pa = nullptr, pb = nullptr;      // a dot product's rows: of A and of Y (B = Y^T)
+  pointer_fn pa = nullptr, pb = nullptr;      // a dot product's rows: of A and of Y (B = Y^T);
+                                              // a product's B, a convolution's X, if contiguous
   index_fn into = nullptr;                    // a reduction: where element i of From adds into To
+  element_fn y = nullptr;                     // a window operation's second operand
+  window_extents window{};
 };
 
-/// What C99 writes out: the dense instructions (to_c99 reports the others once).
+/// The address of operand R if it is contiguous (else none: read by element).
+template <class T, class R>
+constexpr pointer_fn contiguous_pointer() noexcept {
+  if constexpr (contiguous<R>)
+    return &ref<T, R>::pointer;
+  else
+    return nullptr;
+}
+
+/// Each instruction's nest: the dense ones here, the window operations below.
 template <class T, std::size_t Offset, std::size_t Size, class R>
 constexpr nest nest_of(tk::i_map<Offset, Size, R>*) noexcept {
   return {.k = nest::kind::map, .offset = Offset, .cols = Size, .x = &ref<T, R>::at};
@@ -425,19 +513,118 @@ constexpr nest nest_of(tk::i_matmul<Offset, M, K, N, RA, RB>*) noexcept {
             .inner = K,
             .cols = N,
             .a = &at2<T, RA, K>,
-            .b = &at2<T, RB, N>};
+            .b = &at2<T, RB, N>,
+            .pb = contiguous_pointer<T, RB>()};
 }
+
+// Window operations (compile/window_instructions.hpp).
+
+template <class E>
+constexpr window_extents conv_window(std::size_t offset, std::size_t output) noexcept {
+  return {.batch = E::B,
+          .channels = E::C,
+          .height = E::H,
+          .width = E::W,
+          .outputs = E::O,
+          .kh = E::KH,
+          .kw = E::KW,
+          .sh = E::SH,
+          .sw = E::SW,
+          .dh = E::DH,
+          .dw = E::DW,
+          .oh = E::OH,
+          .ow = E::OW,
+          .plane = E::plane,
+          .scratch = E::scratch_after(offset, output)};
+}
+template <class E>
+constexpr window_extents pool_window() noexcept {
+  return {.batch = E::N,
+          .height = E::H,
+          .width = E::W,
+          .kh = E::KH,
+          .kw = E::KW,
+          .sh = E::SH,
+          .sw = E::SW,
+          .oh = E::OH,
+          .ow = E::OW};
+}
+template <class T, std::size_t Offset, class XS, class WS, class Geo, class RX, class RW>
+constexpr nest nest_of(tk::i_conv<Offset, XS, WS, Geo, RX, RW>*) noexcept {
+  using e = tk::conv_extents<XS, WS, Geo>;
+  return {.k = nest::kind::conv,
+          .offset = Offset,
+          .x = &ref<T, RX>::at,
+          .pa = contiguous_pointer<T, RX>(),
+          .y = &ref<T, RW>::at,
+          .window = conv_window<e>(Offset, e::B * e::O * e::OH * e::OW)};
+}
+template <class T, std::size_t Offset, class XS, class WS, class Geo, class RX, class RY>
+constexpr nest nest_of(tk::i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>*) noexcept {
+  return {.k = nest::kind::conv_kernel_grad,
+          .offset = Offset,
+          .x = &ref<T, RX>::at,
+          .pa = contiguous_pointer<T, RX>(),
+          .y = &ref<T, RY>::at,
+          .window = conv_window<tk::conv_extents<XS, WS, Geo>>(Offset, WS::size)};
+}
+template <class T, std::size_t Offset, class XS, class WS, class Geo, class RY, class RW>
+constexpr nest nest_of(tk::i_conv_input_grad<Offset, XS, WS, Geo, RY, RW>*) noexcept {
+  return {.k = nest::kind::conv_input_grad,
+          .offset = Offset,
+          .x = &ref<T, RY>::at,
+          .y = &ref<T, RW>::at,
+          .window = conv_window<tk::conv_extents<XS, WS, Geo>>(Offset, XS::size)};
+}
+template <class T, std::size_t Offset, std::size_t N, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW,
+          class R>
+constexpr nest nest_of(tk::i_pad<Offset, N, H, W, PH, PW, R>*) noexcept {
+  return {.k = nest::kind::pad,
+          .offset = Offset,
+          .x = &ref<T, R>::at,
+          .window = {.batch = N, .height = H, .width = W, .border_h = PH, .border_w = PW}};
+}
+template <class T, std::size_t Offset, class XS, class P, class RX, class RV, std::size_t Taps>
+constexpr nest nest_of(tk::i_max_select<Offset, XS, P, RX, RV, Taps>*) noexcept {
+  window_extents w = pool_window<tk::pool_extents<XS, P>>();
+  w.taps = Taps;
+  w.same = std::is_same_v<RX, RV>;
+  return {.k = nest::kind::max_select, .offset = Offset, .x = &ref<T, RX>::at, .y = &ref<T, RV>::at, .window = w};
+}
+template <class T, std::size_t Offset, class XS, class P, class RX, class RG, std::size_t Taps>
+constexpr nest nest_of(tk::i_max_route<Offset, XS, P, RX, RG, Taps>*) noexcept {
+  window_extents w = pool_window<tk::pool_extents<XS, P>>();
+  w.taps = Taps;
+  w.tiles = tk::i_max_route<Offset, XS, P, RX, RG, Taps>::tiles;
+  return {.k = nest::kind::max_route, .offset = Offset, .x = &ref<T, RX>::at, .y = &ref<T, RG>::at, .window = w};
+}
+template <class T, std::size_t Offset, class XS, class P, class RX>
+constexpr nest nest_of(tk::i_avg_pool<Offset, XS, P, RX>*) noexcept {
+  return {.k = nest::kind::avg_pool,
+          .offset = Offset,
+          .x = &ref<T, RX>::at,
+          .window = pool_window<tk::pool_extents<XS, P>>()};
+}
+template <class T, std::size_t Offset, class XS, class P, class RG>
+constexpr nest nest_of(tk::i_avg_unpool<Offset, XS, P, RG>*) noexcept {
+  return {.k = nest::kind::avg_unpool,
+          .offset = Offset,
+          .x = &ref<T, RG>::at,
+          .window = pool_window<tk::pool_extents<XS, P>>()};
+}
+
 template <class T, class I>
 constexpr nest nest_for() noexcept {
-  if constexpr (requires { nest_of<T>(static_cast<I*>(nullptr)); })
-    return nest_of<T>(static_cast<I*>(nullptr));
-  else
-    return {};  // convolution, pooling: none
+  static_assert(
+      requires { nest_of<T>(static_cast<I*>(nullptr)); },
+      "ctgrad::to_c99 (developers): an instruction of compile/ with no nest_of here, so no C; "
+      "add one, and the loop nest it needs to emit()");
+  return nest_of<T>(static_cast<I*>(nullptr));
 }
 
 /// The C spellings a kernel's text needs for its element type.
 struct scalar_text {
-  std::string_view type, suffix;
+  std::string_view type, suffix, bits;
   std::string zero;
 };
 
@@ -467,6 +654,355 @@ struct writer {
   body fresh() const { return body{{}, indent, next}; }
 };
 
+/// The first maximum of taps [from, from + count) of a window (their
+/// values named in `taps`), as tk::pool_extents::arg_max compares them: a
+/// balanced tree whose left half wins ties.  Its value and (if `tap`) its
+/// tap, as expressions on names bound in b.
+[[gnu::noinline]] inline std::pair<std::string, std::string> arg_max_tree(body& b, std::span<const std::string> taps,
+                                                                          std::size_t from, std::size_t count,
+                                                                          std::string_view type, bool tap) {
+  if (count == 1) return {taps[from], number(from)};
+  const auto half = [&](std::size_t start, std::size_t size) {
+    auto best = arg_max_tree(b, taps, start, size, type, tap);
+    if (size > 1) best = {b.bind(type, best.first), tap ? b.bind("int", best.second) : std::string()};
+    return best;
+  };
+  const auto [left, p] = half(from, count / 2);
+  const auto [right, q] = half(from + count / 2, count - count / 2);
+  const std::string take = b.bind("int", right + " > " + left);
+  return {take + " ? " + right + " : " + left, tap ? take + " ? " + q + " : " + p : std::string()};
+}
+
+/// The loop nest of a convolution, padding or pooling (each mirrors the
+/// C++ loop of compile/window_instructions.hpp named beside it: the same
+/// sums in the same order; the C++ splits some loops for its vectoriser,
+/// which changes no sum).
+[[gnu::noinline]] inline void emit_window(writer& w, const nest& o, names n, const scalar_text& t) {
+  const window_extents& e = o.window;
+  const std::string type(t.type), sfx(t.suffix);
+  // The output as y, a convolution's plane (scratch) as acc: restrict
+  // pointers into ws (with `ws[...]` for everything, GCC -O2 would not
+  // vectorise a loop that reads one part of ws and writes another).
+  const std::string out = "y[", plane = "acc[";
+  const bool has_plane =
+      e.plane && (o.k == nest::kind::conv || o.k == nest::kind::conv_kernel_grad || o.k == nest::kind::conv_input_grad);
+  w.line("{");
+  w.indent += "  ";
+  w.line(type + " *restrict const y = ws + " + number(o.offset) + ";");
+  if (has_plane) w.line(type + " *restrict const acc = ws + " + number(e.scratch) + ";");
+  const std::size_t span = (e.oh - 1) * e.width + e.ow;  // the plane's positions that matter
+  const std::size_t taps = e.kh * e.kw;
+  // Element `index` of operand x or y, into a statement.
+  const auto read = [&](element_fn f, const std::string& index, const std::string& statement_before,
+                        const std::string& statement_after) {
+    body b = w.fresh();
+    const std::string v = f(b, n, index);
+    w.line_after(b, statement_before + v + statement_after);
+  };
+  const auto zero = [&](std::size_t size) {
+    w.open("k", size);
+    w.line(out + "k] = " + t.zero + ";");
+    w.close();
+  };
+  // Element (o, ch, a, u) of the kernel W [outputs, channels, kh, kw], as `wt`.
+  const auto kernel_tap = [&]() {
+    read(o.y, "((o * " + number(e.channels) + " + ch) * " + number(e.kh) + " + a) * " + number(e.kw) + " + u",
+         "const " + type + " wt = ", ";");
+  };
+  // Y[n, o] (rows of ow) onto the plane, on the input's grid, zero between
+  // rows (conv_extents::spread); Y is operand f.
+  const auto spread = [&](element_fn f) {
+    w.open("i", e.oh);
+    w.open("j", e.ow);
+    read(f, "((n * " + number(e.outputs) + " + o) * " + number(e.oh) + " + i) * " + number(e.ow) + " + j",
+         plane + "i * " + number(e.width) + " + j] = ", ";");
+    w.close();
+    w.close();
+    if (e.ow != e.width && e.oh > 1) {
+      w.open("i", e.oh - 1);
+      w.open("j", e.width, e.ow);
+      w.line(plane + "i * " + number(e.width) + " + j] = " + t.zero + ";");
+      w.close();
+      w.close();
+    }
+  };
+  // The plane's positions k in two loops, the whole multiples of 16 and the
+  // rest (as the C++: GCC -O2 vectorises only loops without a remainder).
+  const std::size_t plane_body = span / 16 * 16;
+  const auto for_plane = [&](const auto& statement) {
+    if (plane_body != 0) {
+      w.open("k", plane_body);
+      statement();
+      w.close();
+    }
+    if (plane_body != span) {
+      w.open("k", span, plane_body);
+      statement();
+      w.close();
+    }
+  };
+  // Where the input row of output row i, kernel row a, channel ch of example n starts.
+  const std::string input_row = "((n * " + number(e.channels) + " + ch) * " + number(e.height) + " + i * " +
+                                number(e.sh) + " + a * " + number(e.dh) + ") * " + number(e.width);
+  const std::string input_plane = "(n * " + number(e.channels) + " + ch) * " + number(e.height * e.width);
+  const std::string output_row = "((n * " + number(e.outputs) + " + o) * " + number(e.oh) + " + i) * " + number(e.ow);
+  // A pooling's window (n, i, j): f, its first element in X; k, its index in the output.
+  const std::string k = "(n * " + number(e.oh) + " + i) * " + number(e.ow) + " + j";
+  const auto window_loops = [&]() {
+    w.open("n", e.batch);
+    w.open("i", e.oh);
+    w.open("j", e.ow);
+    w.line("const int f = (n * " + number(e.height) + " + i * " + number(e.sh) + ") * " + number(e.width) + " + j * " +
+           number(e.sw) + ";");
+  };
+  const auto tap_offset = [&](std::size_t tap) { return number(tap / e.kw * e.width + tap % e.kw); };
+  const auto runtime_tap_offset = [&](const std::string& p) {
+    return p + " / " + number(e.kw) + " * " + number(e.width) + " + " + p + " % " + number(e.kw);
+  };
+  // The arg-max of window (f) of X, as names bound in b: its value (NaN if
+  // any tap is; if `value`) and its tap (if `tap`).
+  const auto arg_max = [&](body& b, bool value, bool tap) {
+    std::vector<std::string> values;
+    std::string any_nan;
+    for (std::size_t q = 0; q != taps; ++q) {
+      values.push_back(o.x(b, n, "f + " + tap_offset(q)));
+      any_nan += (q == 0 ? "" : " | ") + paren(values.back() + " != " + values.back());
+    }
+    const auto [m, p] = arg_max_tree(b, values, 0, taps, type, tap);
+    const std::string nan = "ctgrad_from_bits" + std::string(t.suffix) +
+                            (t.suffix == "f" ? "(0x7fc00000)" : "(0x7ff8000000000000LL)");  // a quiet NaN
+    return std::pair{value ? b.bind(type, b.bind("int", any_nan) + " ? " + nan + " : " + paren(m)) : std::string(),
+                     tap ? b.bind("int", p) : std::string()};
+  };
+
+  switch (o.k) {
+    case nest::kind::conv:  // i_conv
+      w.open("n", e.batch);
+      w.open("o", e.outputs);
+      if (e.plane) {  // plane_loop: every tap adds w times a shifted plane of X, then the rows are copied out
+        w.open("k", span);
+        w.line(plane + "k] = " + t.zero + ";");
+        w.close();
+        w.open("ch", e.channels);
+        w.open("a", e.kh);
+        w.open("u", e.kw);
+        kernel_tap();
+        const std::string shift = input_plane + " + a * " + number(e.dh * e.width) + " + u * " + number(e.dw);
+        if (o.pa != nullptr)
+          w.line("ctgrad_axpy" + sfx + "(acc, wt, " + o.pa(n) + " + " + shift + ", " + number(span) + ");");
+        else
+          for_plane([&] { read(o.x, shift + " + k", plane + "k] += wt * ", ";"); });
+        w.close();
+        w.close();
+        w.close();
+        w.open("i", e.oh);
+        w.open("j", e.ow);
+        w.line(out + "(n * " + number(e.outputs) + " + o) * " + number(e.oh * e.ow) + " + i * " + number(e.ow) +
+               " + j] = " + plane + "i * " + number(e.width) + " + j];");
+        w.close();
+        w.close();
+      } else {  // row_loop: a row of outputs at a time
+        w.open("i", e.oh);
+        w.open("j", e.ow);
+        w.line(out + output_row + " + j] = " + t.zero + ";");
+        w.close();
+        w.open("ch", e.channels);
+        w.open("a", e.kh);
+        w.open("u", e.kw);
+        kernel_tap();
+        w.open("j", e.ow);
+        read(o.x, input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw), out + output_row + " + j] += wt * ",
+             ";");
+        w.close();
+        w.close();
+        w.close();
+        w.close();
+        w.close();
+      }
+      w.close();
+      w.close();
+      break;
+    case nest::kind::conv_kernel_grad: {  // i_conv_kernel_grad
+      // Per (o, ch) and tap, partial sums over the examples and the plane
+      // (stride 1: 16 of them, then the rest; dot_lanes16's lanes) or a row
+      // (strided: ow of them), summed at the end in order.
+      const std::size_t lanes = e.plane ? 16 : e.ow, body_end = plane_body;
+      w.open("o", e.outputs);
+      w.open("ch", e.channels);
+      w.line(type + " part[" + number(taps) + "][" + number(lanes) + "];");
+      if (e.plane) w.line(type + " rest[" + number(taps) + "];");
+      w.open("k", taps);
+      if (e.plane) w.line("rest[k] = " + t.zero + ";");
+      w.line("for (int l = 0; l != " + number(lanes) + "; ++l) part[k][l] = " + t.zero + ";");
+      w.close();
+      w.open("n", e.batch);
+      if (e.plane) {
+        spread(o.y);
+        w.open("k", taps);
+        w.line("const int base = " + input_plane + " + k / " + number(e.kw) + " * " + number(e.dh * e.width) +
+               " + k % " + number(e.kw) + " * " + number(e.dw) + ";");
+        if (o.pa != nullptr) {
+          w.line("ctgrad_dot_lanes16" + sfx + "(part[k], &rest[k], acc, " + o.pa(n) + " + base, " + number(span) +
+                 ");");
+        } else if (body_end != 0) {
+          w.line("for (int q = 0; q != " + number(body_end) + "; q += 16) {");
+          w.indent += "  ";
+          w.open("l", 16);
+          read(o.x, "base + q + l", "part[k][l] += " + plane + "q + l] * ", ";");
+          w.close();
+          w.close();
+        }
+        if (o.pa == nullptr && body_end != span) {
+          w.open("q", span, body_end);
+          read(o.x, "base + q", "rest[k] += " + plane + "q] * ", ";");
+          w.close();
+        }
+        w.close();
+      } else {
+        w.open("i", e.oh);
+        w.open("a", e.kh);
+        w.open("u", e.kw);
+        w.open("j", e.ow);
+        {
+          body b = w.fresh();
+          const std::string y = o.y(b, n, output_row + " + j");
+          const std::string x = o.x(b, n, input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw));
+          w.line_after(b, "part[a * " + number(e.kw) + " + u][j] += " + y + " * " + x + ";");
+        }
+        w.close();
+        w.close();
+        w.close();
+        w.close();
+      }
+      w.close();
+      w.open("k", taps);
+      w.line(type + " s = " + (e.plane ? "rest[k]" : t.zero) + ";");
+      w.line("for (int l = 0; l != " + number(lanes) + "; ++l) s += part[k][l];");
+      w.line(out + "(o * " + number(e.channels) + " + ch) * " + number(taps) + " + k] = s;");
+      w.close();
+      w.close();
+      w.close();
+      break;
+    }
+    case nest::kind::conv_input_grad:  // i_conv_input_grad: each y[n,o,i,j] * w[o,ch,a,u] back where it came from
+      zero(e.batch * e.channels * e.height * e.width);
+      w.open("n", e.batch);
+      w.open("o", e.outputs);
+      if (e.plane) {
+        spread(o.x);
+        w.open("ch", e.channels);
+        w.open("a", e.kh);
+        w.open("u", e.kw);
+        kernel_tap();
+        w.line("ctgrad_axpy" + sfx + "(y + " + input_plane + " + a * " + number(e.dh * e.width) + " + u * " +
+               number(e.dw) + ", wt, acc, " + number(span) + ");");
+        w.close();
+        w.close();
+        w.close();
+      } else {
+        w.open("i", e.oh);
+        w.open("ch", e.channels);
+        w.open("a", e.kh);
+        w.open("u", e.kw);
+        kernel_tap();
+        w.open("j", e.ow);
+        read(o.x, output_row + " + j",
+             out + input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw) + "] += wt * ", ";");
+        w.close();
+        w.close();
+        w.close();
+        w.close();
+        w.close();
+      }
+      w.close();
+      w.close();
+      break;
+    case nest::kind::pad: {  // i_pad
+      const std::size_t hp = e.height + 2 * e.border_h, wp = e.width + 2 * e.border_w;
+      zero(e.batch * hp * wp);
+      w.open("n", e.batch);
+      w.open("i", e.height);
+      w.open("j", e.width);
+      read(o.x, "(n * " + number(e.height) + " + i) * " + number(e.width) + " + j",
+           out + "(n * " + number(hp) + " + i + " + number(e.border_h) + ") * " + number(wp) + " + " +
+               number(e.border_w) + " + j] = ",
+           ";");
+      w.close();
+      w.close();
+      w.close();
+      break;
+    }
+    case nest::kind::max_select: {  // i_max_select: V at the first maximum of each window of X
+      window_loops();
+      body b = w.fresh();
+      const auto [m, p] = arg_max(b, e.same, !e.same || e.taps != tk::no_taps);
+      const std::string value = e.same ? m : o.y(b, n, "f + " + runtime_tap_offset(p));
+      w.line_after(b, out + k + "] = " + value + ";");
+      if (e.taps != tk::no_taps)  // the tap's bits (tk::tap_as), for the routing
+        w.line("ws[" + number(e.taps) + " + " + k + "] = ctgrad_from_bits" + std::string(t.suffix) + "((" +
+               std::string(t.bits) + ")" + p + ");");
+      w.close();
+      w.close();
+      w.close();
+      break;
+    }
+    case nest::kind::max_route: {  // i_max_route: G to the arg-max of each window
+      if (!e.tiles) zero(e.batch * e.height * e.width);
+      window_loops();
+      body b = w.fresh();
+      const std::string p = e.taps != tk::no_taps ? b.bind("int", "(int)ctgrad_to_bits" + std::string(t.suffix) +
+                                                                      "(ws[" + number(e.taps) + " + " + k + "])")
+                                                  : arg_max(b, false, true).second;
+      const std::string g = b.bind(type, o.y(b, n, k));
+      if (e.tiles) {  // every element of the window written: G or +0
+        for (std::size_t tap = 0; tap != taps; ++tap) {
+          const std::string line =
+              out + "f + " + tap_offset(tap) + "] = " + p + " == " + number(tap) + " ? " + g + " : " + t.zero + ";";
+          if (tap == 0)
+            w.line_after(b, line);
+          else
+            w.line(line);
+        }
+      } else {
+        w.line_after(b, out + "f + " + runtime_tap_offset(p) + "] += " + g + ";");
+      }
+      w.close();
+      w.close();
+      w.close();
+      break;
+    }
+    case nest::kind::avg_pool:  // i_avg_pool
+      window_loops();
+      w.line(type + " s = " + t.zero + ";");
+      w.open("a", e.kh);
+      w.open("u", e.kw);
+      read(o.x, "f + a * " + number(e.width) + " + u", "s += ", ";");
+      w.close();
+      w.close();
+      w.line(out + k + "] = s / " + number(taps) + ".0" + std::string(t.suffix) + ";");
+      w.close();
+      w.close();
+      w.close();
+      break;
+    case nest::kind::avg_unpool:  // i_avg_unpool
+      zero(e.batch * e.height * e.width);
+      window_loops();
+      read(o.x, k, "const " + type + " g = ", " / " + number(taps) + ".0" + std::string(t.suffix) + ";");
+      w.open("a", e.kh);
+      w.open("u", e.kw);
+      w.line(out + "f + a * " + number(e.width) + " + u] += g;");
+      w.close();
+      w.close();
+      w.close();
+      w.close();
+      w.close();
+      break;
+    default:
+      break;
+  }
+  w.close();
+}
+
 /// The loop nest of instruction o, into w (loop bodies bind names from
 /// `next` on: v0, v1, ... are unique within a loop).
 [[gnu::noinline]] inline void emit(writer& w, const nest& o, names n, const scalar_text& t) {
@@ -474,8 +1010,6 @@ struct writer {
   const std::string type(t.type), sfx(t.suffix);
   w.next = 0;
   switch (o.k) {
-    case nest::kind::none:
-      break;
     case nest::kind::map: {
       w.open("i", o.cols);
       body b = w.fresh();
@@ -599,17 +1133,23 @@ struct writer {
         const std::string a = o.a(b, n, "i", "k");
         w.line_after(b, "const " + type + " a = " + a + ";");
       }
-      w.open("j", o.cols);
-      {
+      if (o.pb != nullptr) {  // (restrict arguments: GCC -O2 vectorises this, not the loop on ws)
+        w.line("ctgrad_axpy" + sfx + "(ws + " + number(o.offset) + " + i * " + number(o.cols) + ", a, " + o.pb(n) +
+               " + k * " + number(o.cols) + ", " + number(o.cols) + ");");
+      } else {
+        w.open("j", o.cols);
         body b = w.fresh();
         const std::string x = o.b(b, n, "k", "j");
         w.line_after(b, element + " += a * " + x + ";");
+        w.close();
       }
-      w.close();
       w.close();
       w.close();
       break;
     }
+    default:
+      emit_window(w, o, n, t);
+      break;
   }
 }
 
@@ -799,6 +1339,24 @@ static inline $T ctgrad_dot$S(const $T *a, const $T *b, int n) {
   for (int k = body; k != n; ++k) s += a[k] * b[k];
   return s;
 }
+@@ctgrad_axpy$S
+/* y[k] += a * x[k], k = 0 .. n-1: the whole multiples of 16, then the rest
+   (GCC -O2 vectorises only loops without a remainder). */
+static inline void ctgrad_axpy$S($T *restrict y, $T a, const $T *restrict x, int n) {
+  const int body = n / 16 * 16;
+  for (int k = 0; k != body; ++k) y[k] += a * x[k];
+  for (int k = body; k != n; ++k) y[k] += a * x[k];
+}
+@@ctgrad_dot_lanes16$S
+/* part[l] += a[q + l] * b[q + l] over the whole multiples of 16 (16 partial
+   sums, numeric/gemm.hpp's dot_lanes16), *rest += a[q] * b[q] over the rest. */
+static inline void ctgrad_dot_lanes16$S($T *restrict part, $T *restrict rest, const $T *restrict a,
+                                        const $T *restrict b, int n) {
+  const int body = n / 16 * 16;
+  for (int q = 0; q != body; q += 16)
+    for (int l = 0; l != 16; ++l) part[l] += a[q + l] * b[q + l];
+  for (int q = body; q != n; ++q) *rest += a[q] * b[q];
+}
 )";
   // The gelus again on <math.h>'s sigmoid, for the scalar level (whose
   // kernels call math::gelu, not the vectorised one).
@@ -892,13 +1450,14 @@ inline std::string identifier(std::string_view name) {
   for (char ch : name) s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s.front()))) s = "_" + s;
   static constexpr std::string_view taken[] = {
-      "i",        "j",     "k",        "l",       "o",      "r",        "s",         "m",          "e",
-      "a",        "n",     "p",        "g",       "part",   "ws",       "workspace", "parameters", "gradients",
-      "alpha",    "beta",  "y",        "state",   "config", "loss",     "auto",      "break",      "case",
-      "char",     "const", "continue", "default", "do",     "double",   "else",      "enum",       "extern",
-      "float",    "for",   "goto",     "if",      "inline", "int",      "long",      "register",   "restrict",
-      "return",   "short", "signed",   "sizeof",  "static", "struct",   "switch",    "typedef",    "union",
-      "unsigned", "void",  "volatile", "while",   "_Bool",  "_Complex", "_Imaginary"};
+      "i",     "j",        "k",       "l",      "o",        "r",         "s",          "m",         "e",
+      "a",     "n",        "p",       "g",      "part",     "ws",        "u",          "q",         "f",
+      "ch",    "wt",       "base",    "rest",   "acc",      "workspace", "parameters", "gradients", "alpha",
+      "beta",  "y",        "state",   "config", "loss",     "auto",      "break",      "case",      "char",
+      "const", "continue", "default", "do",     "double",   "else",      "enum",       "extern",    "float",
+      "for",   "goto",     "if",      "inline", "int",      "long",      "register",   "restrict",  "return",
+      "short", "signed",   "sizeof",  "static", "struct",   "switch",    "typedef",    "union",     "unsigned",
+      "void",  "volatile", "while",   "_Bool",  "_Complex", "_Imaginary"};
   bool reserved = s.starts_with("ctgrad_") ||
                   (s.size() > 1 && s[0] == 'v' && s.find_first_not_of("0123456789", 1) == std::string::npos);
   for (std::string_view t : taken) reserved = reserved || s == t;
@@ -948,13 +1507,6 @@ struct program_text<T, tensor_kernel<Loss, Params...>> {
     return {nest_for<T, I>()...};
   }
   static constexpr auto ops = ops_of(program{});
-  /// The instructions C99 cannot write out (convolution, pooling), if any.
-  template <class I>
-  using is_writable = std::bool_constant<nest_for<T, I>().k != nest::kind::none>;
-  using unsupported = mp::mp_remove_if<program, is_writable>;
-  static constexpr bool supported = mp::mp_empty<unsupported>::value;
-  /// One error, naming the first of them.
-  static void report_unsupported() noexcept { (void)error::no_c99_for_window_operations<mp::mp_front<unsupported>>{}; }
 
   /// The statements of the kernel's program (one loop nest per
   /// instruction, under its line of the listing) reading leaf k as
@@ -962,7 +1514,7 @@ struct program_text<T, tensor_kernel<Loss, Params...>> {
   static std::string statements(const std::string* leaf_names, const std::string& indent) {
     static constexpr auto lines = listing(kernel{});
     return program_statements(ops, lines.view(), plan::slot_count, names{leaf_names},
-                              {scalar<T>::type, scalar<T>::suffix, literal(T(0))}, indent);
+                              {scalar<T>::type, scalar<T>::suffix, scalar<T>::bits, literal(T(0))}, indent);
   }
   /// The leaves' names as C identifiers, in the plan's order.
   static std::vector<std::string> leaf_names() { return identifiers(leaves::names); }
@@ -1177,6 +1729,41 @@ const std::string& runtime_of() {
   return text;
 }
 
+/// A tensor kernel's C (to_c99, below).
+template <class T, class Kernel>
+c99_code kernel_c99(std::string_view name) {
+  using text = program_text<T, Kernel>;
+  using layout = typename Kernel::layout;
+  const std::string id = identifier(name), type(scalar<T>::type), upper = macro_prefix(id);
+  const std::vector<std::string> leaves = text::leaf_names();
+  std::string signature = "void " + id + "_run(" + type + " *restrict ws";
+  for (const std::string& leaf : leaves) signature += ", const " + type + " *restrict " + leaf;
+  signature += ")";
+
+  c99_code code;
+  code.header = "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n#ifndef " + upper + "_H\n#define " +
+                upper + "_H\n\n#define " + upper + "_WORKSPACE_ELEMENTS " + number(layout::workspace_elements) +
+                "\n#define " + upper + "_VALUE_OFFSET " + number(layout::loss_offset) + "\n#define " + upper +
+                "_VALUE_ELEMENTS " + number(layout::value_size) + "\n#define " + upper + "_GRADIENT_ELEMENTS " +
+                number(layout::gradient_elements) + "\n\n" +
+                "/* ws and the leaves must not overlap (the definition declares them restrict). */\n" +
+                replace_all(signature, "restrict ", "") + ";\n\n#endif\n";
+  const std::string body = signature + " {\n" + text::statements(leaves.data(), "  ") + "}\n";
+  code.source = "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n" + preamble<T>(body) + "\n" + body;
+  return code;
+}
+
+/// A scalar kernel's C (to_c99, below).
+template <class T, class Kernel>
+c99_code gradient_c99(std::string_view name) {
+  using text = scalar_program<T, Kernel>;
+  return scalar_c99(identifier(name), scalar<T>::type, scalar<T>::suffix, text::steps, text::roots, text::variables,
+                    text::differentiated, &runtime_of<T>);
+}
+
+template <class T>
+inline constexpr bool has_c_type = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
 }  // namespace detail::c99
 
 /// The kernel as C99 (see the top of this file): `NAME_run(ws, leaves...)`
@@ -1187,34 +1774,11 @@ const std::string& runtime_of() {
 /// NAME_GRADIENT_ELEMENTS elements, in that order (as workspace::gradients()).
 template <class T, class Loss, class... Params>
 c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "ctgrad::to_c99<T>: T is float or double");
-  using text = detail::c99::program_text<T, tensor_kernel<Loss, Params...>>;
-  using layout = typename tensor_kernel<Loss, Params...>::layout;
-  if constexpr (!text::supported) {
-    text::report_unsupported();
+  static_assert(detail::c99::has_c_type<T>, "ctgrad::to_c99<T>: T is float or double");
+  if constexpr (detail::c99::has_c_type<T>)
+    return detail::c99::kernel_c99<T, tensor_kernel<Loss, Params...>>(name);
+  else
     return {};
-  } else {
-    const std::string id = detail::c99::identifier(name), type(detail::c99::scalar<T>::type);
-    const std::string upper = detail::c99::macro_prefix(id);
-    const std::vector<std::string> leaves = text::leaf_names();
-    std::string signature = "void " + id + "_run(" + type + " *restrict ws";
-    for (const std::string& leaf : leaves) signature += ", const " + type + " *restrict " + leaf;
-    signature += ")";
-
-    c99_code code;
-    code.header = "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n#ifndef " + upper + "_H\n#define " +
-                  upper + "_H\n\n#define " + upper + "_WORKSPACE_ELEMENTS " +
-                  detail::c99::number(layout::workspace_elements) + "\n#define " + upper + "_VALUE_OFFSET " +
-                  detail::c99::number(layout::loss_offset) + "\n#define " + upper + "_VALUE_ELEMENTS " +
-                  detail::c99::number(layout::value_size) + "\n#define " + upper + "_GRADIENT_ELEMENTS " +
-                  detail::c99::number(layout::gradient_elements) + "\n\n" +
-                  "/* ws and the leaves must not overlap (the definition declares them restrict). */\n" +
-                  detail::c99::replace_all(signature, "restrict ", "") + ";\n\n#endif\n";
-    const std::string body = signature + " {\n" + text::statements(leaves.data(), "  ") + "}\n";
-    code.source =
-        "/* " + id + ": a ctgrad kernel as C99 (ctgrad::to_c99). */\n" + detail::c99::preamble<T>(body) + "\n" + body;
-    return code;
-  }
 }
 
 /// A scalar gradient kernel (ctgrad::gradient(e, x, ...)) as C99:
@@ -1225,11 +1789,11 @@ c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
 /// <math.h>'s functions, and neither contracts a*b + c into an FMA).
 template <class T, class E, class... Vars>
 c99_code to_c99(gradient_kernel<E, Vars...>, std::string_view name) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "ctgrad::to_c99<T>: T is float or double");
-  using text = detail::c99::scalar_program<T, gradient_kernel<E, Vars...>>;
-  return detail::c99::scalar_c99(detail::c99::identifier(name), detail::c99::scalar<T>::type,
-                                 detail::c99::scalar<T>::suffix, text::steps, text::roots, text::variables,
-                                 text::differentiated, &detail::c99::runtime_of<T>);
+  static_assert(detail::c99::has_c_type<T>, "ctgrad::to_c99<T>: T is float or double");
+  if constexpr (detail::c99::has_c_type<T>)
+    return detail::c99::gradient_c99<T, gradient_kernel<E, Vars...>>(name);
+  else
+    return {};
 }
 }  // namespace ctgrad
 

@@ -207,17 +207,13 @@ std::string model_body() {
 template <class Net, class Loss, class T, std::size_t Batch>
 c99_code to_c99(const model<Net, Loss, T, Batch>& m, std::string_view name, c99_options options = {}) {
   using model_t = model<Net, Loss, T, Batch>;
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "ctgrad::nn::to_c99: the model's element type is float or double");
+  static_assert(ctgrad::detail::c99::has_c_type<T>, "ctgrad::nn::to_c99: the model's element type is float or double");
   using train = typename model_t::training_kernel;
   using predict = typename model_t::template prediction_kernel_at<1>;
   using train_text = ctgrad::detail::c99::program_text<T, train>;
   using predict_text = ctgrad::detail::c99::program_text<T, predict>;
-  if constexpr (!model_t::well_formed) {
+  if constexpr (!model_t::well_formed || !ctgrad::detail::c99::has_c_type<T>) {
     return {};  // (reported)
-  } else if constexpr (!train_text::supported) {
-    train_text::report_unsupported();
-    return {};
   } else {
     using scalar = ctgrad::detail::c99::scalar<T>;
     c99_code code = detail::model_c99(
