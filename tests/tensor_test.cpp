@@ -81,6 +81,46 @@ BOOST_AUTO_TEST_CASE(views_and_reductions) {
   BOOST_TEST(check_gradients(sum(T * T * T) * sum(tanh(T)), -1, 1, T) == 12);
 }
 
+BOOST_AUTO_TEST_CASE(slices_and_concatenation) {
+  // The last axis of matrices and of rank-3 tensors; slices that overlap,
+  // slices of a concatenation, the gates of one product.
+  constexpr param<"T", shape<2, 3, 5>> T;
+  constexpr param<"W", shape<4, 6>> W;
+  constexpr input<"q", shape<3, 2>> q;
+  constexpr input<"p", shape<2, 3, 2>> p;
+  BOOST_TEST(check_gradients(sum(slice<1, 2>(A) * q), -1, 1, A, q) == 18);
+  BOOST_TEST(check_gradients(sum(tanh(slice<3, 2>(T)) * p + slice<0, 2>(T) * slice<2, 2>(T)), -1, 1, T, p) == 42);
+  BOOST_TEST(check_gradients(sum(concat(A, B) * concat(B, tanh(A))), -1, 1, A, B) == 24);
+  BOOST_TEST(check_gradients(sum(sigmoid(concat(slice<2, 2>(A), B)) * concat(q, r)), -1, 1, A, B, q, r) == 42);
+  const auto z = matmul(A, W);  // [3, 6]: two gates of 3
+  BOOST_TEST(check_gradients(sum(tanh(slice<0, 3>(z)) * sigmoid(slice<3, 3>(z))), -1, 1, A, W) == 36);
+}
+
+BOOST_AUTO_TEST_CASE(recurrent_cells) {
+  // One step of each cell (expr/cells.hpp; PyTorch parity: interop/torch_cells.py).
+  constexpr param<"x", shape<2, 3>> x;
+  constexpr param<"h", shape<2, 4>> h;
+  constexpr param<"s", shape<2, 8>> s;  // LSTM: h and c
+  constexpr param<"W1", shape<4, 3>> W1;
+  constexpr param<"U1", shape<4, 4>> U1;
+  constexpr param<"c1", shape<4>> c1;
+  constexpr param<"d1", shape<4>> d1;
+  constexpr param<"W3", shape<12, 3>> W3;
+  constexpr param<"U3", shape<12, 4>> U3;
+  constexpr param<"c3", shape<12>> c3;
+  constexpr param<"d3", shape<12>> d3;
+  constexpr param<"W4", shape<16, 3>> W4;
+  constexpr param<"U4", shape<16, 4>> U4;
+  constexpr param<"c4", shape<16>> c4;
+  constexpr param<"d4", shape<16>> d4;
+  constexpr input<"g", shape<2, 4>> g;
+  constexpr input<"g2", shape<2, 8>> g2;
+  BOOST_TEST(check_gradients(sum(cell::rnn(x, h, W1, U1, c1, d1) * g), -1, 1, x, h, W1, U1, c1, d1, g) == 58);
+  BOOST_TEST(check_gradients(sum(cell::rnn<fn::relu>(x, h, W1, U1, c1, d1) * g), -1, 1, x, h, W1, U1, c1, d1, g) == 58);
+  BOOST_TEST(check_gradients(sum(cell::gru(x, h, W3, U3, c3, d3) * g), -1, 1, x, h, W3, U3, c3, d3, g) == 130);
+  BOOST_TEST(check_gradients(sum(cell::lstm(x, s, W4, U4, c4, d4) * g2), -1, 1, x, s, W4, U4, c4, d4, g2) == 182);
+}
+
 BOOST_AUTO_TEST_CASE(softmax_family) {
   BOOST_TEST(check_gradients(sum(softmax(A) * r), -3, 3, A, r) == 24);
   BOOST_TEST(check_gradients(sum(log_softmax(A) * r), -3, 3, A, r) == 24);

@@ -366,6 +366,39 @@ inline std::string index_name(body& b, const std::string& index) {
   return "(" + at + " / " + number(hc * wc) + " * " + number(h) + " + " + at + " % " + number(hc * wc) + " / " +
          number(wc) + " + " + number(ph) + ") * " + number(w) + " + " + at + " % " + number(wc) + " + " + number(pw);
 }
+/// Element i of columns [begin, begin + count) of rows of `columns` (tk::r_slice): its index there.
+[[gnu::noinline]] inline std::string sliced_index(body& b, const std::string& i, std::size_t columns, std::size_t begin,
+                                                  std::size_t count) {
+  const std::string at = index_name(b, i);
+  return at + " / " + number(count) + " * " + number(columns) + " + " + number(begin) + " + " + at + " % " +
+         number(count);
+}
+/// Element i of rows of X (`count` wide) at columns [begin, begin + count)
+/// of zero rows of `columns` (tk::r_embed).
+[[gnu::noinline]] inline std::string embedded_element(body& b, names n, element_fn x, const std::string& i,
+                                                      const std::array<std::size_t, 3>& count_begin_columns,
+                                                      std::string_view type, const std::string& zero) {
+  const auto [count, begin, columns] = count_begin_columns;
+  const std::string at = index_name(b, i);
+  const std::string col = b.bind("int", at + " % " + number(columns));
+  const std::string inside = b.bind("int", col + " >= " + number(begin) + " && " + col + " < " + number(begin + count));
+  const std::string value = x(b, n,
+                              "(" + inside + " ? " + at + " / " + number(columns) + " * " + number(count) + " + " +
+                                  col + " - " + number(begin) + " : 0)");
+  return b.bind(type, inside + " ? " + value + " : " + zero);
+}
+template <class T, class R, std::size_t Cols, std::size_t Begin, std::size_t Count>
+struct ref<T, tk::r_slice<R, Cols, Begin, Count>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return ref<T, R>::at(b, n, sliced_index(b, i, Cols, Begin, Count));
+  }
+};
+template <class T, class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
+struct ref<T, tk::r_embed<R, Count, Begin, Cols>> {
+  static std::string at(body& b, names n, const std::string& i) {
+    return embedded_element(b, n, &ref<T, R>::at, i, {Count, Begin, Cols}, scalar<T>::type, literal(T(0)));
+  }
+};
 template <class T, class R, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW>
 struct ref<T, tk::r_pad<R, H, W, PH, PW>> {
   static std::string at(body& b, names n, const std::string& i) {

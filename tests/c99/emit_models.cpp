@@ -30,6 +30,22 @@ void emit_kernel(const std::string& dir, const std::string& name, std::uint64_t 
   emit_tensor_kernel<T>(dir, name, seed, kernel, A, B, x);
 }
 
+/// A GRU-like cell: the gates as slices of one product, the new state and
+/// a concatenation in the loss (views read element by element in C).
+template <class T>
+void emit_gates_kernel(const std::string& dir, const std::string& name, std::uint64_t seed) {
+  constexpr param<"W", shape<3, 9>> W;
+  constexpr param<"h", shape<4, 3>> h;
+  constexpr input<"x", shape<4, 3>> x;
+  constexpr auto z = matmul(x, W);
+  constexpr auto r = sigmoid(slice<0, 3>(z));
+  constexpr auto u = sigmoid(slice<3, 3>(z));
+  constexpr auto n = tanh(slice<6, 3>(z) + r * h);
+  constexpr auto next = (1_c - u) * n + u * h;
+  constexpr auto kernel = compile(sum(next * next) + sum(concat(next, r) * concat(x, h)), wrt(W, h, x));
+  emit_tensor_kernel<T>(dir, name, seed, kernel, W, h, x);
+}
+
 // Products by the row (dot products: fewer than 8 rows) and by the
 // register-blocked path; tanh, sigmoid; mean squared error.
 using small_net = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<4, nn::sigmoid>, nn::dense<2>>;
@@ -59,6 +75,8 @@ int main(int argc, char** argv) {
     emit_windows(argv[1]);
     emit_kernel<double>(argv[1], "functions", 4);
     emit_kernel<float>(argv[1], "functions_float", 5);
+    emit_gates_kernel<double>(argv[1], "gates", 11);
+    emit_gates_kernel<float>(argv[1], "gates_float", 12);
     {
       using namespace worked_example;
       emit_scalar<double>(argv[1], "worked", dE, w1 = 0.15, w2 = 0.20, w3 = 0.25, w4 = 0.30, w5 = 0.40, w6 = 0.45,

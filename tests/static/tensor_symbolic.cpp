@@ -38,6 +38,33 @@ static_assert(to_string(t - 2_c * tanh(x)) == "t - 2*tanh(x)");
 static_assert(to_string(-2_c * t - 3_c * tanh(x)) == "-2*t - 3*tanh(x)");
 static_assert(grad(dot(x, t), x) == t);
 
+// Slices of the last axis and concatenation: each the other's adjoint,
+// canonical (the whole is the tensor, a slice of a concatenation is the
+// part), and the gates of one product read as such.
+static_assert(slice<0, 3>(x) == x);
+static_assert(slice<0, 3>(concat(x, t)) == x && slice<3, 3>(concat(x, t)) == t);
+static_assert(to_string(slice<1, 2>(x)) == "slice(x, 1:3)");
+static_assert(to_string(concat(x, t)) == "concat(x, t)" && to_string(concat(t, x) * 2_c) == "2*concat(t, x)");
+static_assert(to_string(detail::embed_t<std::remove_const_t<decltype(x)>, 1, 4>{}) == "embed(x, 1:4 of 4)");
+static_assert(to_string(grad(sum(slice<1, 2>(x) * slice<0, 2>(t)), x)) == "embed(slice(t, 0:2), 1:3 of 3)");
+static_assert(grad(sum(concat(x, t) * concat(t, x)), x) == 2_c * t);
+constexpr param<"U", shape<2, 6>> U;  // two gates of 3: z = x U, then slices
+static_assert(to_string(grad(sum(tanh(slice<0, 3>(matmul(reshape<shape<1, 2>>(slice<0, 2>(x)), U)))), U)) ==
+              "slice(x, 0:2)^T*embed(1 - tanh(slice(slice(x, 0:2)*U, 0:3))^2, 0:3 of 6)");
+
+// A recurrent cell's weight gradient reads as the textbook's (one step):
+// dL/dU = (h^T (g ⊙ (1 - h'^2)))^T for h' = tanh(x W^T + b + h U^T + c).
+constexpr input<"xs", shape<2, 3>> xs;
+constexpr param<"hs", shape<2, 4>> hs;
+constexpr param<"Wx", shape<4, 3>> Wx;
+constexpr param<"Uh", shape<4, 4>> Uh;
+constexpr param<"bx", shape<4>> bx;
+constexpr param<"bh", shape<4>> bh;
+constexpr input<"g", shape<2, 4>> g;
+constexpr auto step = cell::rnn(xs, hs, Wx, Uh, bx, bh);
+static_assert(to_string(step) == "tanh(bx + xs*Wx^T + hs*Uh^T + bh)");
+static_assert(to_string(grad(sum(step * g), Uh), label<"h'">(step)) == "(hs^T*(g \u2299 (1 - h'^2)))^T");
+
 // Losses: the gradients the textbooks give.
 static_assert(to_string(grad(loss::half_sse(x, t), x)) == "x - t");
 static_assert(to_string(grad(loss::mse(x, t), x)) == "2*(x - t)/3");

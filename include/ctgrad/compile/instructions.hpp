@@ -53,6 +53,12 @@ struct r_bcast {};
 /// The transpose of a [Rows, Cols] source.
 template <class R, std::size_t Rows, std::size_t Cols>
 struct r_transpose {};
+/// Columns [Begin, Begin + Count) of each row of Cols (expr/slice.hpp).
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count>
+struct r_slice {};
+/// Rows of Count at columns [Begin, Begin + Count) of zero rows of Cols.
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
+struct r_embed {};
 
 template <class R>
 struct rd;
@@ -117,6 +123,25 @@ struct rd<r_transpose<R, Rows, Cols>> {
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static T at2(context<T> c, std::size_t row, std::size_t col) noexcept {
     return rd<R>::at(c, col * Cols + row);
+  }
+};
+
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count>
+struct rd<r_slice<R, Cols, Begin, Count>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    return rd<R>::at(c, i / Count * Cols + Begin + i % Count);
+  }
+};
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
+struct rd<r_embed<R, Count, Begin, Cols>> {
+  static constexpr bool contiguous = false;
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t i) noexcept {
+    const std::size_t column = i % Cols;
+    if (column < Begin || column >= Begin + Count) return T(0);
+    return rd<R>::at(c, i / Cols * Count + column - Begin);
   }
 };
 
@@ -387,6 +412,10 @@ template <class R, class From, class To, std::size_t L>
 struct ref_reads<r_bcast<R, From, To>, L> : ref_reads<R, L> {};
 template <class R, std::size_t Rows, std::size_t Cols, std::size_t L>
 struct ref_reads<r_transpose<R, Rows, Cols>, L> : ref_reads<R, L> {};
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count, std::size_t L>
+struct ref_reads<r_slice<R, Cols, Begin, Count>, L> : ref_reads<R, L> {};
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols, std::size_t L>
+struct ref_reads<r_embed<R, Count, Begin, Cols>, L> : ref_reads<R, L> {};
 
 template <class I, std::size_t L>
 struct instruction_reads : std::true_type {};  // unknown: assume it does

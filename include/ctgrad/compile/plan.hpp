@@ -75,6 +75,10 @@ template <class X, std::size_t PH, std::size_t PW>
 struct info_of<tnodes::pad<X, PH, PW>> : info_is<node_info{.k = kind::view, .is_pad = true}> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct info_of<tnodes::crop<X, PH, PW>> : info_is<node_info{.k = kind::view}> {};
+template <class X, std::size_t Begin, std::size_t Count>
+struct info_of<tnodes::slice<X, Begin, Count>> : info_is<node_info{.k = kind::view}> {};
+template <class X, std::size_t Begin, std::size_t N>
+struct info_of<tnodes::embed<X, Begin, N>> : info_is<node_info{.k = kind::view}> {};
 template <class X, class W, class G>
 struct info_of<tnodes::conv<X, W, G>>
     : info_is<node_info{.k = kind::window, .scratch = conv_extents<shape_of<X>, shape_of<W>, G>::scratch}> {};
@@ -392,6 +396,12 @@ struct plan {
   template <class X, std::size_t PH, std::size_t PW>
   struct ref<tnodes::crop<X, PH, PW>, false>
       : std::type_identity<r_crop<ref_t<X>, shape_of<X>::dims[2], shape_of<X>::dims[3], PH, PW>> {};
+  template <class X, std::size_t Begin, std::size_t Count>
+  struct ref<tnodes::slice<X, Begin, Count>, false>
+      : std::type_identity<r_slice<ref_t<X>, shape_of<X>::dims.back(), Begin, Count>> {};
+  template <class X, std::size_t Begin, std::size_t N>
+  struct ref<tnodes::embed<X, Begin, N>, false>
+      : std::type_identity<r_embed<ref_t<X>, shape_of<X>::dims.back(), Begin, N>> {};
 
   // What computes a slotted node.  Outputs that are leaves, literals or
   // views are copied through their (unslotted) reference.

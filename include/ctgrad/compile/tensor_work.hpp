@@ -62,6 +62,10 @@ template <class R, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW>
 struct ref_ops<r_pad<R, H, W, PH, PW>> : ref_ops<R> {};
 template <class R, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW>
 struct ref_ops<r_crop<R, H, W, PH, PW>> : ref_ops<R> {};
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count>
+struct ref_ops<r_slice<R, Cols, Begin, Count>> : ref_ops<R> {};
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
+struct ref_ops<r_embed<R, Count, Begin, Cols>> : ref_ops<R> {};
 
 /// The counts of instruction I: a specialisation per instruction kind.
 template <class I>

@@ -39,6 +39,8 @@ enum class node_kind : std::uint8_t {
   avg_pool,
   avg_unpool,
   fill,
+  slice,
+  embed,
 };
 
 /// The first word of a node's structural hash.

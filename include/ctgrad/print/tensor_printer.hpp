@@ -13,6 +13,7 @@
 #pragma once
 
 #include "../expr/conv.hpp"
+#include "../expr/slice.hpp"
 #include "../expr/tensor_ops.hpp"
 #include "../to_string.hpp"
 
@@ -109,13 +110,32 @@ struct recognised_s<Of, tnodes::ew<F, S, A, B>> {
                                   typename try_one<A, B>::type>;
 };
 
+/// The two parts of an elementwise node that is concat(X, Y) (embed(X) +
+/// embed(Y), expr/slice.hpp), as mp_list<X, Y>; else void.
+template <class T>
+struct concat_parts : std::type_identity<void> {};
+template <class F, class S, class A, class B>
+struct concat_parts<tnodes::ew<F, S, A, B>> {
+  template <class P, class Q>
+  struct try_one : std::type_identity<void> {};
+  template <class X, class Y, std::size_t At, std::size_t N>
+  requires(At == shape_of<X>::dims.back() &&
+           std::is_same_v<decltype(concat(X{}, Y{})), tnodes::ew<F, S, A, B>>) struct try_one<tnodes::embed<X, 0, N>,
+                                                                                              tnodes::embed<Y, At, N>>
+      : std::type_identity<mp::mp_list<X, Y>> {
+  };
+  using type = std::conditional_t<std::is_void_v<typename try_one<A, B>::type>, typename try_one<B, A>::type,
+                                  typename try_one<A, B>::type>;
+};
+
 template <class T>
 struct tensor_precedence : std::integral_constant<int, 5> {};  // leaves, sums, transposes
 template <class C, class S>
 struct tensor_precedence<tnodes::fill<C, S>> : std::integral_constant<int, precedence<text_style<>, C>()> {};
 template <class F, class S, class... A>
 struct tensor_precedence<tnodes::ew<F, S, A...>>
-    : std::integral_constant<int, (!std::is_void_v<typename recognised_s<softmax_t, tnodes::ew<F, S, A...>>::type>
+    : std::integral_constant<int, (!std::is_void_v<typename recognised_s<softmax_t, tnodes::ew<F, S, A...>>::type> ||
+                                           !std::is_void_v<typename concat_parts<tnodes::ew<F, S, A...>>::type>
                                        ? 5
                                        : precedence<text_style<>, F>())> {};
 template <class A, class S>
@@ -328,6 +348,34 @@ struct tprint_other<Style, tnodes::crop<X, PH, PW>> {
     put_close<Style>(out);
   }
 };
+/// slice(x, b:e): columns b to e - 1 of the last axis.
+template <class Style, class X, std::size_t Begin, std::size_t Count>
+struct tprint_other<Style, tnodes::slice<X, Begin, Count>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Style, X, void>(out, "slice");
+    out.put(", ");
+    put_integer(out, static_cast<std::intmax_t>(Begin));
+    out.put(":");
+    put_integer(out, static_cast<std::intmax_t>(Begin + Count));
+    put_close<Style>(out);
+  }
+};
+/// embed(g, b:e of n): g at columns b to e - 1 of zeros with n columns.
+template <class Style, class X, std::size_t Begin, std::size_t N>
+struct tprint_other<Style, tnodes::embed<X, Begin, N>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Style, X, void>(out, "embed");
+    out.put(", ");
+    put_integer(out, static_cast<std::intmax_t>(Begin));
+    out.put(":");
+    put_integer(out, static_cast<std::intmax_t>(Begin + shape_of<X>::dims.back()));
+    out.put(Style::latex ? " \text{ of } " : " of ");
+    put_integer(out, static_cast<std::intmax_t>(N));
+    put_close<Style>(out);
+  }
+};
 template <class Style, class X, class V, class P>
 struct tprint_other<Style, tnodes::max_select<X, V, P>> {
   template <class Sink>
@@ -378,7 +426,11 @@ constexpr void tprint_node(Sink& sink, int min_precedence) noexcept {
   } else if constexpr (is_ew<T>) {
     using sm = typename recognised_s<softmax_t, T>::type;
     using lsm = typename recognised_s<log_softmax_t, T>::type;
-    if constexpr (!std::is_void_v<sm>) {
+    using parts = typename concat_parts<T>::type;
+    if constexpr (!std::is_void_v<parts>) {
+      put_call<Style, mp::mp_first<parts>, mp::mp_second<parts>>(sink, "concat");
+      put_close<Style>(sink);
+    } else if constexpr (!std::is_void_v<sm>) {
       put_function<Style>(sink, "softmax");
       tprint<Style, sm>(sink, 0);
       put_close<Style>(sink);

@@ -90,6 +90,10 @@ template <class X, std::size_t PH, std::size_t PW>
 struct name_of<tnodes::pad<X, PH, PW>> : named<"pad"> {};
 template <class X, std::size_t PH, std::size_t PW>
 struct name_of<tnodes::crop<X, PH, PW>> : named<"crop"> {};
+template <class X, std::size_t Begin, std::size_t Count>
+struct name_of<tnodes::slice<X, Begin, Count>> : named<"slice"> {};
+template <class X, std::size_t Begin, std::size_t N>
+struct name_of<tnodes::embed<X, Begin, N>> : named<"embed"> {};
 template <class X, class V, class P>
 struct name_of<tnodes::max_select<X, V, P>> : named<"max_pool"> {};
 template <class X, class G, class P>

@@ -12,6 +12,8 @@
 //   transpose<A>       dA   += G^T
 //   reshape<A, S>      dA   += reshape(G) to A's shape
 //   logsumexp<A>       dA   += broadcast(G) * softmax(A)
+//   slice<A, B, C>     dA   += embed(G) at columns [B, B + C)
+//   embed<A, B, N>     dA   += slice(G), columns [B, B + A's)
 //   convolutions, padding and pooling: rules/window.hpp
 // Adjoints are tensor expressions built by the same constructors as user
 // code, so they are inspectable types that share forward nodes.
@@ -20,6 +22,7 @@
 #include <array>
 
 #include "../expr/conv.hpp"
+#include "../expr/slice.hpp"
 #include "../expr/tensor_ops.hpp"
 #include "../graph/adjoint.hpp"
 #include "window.hpp"
@@ -56,6 +59,11 @@ struct vjp<tnodes::reshape<A, S>, 0, G> : std::type_identity<reshape_t<G, shape_
 template <class A, class G>
 struct vjp<tnodes::logsumexp<A>, 0, G>
     : std::type_identity<elementwise_t<decltype(ph<0>{} * ph<1>{}), softmax_t<A>, broadcast_to_t<shape_of<A>, G>>> {};
+
+template <class A, std::size_t Begin, std::size_t Count, class G>
+struct vjp<tnodes::slice<A, Begin, Count>, 0, G> : std::type_identity<embed_t<G, Begin, shape_of<A>::dims.back()>> {};
+template <class A, std::size_t Begin, std::size_t N, class G>
+struct vjp<tnodes::embed<A, Begin, N>, 0, G> : std::type_identity<slice_t<G, Begin, shape_of<A>::dims.back()>> {};
 
 // ---------------------------------------------------------------------------
 // The tensor level's vocabulary for the graph engine (graph/walk.hpp).
