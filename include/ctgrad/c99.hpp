@@ -672,9 +672,12 @@ struct writer {
          std::string(i) + ") {");
     indent += "  ";
   }
-  void close() {
-    indent.resize(indent.size() - 2);
-    line("}");
+  /// Closes `levels` loops (or blocks).
+  void close(std::size_t levels = 1) {
+    for (; levels != 0; --levels) {
+      indent.resize(indent.size() - 2);
+      line("}");
+    }
   }
   /// `text`, after the statements that computing it needed (in b).
   void line_after(body& b, const std::string& text) {
@@ -749,14 +752,12 @@ struct writer {
     w.open("j", e.ow);
     read(f, "((n * " + number(e.outputs) + " + o) * " + number(e.oh) + " + i) * " + number(e.ow) + " + j",
          plane + "i * " + number(e.width) + " + j] = ", ";");
-    w.close();
-    w.close();
+    w.close(2);
     if (e.ow != e.width && e.oh > 1) {
       w.open("i", e.oh - 1);
       w.open("j", e.width, e.ow);
       w.line(plane + "i * " + number(e.width) + " + j] = " + t.zero + ";");
-      w.close();
-      w.close();
+      w.close(2);
     }
   };
   // The plane's positions k in two loops, the whole multiples of 16 and the
@@ -825,15 +826,12 @@ struct writer {
           w.line("ctgrad_axpy" + sfx + "(acc, wt, " + o.pa(n) + " + " + shift + ", " + number(span) + ");");
         else
           for_plane([&] { read(o.x, shift + " + k", plane + "k] += wt * ", ";"); });
-        w.close();
-        w.close();
-        w.close();
+        w.close(3);
         w.open("i", e.oh);
         w.open("j", e.ow);
         w.line(out + "(n * " + number(e.outputs) + " + o) * " + number(e.oh * e.ow) + " + i * " + number(e.ow) +
                " + j] = " + plane + "i * " + number(e.width) + " + j];");
-        w.close();
-        w.close();
+        w.close(2);
       } else {  // row_loop: a row of outputs at a time
         w.open("i", e.oh);
         w.open("j", e.ow);
@@ -846,14 +844,9 @@ struct writer {
         w.open("j", e.ow);
         read(o.x, input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw), out + output_row + " + j] += wt * ",
              ";");
-        w.close();
-        w.close();
-        w.close();
-        w.close();
-        w.close();
+        w.close(5);
       }
-      w.close();
-      w.close();
+      w.close(2);
       break;
     case nest::kind::conv_kernel_grad: {  // i_conv_kernel_grad
       // Per (o, ch) and tap, partial sums over the examples and the plane
@@ -882,8 +875,7 @@ struct writer {
           w.indent += "  ";
           w.open("l", 16);
           read(o.x, "base + q + l", "part[k][l] += " + plane + "q + l] * ", ";");
-          w.close();
-          w.close();
+          w.close(2);
         }
         if (o.pa == nullptr && body_end != span) {
           w.open("q", span, body_end);
@@ -902,19 +894,14 @@ struct writer {
           const std::string x = o.x(b, n, input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw));
           w.line_after(b, "part[a * " + number(e.kw) + " + u][j] += " + y + " * " + x + ";");
         }
-        w.close();
-        w.close();
-        w.close();
-        w.close();
+        w.close(4);
       }
       w.close();
       w.open("k", taps);
       w.line(type + " s = " + (e.plane ? "rest[k]" : t.zero) + ";");
       w.line("for (int l = 0; l != " + number(lanes) + "; ++l) s += part[k][l];");
       w.line(out + "(o * " + number(e.channels) + " + ch) * " + number(taps) + " + k] = s;");
-      w.close();
-      w.close();
-      w.close();
+      w.close(3);
       break;
     }
     case nest::kind::conv_input_grad:  // i_conv_input_grad: each y[n,o,i,j] * w[o,ch,a,u] back where it came from
@@ -929,9 +916,7 @@ struct writer {
         kernel_tap();
         w.line("ctgrad_axpy" + sfx + "(y + " + input_plane + " + a * " + number(e.dh * e.width) + " + u * " +
                number(e.dw) + ", wt, acc, " + number(span) + ");");
-        w.close();
-        w.close();
-        w.close();
+        w.close(3);
       } else {
         w.open("i", e.oh);
         w.open("ch", e.channels);
@@ -941,14 +926,9 @@ struct writer {
         w.open("j", e.ow);
         read(o.x, output_row + " + j",
              out + input_row + " + u * " + number(e.dw) + " + j * " + number(e.sw) + "] += wt * ", ";");
-        w.close();
-        w.close();
-        w.close();
-        w.close();
-        w.close();
+        w.close(5);
       }
-      w.close();
-      w.close();
+      w.close(2);
       break;
     case nest::kind::pad: {  // i_pad
       const std::size_t hp = e.height + 2 * e.border_h, wp = e.width + 2 * e.border_w;
@@ -960,9 +940,7 @@ struct writer {
            out + "(n * " + number(hp) + " + i + " + number(e.border_h) + ") * " + number(wp) + " + " +
                number(e.border_w) + " + j] = ",
            ";");
-      w.close();
-      w.close();
-      w.close();
+      w.close(3);
       break;
     }
     case nest::kind::max_select: {  // i_max_select: V at the first maximum of each window of X
@@ -974,9 +952,7 @@ struct writer {
       if (e.taps != tk::no_taps)  // the tap's bits (tk::tap_as), for the routing
         w.line("ws[" + number(e.taps) + " + " + k + "] = ctgrad_from_bits" + std::string(t.suffix) + "((" +
                std::string(t.bits) + ")" + p + ");");
-      w.close();
-      w.close();
-      w.close();
+      w.close(3);
       break;
     }
     case nest::kind::max_route: {  // i_max_route: G to the arg-max of each window
@@ -999,9 +975,7 @@ struct writer {
       } else {
         w.line_after(b, out + "f + " + runtime_tap_offset(p) + "] += " + g + ";");
       }
-      w.close();
-      w.close();
-      w.close();
+      w.close(3);
       break;
     }
     case nest::kind::avg_pool:  // i_avg_pool
@@ -1010,12 +984,9 @@ struct writer {
       w.open("a", e.kh);
       w.open("u", e.kw);
       read(o.x, "f + a * " + number(e.width) + " + u", "s += ", ";");
-      w.close();
-      w.close();
+      w.close(2);
       w.line(out + k + "] = s / " + number(taps) + ".0" + std::string(t.suffix) + ";");
-      w.close();
-      w.close();
-      w.close();
+      w.close(3);
       break;
     case nest::kind::avg_unpool:  // i_avg_unpool
       zero(e.batch * e.height * e.width);
@@ -1024,11 +995,7 @@ struct writer {
       w.open("a", e.kh);
       w.open("u", e.kw);
       w.line(out + "f + a * " + number(e.width) + " + u] += g;");
-      w.close();
-      w.close();
-      w.close();
-      w.close();
-      w.close();
+      w.close(5);
       break;
     default:
       break;
@@ -1057,8 +1024,7 @@ struct writer {
       body b = w.fresh();
       const std::string v = o.x(b, n, "j * " + number(o.cols) + " + i");
       w.line_after(b, out + "i * " + number(o.rows) + " + j] = " + v + ";");
-      w.close();
-      w.close();
+      w.close(2);
       break;
     }
     case nest::kind::reduce: {  // From (o.rows elements) summed into To (o.cols)
@@ -1071,8 +1037,7 @@ struct writer {
         body b = w.fresh();
         const std::string v = o.x(b, n, "o * " + number(o.cols) + " + j");
         w.line_after(b, out + "j] += " + v + ";");
-        w.close();
-        w.close();
+        w.close(2);
       } else if (o.how == nest::sum::block) {
         // 16 partial sums per block, then the rest, then the partials: the
         // C++ kernel's order (compile/instructions.hpp, i_reduce).
@@ -1088,8 +1053,7 @@ struct writer {
           body b = w.fresh();
           const std::string v = o.x(b, n, start + " + k + l");
           w.line_after(b, "part[l] += " + v + ";");
-          w.close();
-          w.close();
+          w.close(2);
         }
         if (whole != block) {
           w.open("k", block, whole);
@@ -1147,8 +1111,7 @@ struct writer {
       w.open("j", o.cols);
       w.line(out + "i * " + number(o.cols) + " + j] = ctgrad_dot" + sfx + "(" + o.pa(n) + " + i * " + number(o.inner) +
              ", " + o.pb(n) + " + j * " + number(o.inner) + ", " + number(o.inner) + ");");
-      w.close();
-      w.close();
+      w.close(2);
       break;
     }
     case nest::kind::matmul: {
@@ -1176,8 +1139,7 @@ struct writer {
         w.line_after(b, element + " += a * " + x + ";");
         w.close();
       }
-      w.close();
-      w.close();
+      w.close(2);
       break;
     }
     default:
