@@ -5,6 +5,7 @@
 #include "compile/tensor_kernel.hpp"  // compile(loss, wrt(...)), workspace
 #include "expr/cells.hpp"             // cell::rnn gru lstm (one step of a recurrent cell)
 #include "expr/conv.hpp"              // conv1d conv2d max_pool avg_pool flatten
+#include "expr/scan.hpp"              // scan time_step last_step zeros (recurrences over time)
 #include "expr/slice.hpp"             // slice concat
 #include "expr/tensor_nodes.hpp"      // shape, param, input, Tensor
 #include "expr/tensor_ops.hpp"        // + - * / matmul transpose reshape sum mean dot softmax loss::...

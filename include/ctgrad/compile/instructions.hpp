@@ -23,6 +23,9 @@ namespace detail::tk {
 using detail::default_vector_bytes;
 /// Workspace slots start at multiples of this many elements (64 bytes of float).
 inline constexpr std::size_t slot_alignment = 16;
+constexpr std::size_t aligned_size(std::size_t size) noexcept {
+  return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
+}
 
 template <class T>
 struct context {
@@ -355,6 +358,29 @@ inline constexpr bool runs_avx512 = [] {
   else
     return true;
 }();
+
+// ---------------------------------------------------------------------------
+// Running instructions.
+
+/// Between two instructions: each loop reads its operands from memory.
+/// Without it clang 14 forwards values across loops and then declines to
+/// vectorise them ("value ... used outside the loop"); the workspace lives
+/// in memory anyway.
+CTGRAD_DETAIL_ALWAYS_INLINE void boundary() noexcept {
+#if defined(__GNUC__)
+  asm volatile("" ::: "memory");
+#endif
+}
+
+/// Instructions run one after the other, inlined where this is called.
+template <class... Instructions>
+struct straight_line {
+  template <std::size_t Bytes, class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+    // Braced-list expansion: no fold-expression nesting limit.
+    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), boundary(), 0)...};
+  }
+};
 
 // ---------------------------------------------------------------------------
 // Fused SGD: the instruction that produces the gradient of parameter Target

@@ -20,8 +20,10 @@
 #include <cstdint>
 #include <utility>
 
+#include "../expr/scan.hpp"
 #include "../rules/tensor.hpp"
 #include "instructions.hpp"
+#include "scan_instructions.hpp"
 #include "window_instructions.hpp"
 
 namespace ctgrad {
@@ -30,8 +32,9 @@ namespace detail::tk {
 /// How the plan treats a node: a leaf (bound at run time), a literal
 /// fill, an elementwise formula (fused into its user's loop when it can
 /// be), a view (an index mapping, no loop), a reduction, a matrix product,
-/// or a window operation (convolution, pooling).
-enum class kind { leaf, fill, elementwise, view, reduce, matmul, window };
+/// a window operation (convolution, pooling), or a scan over time and its
+/// reverse.
+enum class kind { leaf, fill, elementwise, view, reduce, matmul, window, scan };
 
 /// A product A * Y^T with at least this many rows in A packs Y^T first;
 /// below, it takes dot products of rows of A and Y (no copy).
@@ -136,8 +139,8 @@ struct node_facts {
   std::array<graph::edge, U> user_edges;
 };
 
-/// Which nodes own a workspace slot: outputs, products, reductions and
-/// window operations always; an elementwise node unless its only user
+/// Which nodes own a workspace slot: outputs, products, reductions, scans
+/// and window operations always; an elementwise node unless its only user
 /// reads it element by element (then it is computed inside that user's
 /// loop); a transpose that is the right operand of a product of at least
 /// pack_rows rows (packed once, so that the product streams rows); a
@@ -161,7 +164,7 @@ constexpr std::array<bool, N> slotted_of(const node_facts<N, U>& f) noexcept {
     const kind k = f.kinds[j];
     result[j] = f.output_count[j] != 0 || (f.is_transpose[j] && packed_right_operand) ||
                 (f.is_pad[j] && read_by_window) || k == kind::reduce || k == kind::matmul || k == kind::window ||
-                (k == kind::elementwise && !fused_into_user);
+                k == kind::scan || (k == kind::elementwise && !fused_into_user);
   }
   return result;
 }
@@ -177,10 +180,6 @@ constexpr std::array<bool, N> keeps_taps_of(const std::array<std::uint64_t, N>& 
     if (pools[j] != 0)
       for (std::size_t u = 0; u != N; ++u) keeps[j] = keeps[j] || routes[u] == pools[j];
   return keeps;
-}
-
-constexpr std::size_t aligned_size(std::size_t size) noexcept {
-  return (size + slot_alignment - 1) / slot_alignment * slot_alignment;
 }
 
 /// The packed outputs (a training kernel's gradients, in the order of
@@ -311,6 +310,10 @@ struct fused_table<Plan, mp::mp_list<Gr...>, mp::mp_list<Ps...>, std::index_sequ
   static constexpr std::array<std::size_t, Plan::n> target = update_targets<Plan::n, sizeof...(K)>(
       flags, {(Plan::template index<Gr>::value == graph::none ? 0 : Plan::template index<Gr>::value)...});
 };
+
+/// The programs of a scan's body, forward and backward (after plan).
+template <class Scan>
+struct scan_programs;
 
 /// The plan of graph Graph (every node of the pass, in topological order) whose
 /// results are Outputs (an mp_list), of which Packed (an mp_list) are laid
@@ -471,6 +474,22 @@ struct plan {
   struct instruction<tnodes::avg_unpool<G, S, P>>
       : std::type_identity<i_avg_unpool<offset_of<tnodes::avg_unpool<G, S, P>>::value, S, P, ref_t<G>>> {};
 
+  template <class X, class H0, class Body, class... Free>
+  struct instruction<tnodes::scan<X, H0, Body, Free...>> {
+    using node = tnodes::scan<X, H0, Body, Free...>;
+    using programs = scan_programs<node>;
+    using type = i_scan<offset_of<node>::value, typename programs::extents, ref_t<X>, ref_t<H0>,
+                        typename programs::forward, mp::mp_list<ref_t<Free>...>>;
+  };
+  template <class X, class H0, class Body, class... Free, class G>
+  struct instruction<tnodes::scan_grad<tnodes::scan<X, H0, Body, Free...>, G>> {
+    using scan = tnodes::scan<X, H0, Body, Free...>;
+    using programs = scan_programs<scan>;
+    using type = i_scan_grad<offset_of<tnodes::scan_grad<scan, G>>::value, typename programs::extents, ref_t<X>,
+                             ref_t<H0>, ref_t<scan>, ref_t<G>, typename programs::backward, mp::mp_list<ref_t<Free>...>,
+                             std::index_sequence<shape_of<Free>::size...>>;
+  };
+
   template <class X>
   using instruction_t = typename instruction<X>::type;
 
@@ -547,6 +566,52 @@ struct plan {
     using program = mp::mp_append<typename program_of<pick_at>::type, typename copies_of<table::flags>::type>;
   };
 };
+
+/// Where each of Leaves is among Sources, as the roles of a sub_program.
+template <class Leaves, class Sources>
+struct roles_of;
+template <class... Leaves, class Sources>
+struct roles_of<mp::mp_list<Leaves...>, Sources>
+    : std::type_identity<std::index_sequence<mp::mp_find<Sources, Leaves>::value...>> {};
+
+/// A scan's body planned on its own: forward (its value from x[t], h[t-1]
+/// and its weights) and backward (the gradients of sum(δ[t] ⊙ body) by
+/// x[t], h[t-1] and every weight, one after the other from its
+/// workspace's start: the VJP of one step, derived by the same rules as
+/// any kernel's gradients).
+template <class X, class H0, class Body, class... Free>
+struct scan_programs<tnodes::scan<X, H0, Body, Free...>> {
+  using places = scan_leaves<X, H0>;
+  using extents = scan_extents<places::B, places::T, places::I, places::H>;
+
+  using forward_plan = plan<tensor_graph<Body>, mp::mp_list<Body>>;
+  using forward =
+      sub_program<typename forward_plan::program, forward_plan::workspace_size,
+                  std::index_sequence<forward_plan::template offset_of<Body>::value>,
+                  typename roles_of<typename forward_plan::leaves,
+                                    mp::mp_list<typename places::input, typename places::state, Free...>>::type>;
+
+  using gradients = typename scan_step<tnodes::scan<X, H0, Body, Free...>>::gradients;
+  using backward_plan = plan<mp::mp_apply<tensor_graph, gradients>, gradients, gradients>;
+  template <std::size_t... K>
+  static auto packed_offsets(std::index_sequence<K...>) -> std::index_sequence<backward_plan::packed.offset[K]...>;
+  using backward = sub_program<
+      typename backward_plan::program, backward_plan::workspace_size,
+      decltype(packed_offsets(std::make_index_sequence<2 + sizeof...(Free)>{})),
+      typename roles_of<typename backward_plan::leaves, mp::mp_list<typename places::input, typename places::state,
+                                                                    typename places::adjoint, Free...>>::type>;
+
+  static constexpr std::size_t forward_scratch = extents::scratch(forward_plan::workspace_size, false);
+  static constexpr std::size_t backward_scratch = extents::scratch(backward_plan::workspace_size, true);
+};
+
+template <class X, class H0, class Body, class... Free>
+struct info_of<tnodes::scan<X, H0, Body, Free...>>
+    : info_is<node_info{.k = kind::scan,
+                        .scratch = scan_programs<tnodes::scan<X, H0, Body, Free...>>::forward_scratch}> {};
+template <class Scan, class G>
+struct info_of<tnodes::scan_grad<Scan, G>>
+    : info_is<node_info{.k = kind::scan, .scratch = scan_programs<Scan>::backward_scratch}> {};
 
 }  // namespace detail::tk
 }  // namespace ctgrad

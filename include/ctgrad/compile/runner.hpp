@@ -33,26 +33,6 @@ struct bound_tensor_does_not_occur {
 
 namespace detail::tk {
 
-/// Between two instructions: each loop reads its operands from memory.
-/// Without it clang 14 forwards values across loops and then declines to
-/// vectorise them ("value ... used outside the loop"); the workspace lives
-/// in memory anyway.
-CTGRAD_DETAIL_ALWAYS_INLINE void boundary() noexcept {
-#if defined(__GNUC__)
-  asm volatile("" ::: "memory");
-#endif
-}
-
-/// Instructions run one after the other, inlined where this is called.
-template <class... Instructions>
-struct straight_line {
-  template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
-    // Braced-list expansion: no fold-expression nesting limit.
-    [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), boundary(), 0)...};
-  }
-};
-
 /// Programs of more instructions than this run as a table of steps
 /// (relocate.hpp), a call per step, each instruction through one compiled
 /// copy: the optimiser's cost grows faster than linearly in the size of

@@ -67,6 +67,9 @@ struct ref_ops<r_slice<R, Cols, Begin, Count>> : ref_ops<R> {};
 template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
 struct ref_ops<r_embed<R, Count, Begin, Cols>> : ref_ops<R> {};
 
+template <class Program>
+struct program_work;
+
 /// The counts of instruction I: a specialisation per instruction kind.
 template <class I>
 struct instruction_work {
@@ -167,8 +170,22 @@ struct instruction_work<i_avg_unpool<O, XS, P, RG>> {
   static constexpr counts value{0, pool_taps<XS, P> + pool_windows<XS, P>};
 };
 
-template <class Program>
-struct program_work;
+// A scan runs its body's program once per step; its reverse, the body's
+// backward program, and adds up the weights' gradients (one addition per
+// element per step) and the adjoint carried to the step before.
+template <std::size_t O, class E, class RX, class RH0, class Body, class Frees>
+struct instruction_work<i_scan<O, E, RX, RH0, Body, Frees>> {
+  static constexpr counts body = program_work<typename Body::program>::value;
+  static constexpr counts value{E::steps * body.macs, E::steps* body.flops};
+};
+template <std::size_t O, class E, class RX, class RH0, class RY, class RG, class Body, class Frees,
+          std::size_t... Sizes>
+struct instruction_work<i_scan_grad<O, E, RX, RH0, RY, RG, Body, Frees, std::index_sequence<Sizes...>>> {
+  static constexpr counts body = program_work<typename Body::program>::value;
+  static constexpr counts value{E::steps * body.macs,
+                                E::steps*(body.flops + (std::size_t{E::batch * E::hidden} + ... + Sizes))};
+};
+
 template <class... I>
 struct program_work<mp::mp_list<I...>> {
   static constexpr counts value = [] {

@@ -41,6 +41,8 @@ enum class node_kind : std::uint8_t {
   fill,
   slice,
   embed,
+  scan,
+  scan_grad,
 };
 
 /// The first word of a node's structural hash.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "../expr/conv.hpp"
+#include "../expr/scan.hpp"
 #include "../expr/slice.hpp"
 #include "../expr/tensor_ops.hpp"
 #include "../to_string.hpp"
@@ -144,6 +145,10 @@ template <class A, class S>
 struct tensor_precedence<tnodes::reshape<A, S>> : tensor_precedence<A> {};
 template <class A, class B>
 struct tensor_precedence<tnodes::matmul<A, B>> : std::integral_constant<int, 2> {};
+/// The gradient of a scan's weight is a sum over time (see tprint_other).
+template <class Scan, class G, std::size_t Begin, std::size_t Count>
+struct tensor_precedence<tnodes::slice<tnodes::scan_grad<Scan, G>, Begin, Count>>
+    : std::integral_constant<int, scan_step<Scan>::template operand_at<Begin> >= 2 ? 1 : 5> {};
 
 /// A tensor expression that is a negative multiple of another (-2*X, an
 /// elementwise node whose formula is negative, or a negative constant),
@@ -371,9 +376,56 @@ struct tprint_other<Style, tnodes::embed<X, Begin, N>> {
     put_integer(out, static_cast<std::intmax_t>(Begin));
     out.put(":");
     put_integer(out, static_cast<std::intmax_t>(Begin + shape_of<X>::dims.back()));
-    out.put(Style::latex ? " \text{ of } " : " of ");
+    out.put(Style::latex ? " \\text{ of } " : " of ");
     put_integer(out, static_cast<std::intmax_t>(N));
     put_close<Style>(out);
+  }
+};
+/// scan(x, h0, h[t] = body): the body as the step function returned it,
+/// of the placeholders x[t] and h[t-1].
+template <class Style, class X, class H0, class Body, class... Free>
+struct tprint_other<Style, tnodes::scan<X, H0, Body, Free...>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Style, X, H0>(out, "scan");
+    out.put(", ");
+    put_name<Style>(out, "h[t]");
+    out.put(" = ");
+    tprint<Style, Body>(out, 0);
+    put_close<Style>(out);
+  }
+};
+/// The reverse scan as a whole (its parts print below): bptt(scan, G).
+template <class Style, class Scan, class G>
+struct tprint_other<Style, tnodes::scan_grad<Scan, G>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    put_call<Style, Scan, G>(out, "bptt");
+    put_close<Style>(out);
+  }
+};
+/// A scan's VJP by one of its operands, as backpropagation through time
+/// is written: by a weight W, `Σ_t <d/dW of one step>`; by the input,
+/// `stack_t(<d/dx[t]>)`; by the initial state, `δ[0]`.  A step's
+/// derivative reads h[t] (the body's value), x[t], h[t-1] and δ[t], the
+/// adjoint of h[t] (dL/dh[t] through every later step).
+template <class Style, class X, class H0, class Body, class... Free, class G, std::size_t Begin, std::size_t Count>
+struct tprint_other<Style, tnodes::slice<tnodes::scan_grad<tnodes::scan<X, H0, Body, Free...>, G>, Begin, Count>> {
+  using step = scan_step<tnodes::scan<X, H0, Body, Free...>>;
+  static constexpr std::size_t k = step::template operand_at<Begin>;
+  using step_style = tensor_style<Style::latex, expression_label<"h[t]", Body>>;
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    if constexpr (k == 1) {
+      put_name<Style>(out, "δ[0]");
+    } else if constexpr (k == 0) {
+      put_function<Style>(out, "stack_t");
+      tprint<step_style, mp::mp_at_c<typename step::gradients, 0>>(out, 0);
+      put_close<Style>(out);
+    } else {
+      out.put(Style::latex ? "\\sum_{t} " : "Σ_t ");
+      tprint<step_style, mp::mp_at_c<typename step::gradients, k>>(out, 2);
+    }
   }
 };
 template <class Style, class X, class V, class P>

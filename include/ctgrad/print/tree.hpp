@@ -94,6 +94,10 @@ template <class X, std::size_t Begin, std::size_t Count>
 struct name_of<tnodes::slice<X, Begin, Count>> : named<"slice"> {};
 template <class X, std::size_t Begin, std::size_t N>
 struct name_of<tnodes::embed<X, Begin, N>> : named<"embed"> {};
+template <class X, class H0, class Body, class... Free>
+struct name_of<tnodes::scan<X, H0, Body, Free...>> : named<"scan"> {};
+template <class Scan, class G>
+struct name_of<tnodes::scan_grad<Scan, G>> : named<"scan_grad"> {};
 template <class X, class V, class P>
 struct name_of<tnodes::max_select<X, V, P>> : named<"max_pool"> {};
 template <class X, class G, class P>

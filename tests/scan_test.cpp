@@ -1,0 +1,136 @@
+// Recurrences over time (ctgrad::scan, expr/scan.hpp): every cell scanned
+// over a sequence, its gradients by the input, the initial state and every
+// weight against central finite differences in long double; the scan's
+// kernel against the same cells unrolled by hand; stacked scans; and the
+// types, which must not grow with the sequence's length.  (PyTorch parity
+// over sequences: interop/torch_cells.py.)
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "gradient_check.hpp"
+
+using namespace ctgrad;
+
+namespace {
+
+using test::check_gradients;
+
+constexpr std::size_t B = 2, I = 3, H = 4;
+
+constexpr param<"W1", shape<H, I>> W1;
+constexpr param<"U1", shape<H, H>> U1;
+constexpr param<"c1", shape<H>> c1;
+constexpr param<"d1", shape<H>> d1;
+constexpr param<"W3", shape<3 * H, I>> W3;
+constexpr param<"U3", shape<3 * H, H>> U3;
+constexpr param<"c3", shape<3 * H>> c3;
+constexpr param<"d3", shape<3 * H>> d3;
+constexpr param<"W4", shape<4 * H, I>> W4;
+constexpr param<"U4", shape<4 * H, H>> U4;
+constexpr param<"c4", shape<4 * H>> c4;
+constexpr param<"d4", shape<4 * H>> d4;
+constexpr param<"h0", shape<B, H>> h0;
+constexpr param<"s0", shape<B, 2 * H>> s0;  // LSTM: h and c
+
+constexpr auto rnn_step = [](auto x, auto h) { return cell::rnn(x, h, W1, U1, c1, d1); };
+constexpr auto relu_step = [](auto x, auto h) { return cell::rnn<fn::relu>(x, h, W1, U1, c1, d1); };
+constexpr auto gru_step = [](auto x, auto h) { return cell::gru(x, h, W3, U3, c3, d3); };
+constexpr auto lstm_step = [](auto x, auto s) { return cell::lstm(x, s, W4, U4, c4, d4); };
+
+/// sum(hs * g) for a scan of T steps: gradients by x, h0, every weight
+/// (and g, the states themselves) against central differences.
+template <std::size_t T>
+int check_scans() {
+  constexpr param<"x", shape<B, T, I>> x;
+  constexpr input<"g", shape<B, T, H>> g;
+  constexpr input<"g2", shape<B, T, 2 * H>> g2;
+  int checked = 0;
+  checked += check_gradients(sum(scan(x, h0, rnn_step) * g), -1, 1, x, h0, W1, U1, c1, d1, g);
+  checked += check_gradients(sum(scan(x, h0, relu_step) * g), -1, 1, x, h0, W1, U1, c1, d1, g);
+  checked += check_gradients(sum(scan(x, h0, gru_step) * g), -1, 1, x, h0, W3, U3, c3, d3, g);
+  checked += check_gradients(sum(scan(x, s0, lstm_step) * g2), -1, 1, x, s0, W4, U4, c4, d4, g2);
+  return checked;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(scans)
+
+BOOST_AUTO_TEST_CASE(every_cell_against_finite_differences) {
+  // Per T: x, h0 and the states (g) of each scan, and the weights:
+  // RNN 2 x (4*3 + 4*4 + 4 + 4), GRU 3 x that, LSTM 4 x that.
+  constexpr int weights = 36 + 36 + 108 + 144;
+  BOOST_TEST(check_scans<1>() == weights + 3 * (B * 1 * I + B * H + B * 1 * H) + (B * 1 * I + 2 * B * H + B * 2 * H));
+  BOOST_TEST(check_scans<3>() == weights + 3 * (B * 3 * I + B * H + B * 3 * H) + (B * 3 * I + 2 * B * H + B * 6 * H));
+}
+
+BOOST_AUTO_TEST_CASE(last_step_zero_state_and_stacked_scans) {
+  constexpr param<"x", shape<B, 4, I>> x;
+  constexpr param<"V", shape<H, H>> V;
+  constexpr input<"t", shape<B, H>> t;
+  // The usual head: the last state, from zeros, into a dense layer.
+  BOOST_TEST(check_gradients(loss::mse(matmul(last_step(scan(x, zeros<shape<B, H>>, gru_step)), V), t), -1, 1, x, W3,
+                             U3, c3, d3, V, t) == B * 4 * I + 108 + H * H + B * H);
+  // A second layer scans the first one's states (its x is a scan).
+  constexpr auto second = [=](auto x_t, auto h) { return cell::rnn(x_t, h, U1, V, c1, d1); };
+  constexpr auto layers = scan(scan(x, h0, rnn_step), zeros<shape<B, H>>, second);
+  BOOST_TEST(check_gradients(sum(time_step<1>(layers) * t) + sum(last_step(layers) * t), -1, 1, x, h0, W1, U1, c1, d1,
+                             V, t) == B * 4 * I + B * H + 36 + H * H + B * H);
+}
+
+BOOST_AUTO_TEST_CASE(equals_the_cells_unrolled) {
+  // The scan's kernel against the same GRU written out step by step (a
+  // graph that grows with T): the same loss, the same gradients.
+  constexpr std::size_t T = 3;
+  constexpr param<"x", shape<B, T, I>> x;
+  constexpr input<"g", shape<B, T, H>> g;
+  constexpr auto xs = reshape<shape<B, T * I>>(x);
+  constexpr auto gs = reshape<shape<B, T * H>>(g);
+  constexpr auto h1 = gru_step(slice<0, I>(xs), h0);
+  constexpr auto h2 = gru_step(slice<I, I>(xs), h1);
+  constexpr auto h3 = gru_step(slice<2 * I, I>(xs), h2);
+  constexpr auto unrolled = sum(h1 * slice<0, H>(gs)) + sum(h2 * slice<H, H>(gs)) + sum(h3 * slice<2 * H, H>(gs));
+  constexpr auto scanned = sum(scan(x, h0, gru_step) * g);
+  constexpr auto k_unrolled = compile(unrolled, wrt(x, h0, W3, U3, c3, d3));
+  constexpr auto k_scanned = compile(scanned, wrt(x, h0, W3, U3, c3, d3));
+  static_assert(k_scanned.node_count < k_unrolled.node_count);
+  auto ws_u = std::make_unique<workspace<decltype(k_unrolled), double>>();
+  auto ws_s = std::make_unique<workspace<decltype(k_scanned), double>>();
+  std::array<double, B * T * I> vx{};
+  std::array<double, B * H> vh{};
+  std::array<double, 3 * H * I> vw{};
+  std::array<double, 3 * H * H> vu{};
+  std::array<double, 3 * H> vc{}, vd{};
+  std::array<double, B * T * H> vg{};
+  std::uint64_t seed = 11;
+  const auto fill = [&](auto& a) {
+    const auto p = test::random_points(-1, 1, static_cast<int>(a.size()), seed++);
+    std::copy(p.begin(), p.end(), a.begin());
+  };
+  fill(vx), fill(vh), fill(vw), fill(vu), fill(vc), fill(vd), fill(vg);
+  const double lu = k_unrolled(*ws_u, x = vx, h0 = vh, W3 = vw, U3 = vu, c3 = vc, d3 = vd, g = vg);
+  const double ls = k_scanned(*ws_s, x = vx, h0 = vh, W3 = vw, U3 = vu, c3 = vc, d3 = vd, g = vg);
+  BOOST_TEST(std::abs(ls - lu) <= 1e-14 * std::abs(lu));
+  const auto u = ws_u->gradients(), s = ws_s->gradients();
+  BOOST_TEST(u.size() == s.size());
+  for (std::size_t i = 0; i != u.size(); ++i)
+    BOOST_TEST(std::abs(s[i] - u[i]) <= 1e-13 * std::max(1.0, std::abs(u[i])), "gradient element " << i);
+}
+
+BOOST_AUTO_TEST_CASE(types_and_kernels_do_not_grow_with_the_sequence) {
+  // The node, its gradient and the kernel's program are the same size for
+  // 4 steps and for 512: only the extents in them differ.
+  constexpr param<"x4", shape<B, 4, I>> x4;
+  constexpr param<"x512", shape<B, 512, I>> x512;
+  constexpr auto k4 = compile(sum(scan(x4, h0, gru_step)), wrt(W3, U3, c3, d3));
+  constexpr auto k512 = compile(sum(scan(x512, h0, gru_step)), wrt(W3, U3, c3, d3));
+  static_assert(k4.node_count == k512.node_count && k4.slot_count == k512.slot_count);
+  BOOST_TEST(k4.node_count == k512.node_count);
+  // ... and the work counted for the kernel is the steps' work T times.
+  static_assert(work_of<float>(k512).multiply_adds == 128 * work_of<float>(k4).multiply_adds);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
