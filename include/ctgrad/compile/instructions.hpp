@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <numeric>
 #include <utility>
 
 #include "../config.hpp"
@@ -183,8 +184,44 @@ requires(constant_block<From, To> % Inner == 0) struct blocked<r_bcast<R, From, 
   }
 };
 
+/// A broadcast of trailing dimensions (a bias [N] over rows [M, N]) reads
+/// its source in order, again and again: in blocks that divide the
+/// source, without a division per element.
+template <class R, class From, class To, std::size_t Inner>
+requires(constant_block<From, To> == 1 && From::size > 1 && is_suffix_of<From, To> &&
+         From::size % Inner == 0) struct blocked<r_bcast<R, From, To>, Inner> {
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+    return rd<R>::at(c, outer * Inner % From::size + inner);
+  }
+};
+/// A slice reads runs of Count consecutive elements of its source: in
+/// blocks that divide Count, a block's start is computed once and the
+/// block read in order (a division per element stopped the vectoriser: a
+/// GRU's gates, each a slice of one product).
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count, std::size_t Inner>
+requires(Count % Inner == 0) struct blocked<r_slice<R, Cols, Begin, Count>, Inner> {
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+    const std::size_t first = outer * Inner;
+    return rd<R>::at(c, first / Count * Cols + Begin + first % Count + inner);
+  }
+};
+/// An embedding, in blocks that divide its columns, its start and its
+/// width: each block lies wholly inside the embedded columns or outside.
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols, std::size_t Inner>
+requires(Cols % Inner == 0 && Begin % Inner == 0 &&
+         Count % Inner == 0) struct blocked<r_embed<R, Count, Begin, Cols>, Inner> {
+  template <class T>
+  CTGRAD_DETAIL_ALWAYS_INLINE static T at(context<T> c, std::size_t outer, std::size_t inner) noexcept {
+    const std::size_t first = outer * Inner, column = first % Cols;
+    if (column < Begin || column >= Begin + Count) return T(0);
+    return rd<R>::at(c, first / Cols * Count + column - Begin + inner);
+  }
+};
+
 /// The block to read R in: the smallest constant block (> 1) of the
-/// broadcasts in R, or 1.
+/// broadcasts, slices and embeddings in R, or 1.
 template <class R>
 struct block_of : std::integral_constant<std::size_t, 0> {};  // 0: none
 template <class F, class... R>
@@ -197,7 +234,15 @@ struct block_of<r_ew<F, R...>> {
   }();
 };
 template <class R, class From, class To>
-struct block_of<r_bcast<R, From, To>> : std::integral_constant<std::size_t, constant_block<From, To>> {};
+struct block_of<r_bcast<R, From, To>>
+    : std::integral_constant<std::size_t, constant_block<From, To> == 1 && is_suffix_of<From, To>
+                                              ? From::size
+                                              : constant_block<From, To>> {};
+template <class R, std::size_t Cols, std::size_t Begin, std::size_t Count>
+struct block_of<r_slice<R, Cols, Begin, Count>> : std::integral_constant<std::size_t, Count> {};
+template <class R, std::size_t Count, std::size_t Begin, std::size_t Cols>
+struct block_of<r_embed<R, Count, Begin, Cols>>
+    : std::integral_constant<std::size_t, std::gcd(std::gcd(Begin, Count), Cols)> {};
 
 template <class R>
 inline constexpr bool is_transposed_contiguous = false;
@@ -376,7 +421,7 @@ CTGRAD_DETAIL_ALWAYS_INLINE void boundary() noexcept {
 template <class... Instructions>
 struct straight_line {
   template <std::size_t Bytes, class T>
-  CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
+  CTGRAD_DETAIL_ALWAYS_INLINE static void run([[maybe_unused]] context<T> c) noexcept {
     // Braced-list expansion: no fold-expression nesting limit.
     [[maybe_unused]] const int sequence[] = {0, (Instructions::template run<Bytes>(c), boundary(), 0)...};
   }

@@ -574,6 +574,47 @@ template <class... Leaves, class Sources>
 struct roles_of<mp::mp_list<Leaves...>, Sources>
     : std::type_identity<std::index_sequence<mp::mp_find<Sources, Leaves>::value...>> {};
 
+/// Which of N nodes depend on the nodes marked in `from`: a pass in
+/// topological order over the operands' table.
+template <std::size_t N, std::size_t E>
+constexpr std::array<bool, N> dependents_of(std::array<bool, N> from, const std::array<std::size_t, N + 1>& offsets,
+                                            const std::array<std::size_t, E>& operands) noexcept {
+  for (std::size_t j = 0; j != N; ++j)
+    for (std::size_t e = offsets[j]; e != offsets[j + 1]; ++e)
+      from[j] = from[j] || (operands[e] != graph::none && from[operands[e]]);
+  return from;
+}
+
+/// Plan's program cut in two: the instructions that do not depend on the
+/// leaves Varying (once), and the others with the copies that end it (each).
+template <class Plan, class Varying>
+struct split_program;
+template <class Plan, class... Varying>
+struct split_program<Plan, mp::mp_list<Varying...>> {
+  using tables = typename Plan::tables;
+  static constexpr std::array<bool, Plan::n> varies = [] {
+    std::array<bool, Plan::n> marks{};
+    for (std::size_t j : {Plan::template index<Varying>::value...})
+      if (j != graph::none) marks[j] = true;
+    return dependents_of<Plan::n>(marks, tables::operand_offsets, tables::operand_slots);
+  }();
+  static constexpr std::array<bool, Plan::slot_count> step_of = [] {
+    std::array<bool, Plan::slot_count> each{};
+    for (std::size_t s = 0; s != Plan::slot_count; ++s) each[s] = varies[Plan::slotted_nodes[s]];
+    return each;
+  }();
+  static constexpr std::size_t each_count = graph::count_true(step_of);
+  template <std::size_t Count, bool Each, class = std::make_index_sequence<Count>>
+  struct part;
+  template <std::size_t Count, bool Each, std::size_t... K>
+  struct part<Count, Each, std::index_sequence<K...>> {
+    static constexpr std::array<std::size_t, Count> ranks = graph::positions_where<Count>(step_of, Each);
+    using type = mp::mp_list<typename Plan::template instruction_at<Plan::slotted_nodes[ranks[K]]>::type...>;
+  };
+  using once = typename part<Plan::slot_count - each_count, false>::type;
+  using each = mp::mp_append<typename part<each_count, true>::type, typename Plan::template copies_of<>::type>;
+};
+
 /// A scan's body planned on its own: forward (its value from x[t], h[t-1]
 /// and its weights) and backward (the gradients of sum(δ[t] ⊙ body) by
 /// x[t], h[t-1] and every weight, one after the other from its
@@ -584,9 +625,13 @@ struct scan_programs<tnodes::scan<X, H0, Body, Free...>> {
   using places = scan_leaves<X, H0>;
   using extents = scan_extents<places::B, places::T, places::I, places::H>;
 
+  /// The leaves that change from step to step.
+  using steps = mp::mp_list<typename places::input, typename places::state, typename places::adjoint>;
+
   using forward_plan = plan<tensor_graph<Body>, mp::mp_list<Body>>;
+  using forward_split = split_program<forward_plan, steps>;
   using forward =
-      sub_program<typename forward_plan::program, forward_plan::workspace_size,
+      sub_program<typename forward_split::once, typename forward_split::each, forward_plan::workspace_size,
                   std::index_sequence<forward_plan::template offset_of<Body>::value>,
                   typename roles_of<typename forward_plan::leaves,
                                     mp::mp_list<typename places::input, typename places::state, Free...>>::type>;
@@ -595,8 +640,9 @@ struct scan_programs<tnodes::scan<X, H0, Body, Free...>> {
   using backward_plan = plan<mp::mp_apply<tensor_graph, gradients>, gradients, gradients>;
   template <std::size_t... K>
   static auto packed_offsets(std::index_sequence<K...>) -> std::index_sequence<backward_plan::packed.offset[K]...>;
+  using backward_split = split_program<backward_plan, steps>;
   using backward = sub_program<
-      typename backward_plan::program, backward_plan::workspace_size,
+      typename backward_split::once, typename backward_split::each, backward_plan::workspace_size,
       decltype(packed_offsets(std::make_index_sequence<2 + sizeof...(Free)>{})),
       typename roles_of<typename backward_plan::leaves, mp::mp_list<typename places::input, typename places::state,
                                                                     typename places::adjoint, Free...>>::type>;

@@ -19,25 +19,35 @@ namespace ctgrad {
 namespace detail::tk {
 
 /// A program planned on its own (a scan's body), run inside an instruction
-/// over a workspace of Workspace elements: Results are the offsets of what
-/// it computes there, Roles say what each of its leaves reads (an index
-/// into the list of buffers and operands the instruction passes it).
-template <class Program, std::size_t Workspace, class Results, class Roles>
+/// over a workspace of Workspace elements: Once, the instructions that do
+/// not depend on the step (the weights' transposes, packed for the
+/// products), run before the first step; Each, the others, run at every
+/// step.  Results are the offsets of what it computes there, Roles say
+/// what each of its leaves reads (an index into the list of buffers and
+/// operands the instruction passes it).
+template <class Once, class Each, std::size_t Workspace, class Results, class Roles>
 struct sub_program;
-template <class... Instructions, std::size_t Workspace, std::size_t... Results, std::size_t... Roles>
-struct sub_program<mp::mp_list<Instructions...>, Workspace, std::index_sequence<Results...>,
+template <class... Once, class... Each, std::size_t Workspace, std::size_t... Results, std::size_t... Roles>
+struct sub_program<mp::mp_list<Once...>, mp::mp_list<Each...>, Workspace, std::index_sequence<Results...>,
                    std::index_sequence<Roles...>> {
-  using program = mp::mp_list<Instructions...>;
+  using once = mp::mp_list<Once...>;
+  using each = mp::mp_list<Each...>;
   static constexpr std::size_t workspace = Workspace;
   static constexpr std::array<std::size_t, sizeof...(Results)> results{Results...};
-  static constexpr std::size_t leaf_count = sizeof...(Roles);
-  static constexpr bool avx512 = (runs_avx512<Instructions> && ...);
+  static constexpr bool avx512 = (runs_avx512<Once> && ...) && (runs_avx512<Each> && ...);
 
-  /// Runs the program on `ws`, its leaves pointed at sources[role] each.
+  /// Runs the instructions that do not depend on the step on `ws`, its
+  /// leaves pointed at sources[role] each.
+  template <std::size_t Bytes, class T, std::size_t N>
+  CTGRAD_DETAIL_ALWAYS_INLINE static void prepare(T* ws, const std::array<const T*, N>& sources) noexcept {
+    const T* const leaves[] = {sources[Roles]..., nullptr};
+    straight_line<Once...>::template run<Bytes>(context<T>{ws, leaves});
+  }
+  /// Runs one step.
   template <std::size_t Bytes, class T, std::size_t N>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(T* ws, const std::array<const T*, N>& sources) noexcept {
     const T* const leaves[] = {sources[Roles]..., nullptr};
-    straight_line<Instructions...>::template run<Bytes>(context<T>{ws, leaves});
+    straight_line<Each...>::template run<Bytes>(context<T>{ws, leaves});
   }
 };
 
@@ -79,6 +89,7 @@ struct i_scan<Offset, E, RX, RH0, Body, mp::mp_list<Frees...>> {
     T* const body = h + aligned_size(B * H);
     const std::array<const T*, 2 + sizeof...(Frees)> sources{x, h, rd<Frees>::ptr(c)...};
     for (std::size_t i = 0; i != B * H; ++i) h[i] = rd<RH0>::at(c, i);
+    Body::template prepare<Bytes>(body, sources);
     for (std::size_t t = 0; t != S; ++t) {
       gather_step<RX, B, S, I>(x, c, t);
       boundary();
@@ -118,6 +129,7 @@ struct i_scan_grad<Offset, E, RX, RH0, RY, RG, Body, mp::mp_list<Frees...>, std:
     const T* const dx = body + Body::results[0];
     const T* const dh = body + Body::results[1];
     for (std::size_t i = B * S * I + B * H; i != size; ++i) out[i] = T(0);
+    Body::template prepare<Bytes>(body, sources);
     for (std::size_t t = S; t-- != 0;) {
       gather_step<RX, B, S, I>(x, c, t);
       if (t != 0)

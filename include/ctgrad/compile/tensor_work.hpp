@@ -175,15 +175,17 @@ struct instruction_work<i_avg_unpool<O, XS, P, RG>> {
 // element per step) and the adjoint carried to the step before.
 template <std::size_t O, class E, class RX, class RH0, class Body, class Frees>
 struct instruction_work<i_scan<O, E, RX, RH0, Body, Frees>> {
-  static constexpr counts body = program_work<typename Body::program>::value;
-  static constexpr counts value{E::steps * body.macs, E::steps* body.flops};
+  static constexpr counts once = program_work<typename Body::once>::value;
+  static constexpr counts step = program_work<typename Body::each>::value;
+  static constexpr counts value{once.macs + E::steps * step.macs, once.flops + E::steps* step.flops};
 };
 template <std::size_t O, class E, class RX, class RH0, class RY, class RG, class Body, class Frees,
           std::size_t... Sizes>
 struct instruction_work<i_scan_grad<O, E, RX, RH0, RY, RG, Body, Frees, std::index_sequence<Sizes...>>> {
-  static constexpr counts body = program_work<typename Body::program>::value;
-  static constexpr counts value{E::steps * body.macs,
-                                E::steps*(body.flops + (std::size_t{E::batch * E::hidden} + ... + Sizes))};
+  static constexpr counts once = program_work<typename Body::once>::value;
+  static constexpr counts step = program_work<typename Body::each>::value;
+  static constexpr std::uint64_t sums = (std::uint64_t{E::batch * E::hidden} + ... + Sizes);  // per step
+  static constexpr counts value{once.macs + E::steps * step.macs, once.flops + E::steps*(step.flops + sums)};
 };
 
 template <class... I>
