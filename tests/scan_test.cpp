@@ -10,6 +10,8 @@
 #include <cmath>
 #include <memory>
 
+#include <ctgrad/compile/step_kernel.hpp>
+
 #include "gradient_check.hpp"
 
 using namespace ctgrad;
@@ -131,6 +133,55 @@ BOOST_AUTO_TEST_CASE(types_and_kernels_do_not_grow_with_the_sequence) {
   BOOST_TEST(k4.node_count == k512.node_count);
   // ... and the work counted for the kernel is the steps' work T times.
   static_assert(work_of<float>(k512).multiply_adds == 128 * work_of<float>(k4).multiply_adds);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(streaming)
+
+/// A sequence streamed one sample at a time through compile_step gives the
+/// states the scan's kernel gives for the whole sequence (batch 1), bit for
+/// bit: the same body, the same program.
+template <std::size_t Width, class Step, class... Weights>
+void check_streaming(Step step, const Weights&... weights) {
+  constexpr std::size_t T = 7;
+  constexpr input<"x", shape<1, T, I>> x;
+  constexpr auto sequence = compile_forward(scan(x, zeros<shape<1, Width>>, step));
+  constexpr auto stream = compile_step<I, Width>(step);
+  auto ws_sequence = std::make_unique<workspace<decltype(sequence), float>>();
+  auto ws_stream = std::make_unique<workspace<decltype(stream), float>>();
+  std::array<float, T * I> samples{};
+  const auto points = test::random_points(-2, 2, static_cast<int>(samples.size()), 99);
+  std::copy(points.begin(), points.end(), samples.begin());
+  const auto states = sequence(*ws_sequence, x = samples, weights...);
+  std::array<float, Width> h{};
+  for (std::size_t t = 0; t != T; ++t) {
+    stream(*ws_stream, h, std::span<const float, I>(samples.data() + t * I, I), weights...);
+    for (std::size_t j = 0; j != Width; ++j)
+      BOOST_TEST(h[j] == states[t * Width + j], "step " << t << ", state element " << j);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(equals_the_sequence_kernel_bit_for_bit) {
+  std::uint64_t seed = 40;
+  const auto random = [&]<std::size_t N>(std::array<float, N>& a) {
+    const auto p = test::random_points(-0.6L, 0.6L, static_cast<int>(N), seed++);
+    std::copy(p.begin(), p.end(), a.begin());
+  };
+  std::array<float, H * I> w1{};
+  std::array<float, H * H> u1{};
+  std::array<float, H> b1{}, e1{};
+  std::array<float, 3 * H * I> w3{};
+  std::array<float, 3 * H * H> u3{};
+  std::array<float, 3 * H> b3{}, e3{};
+  std::array<float, 4 * H * I> w4{};
+  std::array<float, 4 * H * H> u4{};
+  std::array<float, 4 * H> b4{}, e4{};
+  random(w1), random(u1), random(b1), random(e1), random(w3), random(u3), random(b3), random(e3);
+  random(w4), random(u4), random(b4), random(e4);
+  check_streaming<H>(rnn_step, W1 = w1, U1 = u1, c1 = b1, d1 = e1);
+  check_streaming<H>(gru_step, W3 = w3, U3 = u3, c3 = b3, d3 = e3);
+  check_streaming<2 * H>(lstm_step, W4 = w4, U4 = u4, c4 = b4, d4 = e4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

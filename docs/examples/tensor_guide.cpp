@@ -63,6 +63,26 @@ static_assert(listing(kernel) ==
               "d/dW = t7\n"
               "d/db = t8\n");
 // [listing]
+// [scan]
+constexpr input<"seq", shape<8, 16, 3>> seq;    // 8 sequences of 16 steps of 3 features (batch first)
+constexpr param<"W_ih", shape<3 * 5, 3>> W_ih;  // a GRU of 5: gates r, z, n, as torch.nn.GRU
+constexpr param<"W_hh", shape<3 * 5, 5>> W_hh;
+constexpr param<"b_ih", shape<3 * 5>> b_ih;
+constexpr param<"b_hh", shape<3 * 5>> b_hh;
+constexpr auto states = scan(seq, zeros<shape<8, 5>>, [](auto x_t, auto h) {
+  return cell::gru(x_t, h, W_ih, W_hh, b_ih, b_hh);  // one step: h[t] from x[t] and h[t-1]
+});                                                  // [8, 16, 5]: h[1..16]
+constexpr auto last = last_step(states);             // [8, 5]
+// [scan]
+
+// [bptt]
+constexpr param<"Wx", shape<5, 3>> Wx;  // an Elman RNN: h[t] = tanh(x[t] Wx^T + bx + h[t-1] U^T + bh)
+constexpr param<"U", shape<5, 5>> U;
+constexpr param<"bx", shape<5>> bx;
+constexpr param<"bh", shape<5>> bh;
+constexpr auto rnn = scan(seq, zeros<shape<8, 5>>, [](auto x_t, auto h) { return cell::rnn(x_t, h, Wx, U, bx, bh); });
+static_assert(to_string(grad(sum(rnn), U)) == "\u03a3_t (h[t-1]^T*(\u03b4[t] \u2299 (1 - h[t]^2)))^T");
+// [bptt]
 }  // namespace guide
 
 int main() {

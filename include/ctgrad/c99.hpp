@@ -1759,7 +1759,28 @@ c99_code gradient_c99(std::string_view name) {
 template <class T>
 inline constexpr bool has_c_type = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
+/// Whether a program runs a scan (not written out as C yet).
+template <class I>
+inline constexpr bool is_scan_instruction = false;
+template <std::size_t O, class E, class RX, class RH0, class Body, class Frees>
+inline constexpr bool is_scan_instruction<tk::i_scan<O, E, RX, RH0, Body, Frees>> = true;
+template <std::size_t O, class E, class RX, class RH0, class RY, class RG, class Body, class Frees, class Sizes>
+inline constexpr bool is_scan_instruction<tk::i_scan_grad<O, E, RX, RH0, RY, RG, Body, Frees, Sizes>> = true;
+template <class Program>
+inline constexpr bool has_scan = false;
+template <class... I>
+inline constexpr bool has_scan<mp::mp_list<I...>> = (is_scan_instruction<I> || ...);
+
 }  // namespace detail::c99
+
+namespace error {
+template <class Kernel>
+struct c99_scan {
+  static_assert(detail::always_false<Kernel>,
+                "ctgrad::to_c99: this kernel runs a scan (a recurrent layer), which is not written out as C yet; "
+                "run the C++ kernel");
+};
+}  // namespace error
 
 /// The kernel as C99 (see the top of this file): `NAME_run(ws, leaves...)`
 /// runs its program on `ws` (NAME_WORKSPACE_ELEMENTS elements of T), every
@@ -1770,10 +1791,14 @@ inline constexpr bool has_c_type = std::is_same_v<T, float> || std::is_same_v<T,
 template <class T, class Loss, class... Params>
 c99_code to_c99(tensor_kernel<Loss, Params...>, std::string_view name) {
   static_assert(detail::c99::has_c_type<T>, "ctgrad::to_c99<T>: T is float or double");
-  if constexpr (detail::c99::has_c_type<T>)
-    return detail::c99::kernel_c99<T, tensor_kernel<Loss, Params...>>(name);
-  else
+  if constexpr (detail::c99::has_scan<typename tensor_kernel<Loss, Params...>::plan::program>) {
+    (void)error::c99_scan<Loss>{};
     return {};
+  } else if constexpr (detail::c99::has_c_type<T>) {
+    return detail::c99::kernel_c99<T, tensor_kernel<Loss, Params...>>(name);
+  } else {
+    return {};
+  }
 }
 
 /// A scalar gradient kernel (ctgrad::gradient(e, x, ...)) as C99:

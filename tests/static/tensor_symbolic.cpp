@@ -65,6 +65,21 @@ constexpr auto step = cell::rnn(xs, hs, Wx, Uh, bx, bh);
 static_assert(to_string(step) == "tanh(bx + xs*Wx^T + hs*Uh^T + bh)");
 static_assert(to_string(grad(sum(step * g), Uh), label<"h'">(step)) == "(hs^T*(g \u2299 (1 - h'^2)))^T");
 
+// Over a sequence (a scan: one node, whatever T), the gradient of a
+// recurrent weight is backpropagation through time's sum over steps, of
+// the one step's gradient above; δ[t] is dL/dh[t] through every later step.
+constexpr input<"seq", shape<2, 5, 3>> seq;
+constexpr input<"gs", shape<2, 5, 4>> gs;
+constexpr auto states = scan(seq, hs, [](auto x_t, auto h) { return cell::rnn(x_t, h, Wx, Uh, bx, bh); });
+static_assert(to_string(states) == "scan(seq, hs, h[t] = tanh(bh + h[t-1]*Uh^T + bx + x[t]*Wx^T))");
+static_assert(to_string(grad(sum(states * gs), Uh)) == "\u03a3_t (h[t-1]^T*(\u03b4[t] \u2299 (1 - h[t]^2)))^T");
+static_assert(to_string(grad(sum(states * gs), bx)) == "\u03a3_t colsum(\u03b4[t] \u2299 (1 - h[t]^2))");
+static_assert(to_string(grad(sum(states * gs), seq)) == "stack_t((\u03b4[t] \u2299 (1 - h[t]^2))*Wx)");
+static_assert(to_string(grad(sum(states * gs), hs)) == "\u03b4[0]");
+static_assert(
+    to_latex(grad(sum(states * gs), Uh)) ==
+    "\\sum_{t} \\left(h[t-1]^{\\top} \\left(\u03b4[t] \\odot \\left(1 - h[t]^{2}\\right)\\right)\\right)^{\\top}");
+
 // Losses: the gradients the textbooks give.
 static_assert(to_string(grad(loss::half_sse(x, t), x)) == "x - t");
 static_assert(to_string(grad(loss::mse(x, t), x)) == "2*(x - t)/3");

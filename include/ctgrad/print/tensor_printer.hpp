@@ -366,6 +366,19 @@ struct tprint_other<Style, tnodes::slice<X, Begin, Count>> {
     put_close<Style>(out);
   }
 };
+/// Step t of a sequence [B, T, H] (time_step<t>, last_step: a slice of
+/// its rows seen as [B, T * H]), as Python indexes it: s[:, t].
+template <class Style, class X, std::size_t B, std::size_t N, std::size_t Begin, std::size_t Count>
+requires(shape_of<X>::rank == 3 && shape_of<X>::dims[2] == Count &&
+         Begin % Count == 0) struct tprint_other<Style, tnodes::slice<tnodes::reshape<X, shape<B, N>>, Begin, Count>> {
+  template <class Sink>
+  static constexpr void run(Sink& out, int) noexcept {
+    tprint<Style, X>(out, 5);
+    out.put("[:, ");
+    put_integer(out, static_cast<std::intmax_t>(Begin / Count));
+    out.put("]");
+  }
+};
 /// embed(g, b:e of n): g at columns b to e - 1 of zeros with n columns.
 template <class Style, class X, std::size_t Begin, std::size_t N>
 struct tprint_other<Style, tnodes::embed<X, Begin, N>> {
