@@ -2,6 +2,7 @@
 // layers' building blocks, losses, and compiled forward + backward kernels.
 #pragma once
 
+#include "compile/step_kernel.hpp"    // compile_step (one step of a recurrence, streaming)
 #include "compile/tensor_kernel.hpp"  // compile(loss, wrt(...)), workspace
 #include "expr/cells.hpp"             // cell::rnn gru lstm (one step of a recurrent cell)
 #include "expr/conv.hpp"              // conv1d conv2d max_pool avg_pool flatten
