@@ -135,6 +135,46 @@ BOOST_AUTO_TEST_CASE(types_and_kernels_do_not_grow_with_the_sequence) {
   static_assert(work_of<float>(k512).multiply_adds == 128 * work_of<float>(k4).multiply_adds);
 }
 
+BOOST_AUTO_TEST_CASE(truncated_bptt_carries_the_state_across_windows) {
+  // A sequence of 6 steps trained as two windows of 3: the second window
+  // starts from the first one's last state (value_of reads it from the
+  // training workspace), so its states are the whole sequence's, bit for bit.
+  constexpr param<"x6", shape<B, 6, I>> x6;
+  constexpr input<"window", shape<B, 3, I>> window;
+  constexpr input<"carried", shape<B, H>> carried;
+  constexpr input<"g", shape<B, 3, H>> g;
+  constexpr auto states = scan(window, carried, gru_step);
+  constexpr auto train = compile(sum(states * g), wrt(W3, U3, c3, d3));
+  constexpr auto whole = compile_forward(scan(x6, zeros<shape<B, H>>, gru_step));
+  auto ws = std::make_unique<workspace<decltype(train), double>>();
+  auto ws_whole = std::make_unique<workspace<decltype(whole), double>>();
+  std::array<double, B * 6 * I> xs{};
+  std::array<double, 3 * H * I> vw{};
+  std::array<double, 3 * H * H> vu{};
+  std::array<double, 3 * H> vc{}, vd{};
+  std::array<double, B * 3 * H> vg{};
+  std::uint64_t seed = 21;
+  const auto fill = [&](auto& a) {
+    const auto p = test::random_points(-1, 1, static_cast<int>(a.size()), seed++);
+    std::copy(p.begin(), p.end(), a.begin());
+  };
+  fill(xs), fill(vw), fill(vu), fill(vc), fill(vd), fill(vg);
+  const auto all = whole(*ws_whole, x6 = xs, W3 = vw, U3 = vu, c3 = vc, d3 = vd);  // [B, 6, H]
+  std::array<double, B * H> h{};  // the state carried in, zeros at first
+  for (std::size_t w = 0; w != 2; ++w) {
+    std::array<double, B * 3 * I> part{};
+    for (std::size_t b = 0; b != B; ++b)
+      std::copy_n(xs.begin() + static_cast<std::ptrdiff_t>((b * 6 + 3 * w) * I), 3 * I, part.begin() + b * 3 * I);
+    train(*ws, window = part, carried = h, g = vg, W3 = vw, U3 = vu, c3 = vc, d3 = vd);
+    const auto s = train.value_of(*ws, states);  // [B, 3, H]
+    for (std::size_t b = 0; b != B; ++b)
+      for (std::size_t t = 0; t != 3; ++t)
+        for (std::size_t j = 0; j != H; ++j) BOOST_TEST(s[(b * 3 + t) * H + j] == all[(b * 6 + 3 * w + t) * H + j]);
+    for (std::size_t b = 0; b != B; ++b)
+      std::copy_n(s.begin() + static_cast<std::ptrdiff_t>((b * 3 + 2) * H), H, h.begin() + b * H);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(streaming)

@@ -74,6 +74,8 @@ constexpr auto states = scan(seq, zeros<shape<8, 5>>, [](auto x_t, auto h) {
 });                                                  // [8, 16, 5]: h[1..16]
 constexpr auto last = last_step(states);             // [8, 5]
 // [scan]
+static_assert(std::is_same_v<shape_of<decltype(states)>, shape<8, 16, 5>> &&
+              std::is_same_v<shape_of<decltype(last)>, shape<8, 5>>);
 
 // [bptt]
 constexpr param<"Wx", shape<5, 3>> Wx;  // an Elman RNN: h[t] = tanh(x[t] Wx^T + bx + h[t-1] U^T + bh)

@@ -24,6 +24,8 @@ using namespace ctgrad;
 namespace {
 using mlp = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<2>>;
 using cnn = nn::sequential<nn::input_shape<2, 6, 6>, nn::conv2d<3, 3, nn::relu>, nn::flatten, nn::dense<2>>;
+using gru = nn::sequential<nn::input_shape<6, 2>, nn::gru<5>, nn::dense<2>>;
+using lstm = nn::sequential<nn::input_shape<6, 2>, nn::lstm<4>, nn::dense<2>>;
 constexpr std::size_t batch = 4;
 
 std::vector<double> numbers(const std::filesystem::path& p) {
@@ -231,6 +233,10 @@ int main(int argc, char** argv) try {
   run<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   run<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
   run<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  run<nn::model<gru, nn::mse, double, batch>>(dir, "gru", "double", {"rnn", "out"});
+  run<nn::model<gru, nn::mse, float, batch>>(dir, "gru", "float", {"rnn", "out"});
+  run<nn::model<lstm, nn::mse, double, batch>>(dir, "lstm", "double", {"rnn", "out"});
+  run<nn::model<lstm, nn::mse, float, batch>>(dir, "lstm", "float", {"rnn", "out"});
   schedules(dir);
   activation<nn::tanh>(dir);
   activation<nn::sigmoid>(dir);
@@ -251,6 +257,10 @@ int main(int argc, char** argv) try {
   train<nn::model<mlp, nn::mse, float, batch>>(dir, "mlp", "float", {"0", "2"});
   train<nn::model<cnn, nn::mse, double, batch>>(dir, "cnn", "double", {"0", "3"});
   train<nn::model<cnn, nn::mse, float, batch>>(dir, "cnn", "float", {"0", "3"});
+  train<nn::model<gru, nn::mse, double, batch>>(dir, "gru", "double", {"rnn", "out"});
+  train<nn::model<gru, nn::mse, float, batch>>(dir, "gru", "float", {"rnn", "out"});
+  train<nn::model<lstm, nn::mse, double, batch>>(dir, "lstm", "double", {"rnn", "out"});
+  train<nn::model<lstm, nn::mse, float, batch>>(dir, "lstm", "float", {"rnn", "out"});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "%s\n", e.what());

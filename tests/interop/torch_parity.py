@@ -63,13 +63,34 @@ def load_file(path):
     return load_safetensors(path)
 
 
+class Recurrent(torch.nn.Module):
+    """A recurrent layer (batch first) and a linear readout at every step:
+    nn::sequential<nn::input_shape<T, I>, nn::gru<H> (or lstm), nn::dense<O>>,
+    its tensors under the prefixes "rnn" and "out"."""
+
+    def __init__(self, layer, hidden, outputs):
+        super().__init__()
+        self.rnn = layer
+        self.out = torch.nn.Linear(hidden, outputs)
+
+    def forward(self, x):
+        return self.out(self.rnn(x)[0])
+
+
 def nets():
     torch.manual_seed(0)
     mlp = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)).double()
     cnn = torch.nn.Sequential(
         torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 2)
     ).double()
-    return {"mlp": (mlp, (4, 3), (4, 2)), "cnn": (cnn, (4, 2, 6, 6), (4, 2))}
+    gru = Recurrent(torch.nn.GRU(2, 5, batch_first=True), 5, 2).double()
+    lstm = Recurrent(torch.nn.LSTM(2, 4, batch_first=True), 4, 2).double()
+    return {
+        "mlp": (mlp, (4, 3), (4, 2)),
+        "cnn": (cnn, (4, 2, 6, 6), (4, 2)),
+        "gru": (gru, (4, 6, 2), (4, 6, 2)),
+        "lstm": (lstm, (4, 6, 2), (4, 6, 2)),
+    }
 
 
 def main():

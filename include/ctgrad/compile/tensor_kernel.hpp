@@ -145,6 +145,21 @@ class tensor_kernel {
       return std::as_const(ws).value();
   }
 
+  /// The value of node E of the pass as the last call left it in `ws`,
+  /// for a node that has a slot of its own in this kernel (a product, a
+  /// reduction, a scan, an output): a scan's states h[1..T], to carry the
+  /// last one into the next window of a long sequence.  (After train_sgd,
+  /// a gradient folded into its parameter is not in the workspace.)
+  template <Tensor E, class T>
+  static std::span<const T, shape_of<E>::size> value_of(const basic_workspace<layout, T>& ws, E) noexcept {
+    constexpr std::size_t j = plan::template index<E>::value;  // (none if E is not a node)
+    static_assert(j != ::ctgrad::graph::none && plan::slotted[j == ::ctgrad::graph::none ? 0 : j],
+                  "ctgrad kernel::value_of(ws, e): e is not kept in this kernel's workspace (nodes with a slot of "
+                  "their own are: products, reductions, scans, outputs); evaluate it with compile_forward(e)");
+    return std::span<const T, shape_of<E>::size>(ws.data() + plan::offsets[j == ::ctgrad::graph::none ? 0 : j],
+                                                 shape_of<E>::size);
+  }
+
   using fused_sgd = typename plan::template fused<gradient_types, parameters>;
   /// For each parameter (in wrt order): whether train_sgd folds its update
   /// into the instruction producing its gradient (else its gradient is in

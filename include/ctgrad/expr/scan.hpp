@@ -117,6 +117,11 @@ struct tensor_hash<tnodes::scan_grad<Scan, G>>
                              combine_hashes(node_kind::scan_grad, {tensor_hash<Scan>::value, tensor_hash<G>::value})> {
 };
 
+template <class T>
+inline constexpr bool is_scan_node = false;
+template <class X, class H0, class Body, class... Free>
+inline constexpr bool is_scan_node<tnodes::scan<X, H0, Body, Free...>> = true;
+
 /// The placeholders of a scan over X [B, T, I] from H0 [B, H].
 template <class X, class H0>
 struct scan_leaves {

@@ -4,13 +4,17 @@
 // and loading that checks everything before it writes to the model.
 //
 // Names: parameterised layers are numbered k = 0, 1, 2, ... in order; their
-// tensors are "{k}.weight" and "{k}.bias" (the model's W{k+1} and b{k+1}).
+// tensors are "{k}.weight" and "{k}.bias" (the model's W{k+1} and b{k+1}),
+// a recurrent layer's "{k}.weight_ih_l0", "{k}.weight_hh_l0",
+// "{k}.bias_ih_l0" and "{k}.bias_hh_l0" (torch.nn.GRU's names in a module
+// whose attribute is the prefix).
 // exchange_options::prefixes replaces "{k}": a torch.nn.Sequential with
 // activation modules between its Linear layers has keys "0.weight",
 // "2.weight", "4.weight", ..., so pass {"0", "2", "4"}.
 //
 // Layouts are PyTorch's: a dense weight is [out, in] in the file (as
 // torch.nn.Linear keeps it) although ctgrad keeps [in, out] in memory; a
+// recurrent layer's weights [G*H, in] and [G*H, H] in both; a
 // conv2d weight is [out, in, kh, kw], a conv1d weight [out, in, k], a bias
 // [out], the same in memory and in files.
 //
@@ -109,19 +113,31 @@ inline std::optional<std::uint64_t> element_count(const std::vector<std::uint64_
 }
 
 /// How parameter P of a model appears in exchange files.  Relies on the
-/// names nn::sequential gives (layers.hpp: W{k} and b{k}, k from 1).
+/// names nn::sequential gives (layers.hpp: W{k} and b{k}, k from 1; a
+/// recurrent layer's Wih{k}, Whh{k}, bih{k}, bhh{k}).
 template <class P>
 struct exchange_entry {
   static constexpr std::string_view model_name = P::name.view();
-  static constexpr bool is_weight = model_name.front() == 'W';
-  static_assert(is_weight || model_name.front() == 'b',
-                "ctgrad::nn exchange: parameters must be named W{k} and b{k} (nn::sequential's names)");
+  /// The letters before the layer's number, and what they are in files.
+  static constexpr std::string_view kind = model_name.substr(0, model_name.find_first_of("0123456789"));
+  static constexpr std::string_view suffix = kind == "W"     ? ".weight"
+                                             : kind == "b"   ? ".bias"
+                                             : kind == "Wih" ? ".weight_ih_l0"
+                                             : kind == "Whh" ? ".weight_hh_l0"
+                                             : kind == "bih" ? ".bias_ih_l0"
+                                             : kind == "bhh" ? ".bias_hh_l0"
+                                                             : "";
+  static_assert(!suffix.empty(),
+                "ctgrad::nn exchange: parameters must be named W{k} and b{k}, or Wih{k}, Whh{k}, bih{k}, bhh{k} "
+                "(nn::sequential's names)");
+  static constexpr bool is_weight = kind == "W";
   static constexpr std::size_t layer = [] {
     std::size_t k = 0;
-    for (char c : model_name.substr(1)) k = k * 10 + static_cast<std::size_t>(c - '0');
+    for (char c : model_name.substr(kind.size())) k = k * 10 + static_cast<std::size_t>(c - '0');
     return k - 1;
   }();
-  /// A dense weight: [in, out] in memory, [out, in] in files.
+  /// A dense weight: [in, out] in memory, [out, in] in files (a recurrent
+  /// layer's are PyTorch's layout in both).
   static constexpr bool transposed = is_weight && shape_of<P>::rank == 2;
   static std::vector<std::uint64_t> file_shape() {
     std::vector<std::uint64_t> dims(shape_of<P>::dims.begin(), shape_of<P>::dims.end());
@@ -152,7 +168,7 @@ std::vector<std::string> exchange_names(const exchange_options& options, const s
   ctgrad::detail::mp::mp_for_each<typename Model::parameter_list>([&](auto p) {
     using entry = exchange_entry<decltype(p)>;
     const std::string prefix = options.prefixes.empty() ? std::to_string(entry::layer) : options.prefixes[entry::layer];
-    names.push_back(prefix + (entry::is_weight ? ".weight" : ".bias"));
+    names.push_back(prefix + std::string(entry::suffix));
   });
   return names;
 }

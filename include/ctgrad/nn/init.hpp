@@ -66,6 +66,15 @@ struct normal {
     for (T& x : v) x = static_cast<T>(mean + stddev * bits.normal());
   }
 };
+/// PyTorch's recurrent layers (nn.RNN, GRU, LSTM), weights and biases
+/// alike: U(-a, a), a = 1 / sqrt(hidden) (fan_in is the hidden size).
+struct recurrent_uniform {
+  template <class T>
+  static void fill(std::span<T> v, std::size_t fan_in, std::size_t, random_bits& bits) noexcept {
+    const double a = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    for (T& x : v) x = static_cast<T>(bits.uniform(-a, a));
+  }
+};
 /// Glorot & Bengio 2010: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
 struct xavier_uniform {
   template <class T>

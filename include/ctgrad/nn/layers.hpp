@@ -62,6 +62,25 @@ struct flatten {};
 template <std::size_t... Dims>
 inline constexpr shape<Dims...> input_shape{};
 
+/// Recurrent layers on sequences [batch, T, features] (the network's
+/// input nn::input_shape<T, features>, or a recurrent layer before), with
+/// PyTorch's equations and layouts (expr/cells.hpp): parameters Wih{k}
+/// [G*Hidden, features], Whh{k} [G*Hidden, Hidden], bih{k} and bhh{k}
+/// [G*Hidden] (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 in
+/// exchange files), initialised as PyTorch does.  The state starts at 0.
+/// Output: the sequence of states [batch, T, Hidden] (an LSTM's h), or with
+/// nn::last_step the last one [batch, Hidden].  A dense layer after a
+/// sequence applies to every step.
+///   nn::rnn<Hidden>  (tanh; nn::rnn<Hidden, nn::relu>),  nn::gru<Hidden>,  nn::lstm<Hidden>
+template <std::size_t Hidden, class... Options>
+struct rnn {};
+template <std::size_t Hidden, class... Options>
+struct gru {};
+template <std::size_t Hidden, class... Options>
+struct lstm {};
+/// Option of a recurrent layer: output the last step only.
+struct last_step {};
+
 /// A network: its input width (or nn::input_shape<...>), then its layers.
 template <auto In, class... Layers>
 struct sequential {};
@@ -75,6 +94,19 @@ struct repeat {
 };
 
 namespace error {
+template <class InputShape>
+struct recurrent_needs_a_sequence {
+  static_assert(ctgrad::detail::always_false<InputShape>,
+                "nn::rnn / nn::gru / nn::lstm: the input must be a sequence [batch, T, features] (the network's "
+                "nn::input_shape<T, features>, or a recurrent layer before); its shape is in "
+                "error::recurrent_needs_a_sequence<...>");
+};
+template <class Option>
+struct unknown_recurrent_option {
+  static_assert(ctgrad::detail::always_false<Option>,
+                "nn::rnn / nn::gru / nn::lstm: options are nn::last_step and, for nn::rnn, nn::relu or nn::tanh; "
+                "the option given is named above");
+};
 template <class InputShape>
 struct dense_needs_flat_input {
   static_assert(ctgrad::detail::always_false<InputShape>,
@@ -144,13 +176,158 @@ struct chain<K, X, dense<Out, Act, Init>, Rest...> {
       initialised<b, init::zeros, shape_of<X>::dims.back(), Out>>;
 };
 
+/// Whether X is a sequence a recurrent layer made (it contains a scan).
+template <class X, class Nodes = typename ctgrad::detail::tensor_graph<X>::nodes>
+inline constexpr bool is_sequence = false;
+template <class X, class... Nodes>
+inline constexpr bool is_sequence<X, ctgrad::detail::mp::mp_list<Nodes...>> = (ctgrad::detail::is_scan_node<Nodes> ||
+                                                                               ...);
+
 /// A dense layer on an unflattened input: one error, then the layer as if
 /// nn::flatten came first (so that nothing downstream reports more).
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
-requires(shape_of<X>::rank > 2) struct chain<K, X, dense<Out, Act, Init>, Rest...>
+requires(shape_of<X>::rank > 2 &&
+         !(shape_of<X>::rank == 3 && is_sequence<X>)) struct chain<K, X, dense<Out, Act, Init>, Rest...>
     : next_chain<K, decltype(ctgrad::flatten(X{})), dense<Out, Act, Init>, Rest...> {
   static_assert(sizeof(error::dense_needs_flat_input<shape_of<X>>) > 0);
 };
+/// A dense layer on a sequence [batch, T, features]: the same layer at
+/// every step (as torch.nn.Linear on [batch, T, features]).
+template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
+requires(shape_of<X>::rank == 3 && is_sequence<X>) struct chain<K, X, dense<Out, Act, Init>, Rest...> {
+  static constexpr std::size_t B = shape_of<X>::dims[0], T = shape_of<X>::dims[1], F = shape_of<X>::dims[2];
+  using W = param<indexed_name<'W', K>(), shape<F, Out>>;
+  using b = param<indexed_name<'b', K>(), shape<Out>>;
+  using act = typename checked_activation<Act>::type;
+  using steps = decltype(ctgrad::reshape<shape<B * T, F>>(X{}));
+  using next =
+      next_chain<K + 1, decltype(ctgrad::reshape<shape<B, T, Out>>(act::apply(matmul(steps{}, W{}) + b{}))), Rest...>;
+  using output = typename next::output;
+  using parameters = ctgrad::detail::mp::mp_push_front<typename next::parameters,
+                                                       initialised<W, typename checked_initialiser<Init>::type, F, Out>,
+                                                       initialised<b, init::zeros, F, Out>>;
+};
+
+/// "Wih3", "bhh12", ...: a recurrent layer's parameter names.
+template <fixed_string Prefix, std::size_t K>
+consteval auto prefixed_name() {
+  constexpr auto number = indexed_name<'_', K>();
+  constexpr std::size_t p = Prefix.view().size(), n = number.view().size() - 1;
+  char text[p + n + 1]{};
+  for (std::size_t i = 0; i != p; ++i) text[i] = Prefix.view()[i];
+  for (std::size_t i = 0; i != n; ++i) text[p + i] = number.view()[i + 1];
+  return fixed_string<p + n>(text);
+}
+
+/// One step of a recurrent cell on the layer's parameters, as scan calls it.
+template <class Cell, class Wih, class Whh, class Bih, class Bhh>
+struct cell_step {
+  template <class Xt, class Ht>
+  constexpr auto operator()(Xt x, Ht h) const noexcept {
+    return Cell::apply(x, h, Wih{}, Whh{}, Bih{}, Bhh{});
+  }
+};
+template <class Activation>
+struct elman_cell {
+  template <class... A>
+  static constexpr auto apply(A... a) noexcept {
+    return cell::rnn<Activation>(a...);
+  }
+};
+struct gru_cell {
+  template <class... A>
+  static constexpr auto apply(A... a) noexcept {
+    return cell::gru(a...);
+  }
+};
+struct lstm_cell {
+  template <class... A>
+  static constexpr auto apply(A... a) noexcept {
+    return cell::lstm(a...);
+  }
+};
+
+/// What a recurrent layer's options say: the last step only, and (nn::rnn)
+/// its activation, tanh or relu.
+template <class... Options>
+struct recurrent_options {
+  static constexpr bool last = (std::is_same_v<Options, last_step> || ...);
+  static constexpr bool relu = (std::is_same_v<Options, nn::relu> || ...);
+  template <class O>
+  static constexpr bool known =
+      std::is_same_v<O, last_step> || std::is_same_v<O, nn::relu> || std::is_same_v<O, nn::tanh>;
+  static constexpr bool valid = (known<Options> && ...);
+};
+
+/// Recurrent layer K of Gates gates (a state of StateParts blocks of Hidden)
+/// on the sequence X.
+template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden, bool Last>
+struct recurrent_layer {
+  static constexpr std::size_t B = shape_of<X>::dims[0], F = shape_of<X>::dims[2];
+  using Wih = param<prefixed_name<"Wih", K>(), shape<Gates * Hidden, F>>;
+  using Whh = param<prefixed_name<"Whh", K>(), shape<Gates * Hidden, Hidden>>;
+  using bih = param<prefixed_name<"bih", K>(), shape<Gates * Hidden>>;
+  using bhh = param<prefixed_name<"bhh", K>(), shape<Gates * Hidden>>;
+  using states =
+      decltype(ctgrad::scan(X{}, zeros<shape<B, StateParts * Hidden>>, cell_step<Cell, Wih, Whh, bih, bhh>{}));
+  using h = decltype(ctgrad::slice<0, Hidden>(states{}));  // an LSTM's h; else the states
+  using output = std::conditional_t<Last, decltype(ctgrad::last_step(h{})), h>;
+  using parameters = ctgrad::detail::mp::mp_list<initialised<Wih, init::recurrent_uniform, Hidden, Hidden>,
+                                                 initialised<Whh, init::recurrent_uniform, Hidden, Hidden>,
+                                                 initialised<bih, init::recurrent_uniform, Hidden, Hidden>,
+                                                 initialised<bhh, init::recurrent_uniform, Hidden, Hidden>>;
+};
+template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden,
+          class Options, class... Rest>
+struct recurrent_chain;
+template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden,
+          class... Options, class... Rest>
+struct recurrent_chain<K, X, Cell, Gates, StateParts, Hidden, ctgrad::detail::mp::mp_list<Options...>, Rest...> {
+  using layer = recurrent_layer<K, X, Cell, Gates, StateParts, Hidden, recurrent_options<Options...>::last>;
+  using next = next_chain<K + 1, typename layer::output, Rest...>;
+  using output = typename next::output;
+  using parameters = ctgrad::detail::mp::mp_append<typename layer::parameters, typename next::parameters>;
+};
+/// A recurrent layer on something other than a sequence, or with an
+/// unknown option: one error (the class below names it), nothing after it.
+template <class X, class... Options>
+inline constexpr bool recurrent_layer_fits = shape_of<X>::rank == 3 && recurrent_options<Options...>::valid;
+template <class X, class... Options>
+struct recurrent_error : std::type_identity<void> {};
+template <class X, class... Options>
+requires(shape_of<X>::rank != 3) struct recurrent_error<X, Options...>
+    : std::type_identity<error::recurrent_needs_a_sequence<shape_of<X>>> {
+};
+template <class X, class... Options>
+requires(shape_of<X>::rank == 3 && !recurrent_options<Options...>::valid) struct recurrent_error<X, Options...>
+    : std::type_identity<error::unknown_recurrent_option<ctgrad::detail::mp::mp_at_c<
+          ctgrad::detail::mp::mp_list<Options...>,
+          ctgrad::detail::first_true({!recurrent_options<Options...>::template known<Options>...})>>> {
+};
+template <bool Fits, class Chain, class Error>
+struct checked_chain : failed_chain {
+  static_assert(sizeof(typename Error::type) > 0);
+};
+template <class Chain, class Error>
+struct checked_chain<true, Chain, Error> : Chain {};
+
+template <std::size_t K, class X, std::size_t Hidden, class... Options, class... Rest>
+struct chain<K, X, rnn<Hidden, Options...>, Rest...>
+    : checked_chain<
+          recurrent_layer_fits<X, Options...>,
+          recurrent_chain<K, X, elman_cell<std::conditional_t<recurrent_options<Options...>::relu, fn::relu, fn::tanh>>,
+                          1, 1, Hidden, ctgrad::detail::mp::mp_list<Options...>, Rest...>,
+          recurrent_error<X, Options...>> {};
+template <std::size_t K, class X, std::size_t Hidden, class... Options, class... Rest>
+struct chain<K, X, gru<Hidden, Options...>, Rest...>
+    : checked_chain<recurrent_layer_fits<X, Options...>,
+                    recurrent_chain<K, X, gru_cell, 3, 1, Hidden, ctgrad::detail::mp::mp_list<Options...>, Rest...>,
+                    recurrent_error<X, Options...>> {};
+template <std::size_t K, class X, std::size_t Hidden, class... Options, class... Rest>
+struct chain<K, X, lstm<Hidden, Options...>, Rest...>
+    : checked_chain<recurrent_layer_fits<X, Options...>,
+                    recurrent_chain<K, X, lstm_cell, 4, 2, Hidden, ctgrad::detail::mp::mp_list<Options...>, Rest...>,
+                    recurrent_error<X, Options...>> {};
 
 /// The initialiser among a layer's options, else the activation's.
 template <class Act, class... Options>

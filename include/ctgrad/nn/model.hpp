@@ -151,7 +151,10 @@ class model {
   static constexpr std::size_t output_elements = well_formed ? Batch * outputs : std::dynamic_extent;
 
   using x_type = x_of<Batch>;
-  using target_type = input<"t", shape<Batch, outputs>>;
+  /// Targets have the output's shape ([Batch, outputs]; a sequence's
+  /// [Batch, T, features] for a network ending in a per-step layer).
+  using target_type = input<"t", std::conditional_t<well_formed && shape_of<typename net::output>::rank == 3,
+                                                    shape_of<typename net::output>, shape<Batch, outputs>>>;
   /// Whether train_step and loss_and_gradient take class labels.
   static constexpr bool takes_labels = requires { requires Loss::takes_class_labels; };
   /// Whether train_step and loss_and_gradient take x and t.
