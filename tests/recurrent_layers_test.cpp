@@ -162,3 +162,37 @@ BOOST_AUTO_TEST_CASE(a_gru_learns_a_filter_with_memory) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(recurrent_streams)
+
+/// A sequence streamed one sample at a time gives the model's prediction
+/// of the whole sequence (batch 1), bit for bit.
+template <class Net, std::size_t Features>
+void check_stream_equals_prediction(std::uint64_t seed) {
+  using model_t = nn::model<Net, nn::mse, float, 1>;
+  auto m = std::make_unique<model_t>();
+  m->initialize(seed);
+  const auto x = inputs_of<model_t>(0.4 * double(seed));
+  typename model_t::template prediction_workspace<1> ws;
+  const auto predicted = m->predict(ws, x);
+  auto s = std::make_unique<nn::stream<model_t>>();
+  constexpr std::size_t per_step = model_t::outputs / T;
+  for (std::size_t t = 0; t != T; ++t) {
+    const auto out = (*s)(*m, std::span<const float, Features>(x.data() + t * Features, Features));
+    for (std::size_t j = 0; j != per_step; ++j)
+      BOOST_TEST(out[j] == predicted[t * per_step + j], "step " << t << ", output " << j);
+  }
+  // reset: the same outputs again from silence.
+  s->reset();
+  const auto again = (*s)(*m, std::span<const float, Features>(x.data(), Features));
+  BOOST_TEST(again[0] == predicted[0]);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_equals_the_models_prediction_bit_for_bit) {
+  check_stream_equals_prediction<gru_net, I>(1);
+  check_stream_equals_prediction<nn::sequential<nn::input_shape<T, I>, nn::lstm<H>, nn::dense<2, nn::tanh>>, I>(2);
+  check_stream_equals_prediction<stacked_net, I>(3);
+  static_assert(nn::stream<nn::model<stacked_net, nn::mse, float, 1>>::state_size == H + 3);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -8,4 +8,5 @@
 #include "nn/io.hpp"     // save_weights, load_weights
 #include "nn/model.hpp"  // dense, activation, sequential, model, losses
 #include "nn/optim.hpp"  // sgd, momentum, adam
+#include "nn/stream.hpp"  // stream: a recurrent model one sample at a time
 #include "nn/work.hpp"   // train_step_work, predict_work: flops and bytes

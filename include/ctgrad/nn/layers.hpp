@@ -247,29 +247,36 @@ struct lstm_cell {
   }
 };
 
-/// What a recurrent layer's options say: the last step only, and (nn::rnn)
-/// its activation, tanh or relu.
+/// Internal option (nn::stream): the layer's initial state is an input,
+/// h{k}, instead of zeros.
+struct state_input {};
+
+/// What a recurrent layer's options say: the last step only, (nn::rnn) its
+/// activation, tanh or relu, and whether its initial state is an input.
 template <class... Options>
 struct recurrent_options {
   static constexpr bool last = (std::is_same_v<Options, last_step> || ...);
   static constexpr bool relu = (std::is_same_v<Options, nn::relu> || ...);
+  static constexpr bool stateful = (std::is_same_v<Options, state_input> || ...);
   template <class O>
-  static constexpr bool known =
-      std::is_same_v<O, last_step> || std::is_same_v<O, nn::relu> || std::is_same_v<O, nn::tanh>;
+  static constexpr bool known = std::is_same_v<O, last_step> || std::is_same_v<O, nn::relu> ||
+                                std::is_same_v<O, nn::tanh> || std::is_same_v<O, state_input>;
   static constexpr bool valid = (known<Options> && ...);
 };
 
 /// Recurrent layer K of Gates gates (a state of StateParts blocks of Hidden)
 /// on the sequence X.
-template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden, bool Last>
+template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden, bool Last,
+          bool Stateful>
 struct recurrent_layer {
   static constexpr std::size_t B = shape_of<X>::dims[0], F = shape_of<X>::dims[2];
+  using initial_state = std::conditional_t<Stateful, input<prefixed_name<"h", K>(), shape<B, StateParts * Hidden>>,
+                                           ctgrad::detail::zeros_t<shape<B, StateParts * Hidden>>>;
   using Wih = param<prefixed_name<"Wih", K>(), shape<Gates * Hidden, F>>;
   using Whh = param<prefixed_name<"Whh", K>(), shape<Gates * Hidden, Hidden>>;
   using bih = param<prefixed_name<"bih", K>(), shape<Gates * Hidden>>;
   using bhh = param<prefixed_name<"bhh", K>(), shape<Gates * Hidden>>;
-  using states =
-      decltype(ctgrad::scan(X{}, zeros<shape<B, StateParts * Hidden>>, cell_step<Cell, Wih, Whh, bih, bhh>{}));
+  using states = decltype(ctgrad::scan(X{}, initial_state{}, cell_step<Cell, Wih, Whh, bih, bhh>{}));
   using h = decltype(ctgrad::slice<0, Hidden>(states{}));  // an LSTM's h; else the states
   using output = std::conditional_t<Last, decltype(ctgrad::last_step(h{})), h>;
   using parameters = ctgrad::detail::mp::mp_list<initialised<Wih, init::recurrent_uniform, Hidden, Hidden>,
@@ -283,7 +290,8 @@ struct recurrent_chain;
 template <std::size_t K, class X, class Cell, std::size_t Gates, std::size_t StateParts, std::size_t Hidden,
           class... Options, class... Rest>
 struct recurrent_chain<K, X, Cell, Gates, StateParts, Hidden, ctgrad::detail::mp::mp_list<Options...>, Rest...> {
-  using layer = recurrent_layer<K, X, Cell, Gates, StateParts, Hidden, recurrent_options<Options...>::last>;
+  using layer = recurrent_layer<K, X, Cell, Gates, StateParts, Hidden, recurrent_options<Options...>::last,
+                                recurrent_options<Options...>::stateful>;
   using next = next_chain<K + 1, typename layer::output, Rest...>;
   using output = typename next::output;
   using parameters = ctgrad::detail::mp::mp_append<typename layer::parameters, typename next::parameters>;

@@ -139,6 +139,7 @@ class model {
  public:
   using scalar_type = T;
   using loss_type = Loss;
+  using network = Net;
   static constexpr std::size_t batch = Batch;
   /// Numbers per example in and out.
   static constexpr std::size_t inputs = detail::input_shape_of<Net>::type::size;
