@@ -20,6 +20,8 @@
 #include <memory>
 #include <random>
 
+#include "gru_train.hpp"
+
 namespace {
 
 using namespace ctgrad;
@@ -166,23 +168,10 @@ BENCHMARK(r1_hand)->Name("R1/hand");
 BENCHMARK(r2_ctgrad)->Name("R2/ctgrad");
 BENCHMARK(r2_hand)->Name("R2/hand");
 
-// R3: a GRU-32 trained over sequences of 64 steps, batch 8.
-constexpr std::size_t B = 8, T = 64, H = 32;
-constexpr input<"x", shape<B, T, 1>> x;
-constexpr input<"y", shape<B, T, 1>> y;
-constexpr param<"W_ih", shape<3 * H, 1>> w_ih;
-constexpr param<"W_hh", shape<3 * H, H>> w_hh;
-constexpr param<"b_ih", shape<3 * H>> b_ih;
-constexpr param<"b_hh", shape<3 * H>> b_hh;
-constexpr param<"V", shape<H, 1>> v;
-constexpr param<"c", shape<1>> c0;
-constexpr auto states =
-    scan(x, zeros<shape<B, H>>, [](auto x_t, auto h) { return cell::gru(x_t, h, w_ih, w_hh, b_ih, b_hh); });
-constexpr auto readout = reshape<shape<B, T, 1>>(matmul(reshape<shape<B * T, H>>(states), v) + c0);
-constexpr auto r3 = compile(loss::mse(readout, y), wrt(w_ih, w_hh, b_ih, b_hh, v, c0));
-
+// R3: a GRU-32 trained over sequences of 64 steps, batch 8 (gru_train.hpp).
 void r3_ctgrad(benchmark::State& state) {
-  auto ws = std::make_unique<workspace<decltype(r3), float>>();
+  using namespace gru_train;
+  auto ws = std::make_unique<workspace<decltype(kernel), float>>();
   auto wi = random_array<3 * H>(1, 0.5f);
   auto wh = random_array<3 * H * H>(2, 0.17f);
   auto bi = random_array<3 * H>(3, 0.1f), bh = random_array<3 * H>(4, 0.1f);
@@ -190,9 +179,9 @@ void r3_ctgrad(benchmark::State& state) {
   auto cc = random_array<1>(6, 0.1f);
   const auto xs = random_array<B * T>(7, 1.0f), ys = random_array<B * T>(8, 0.5f);
   const std::array<float*, 6> targets{wi.data(), wh.data(), bi.data(), bh.data(), vv.data(), cc.data()};
-  for (auto _ : bench::measure(state, work_of<float>(r3))) {
-    const float loss = r3.train_sgd(*ws, -0.01f, 1.0f, targets, x = xs, y = ys, w_ih = wi, w_hh = wh, b_ih = bi,
-                                    b_hh = bh, v = vv, c0 = cc);
+  for (auto _ : bench::measure(state, work_of<float>(kernel))) {
+    const float loss = kernel.train_sgd(*ws, -0.01f, 1.0f, targets, x = xs, y = ys, w_ih = wi, w_hh = wh, b_ih = bi,
+                                        b_hh = bh, v = vv, c0 = cc);
     benchmark::DoNotOptimize(loss);
   }
 }

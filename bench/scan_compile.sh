@@ -2,7 +2,8 @@
 # Compile time and compiler memory of a recurrent training kernel against
 # the sequence length (issue 15's budget: GRU-32, T = 64, <= 6 s and
 # <= 800 MB with g++-12 -O2; T = 512 within 1.2x of T = 64): user seconds
-# and largest resident set of compiling bench/scan_compile.cpp alone.
+# and largest resident set of compiling bench/scan_compile.cpp (R3's kernel,
+# bench/gru_train.hpp) alone.
 #   bash bench/scan_compile.sh            (from the repository's root)
 set -euo pipefail
 cd "$(dirname "$0")/.."

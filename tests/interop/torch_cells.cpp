@@ -34,70 +34,27 @@ std::string json_array(const std::array<double, N>& values) {
   return s + "]";
 }
 
-/// One cell of Gates gates and a state of StateParts blocks of H: its
-/// inputs, loss and gradients as a JSON object.
-template <std::size_t Gates, std::size_t StateParts, class Cell>
-std::string run(std::string_view name, std::uint64_t seed, Cell cell) {
-  constexpr input<"x", shape<B, I>> x;
+/// A loss of a cell of Gates gates and a state of StateParts blocks of H,
+/// loss_of(x, h, W_ih, W_hh, b_ih, b_hh, g), at random values: the inputs,
+/// loss and gradients (by g: the states themselves) as a JSON object;
+/// Steps is the length of a sequence x (0: one step).
+template <std::size_t Gates, std::size_t StateParts, std::size_t Steps, class X, class G, class Loss>
+std::string run_case(std::string_view name, std::uint64_t seed, X x, G g, Loss loss_of) {
   constexpr param<"h", shape<B, StateParts * H>> h;
   constexpr param<"W_ih", shape<Gates * H, I>> w_ih;
   constexpr param<"W_hh", shape<Gates * H, H>> w_hh;
   constexpr param<"b_ih", shape<Gates * H>> b_ih;
   constexpr param<"b_hh", shape<Gates * H>> b_hh;
-  constexpr input<"g", shape<B, StateParts * H>> g;
-  constexpr auto next = cell(x, h, w_ih, w_hh, b_ih, b_hh);
-  constexpr auto kernel = compile(sum(next * g), wrt(x, h, w_ih, w_hh, b_ih, b_hh, g));
+  using loss_t = decltype(loss_of(x, h, w_ih, w_hh, b_ih, b_hh, g));
+  constexpr auto kernel = compile(loss_t{}, wrt(x, h, w_ih, w_hh, b_ih, b_hh, g));
 
   const auto fill = [&]<std::size_t N>(std::array<double, N>& a) {
     const auto points = test::random_points(-1, 1, static_cast<int>(N), seed++);
     std::copy(points.begin(), points.end(), a.begin());
   };
-  std::array<double, B * I> vx{};
-  std::array<double, B * StateParts * H> vh{}, vg{};
-  std::array<double, Gates * H * I> vwi{};
-  std::array<double, Gates * H * H> vwh{};
-  std::array<double, Gates * H> vbi{}, vbh{};
-  fill(vx), fill(vh), fill(vwi), fill(vwh), fill(vbi), fill(vbh), fill(vg);
-  auto ws = std::make_unique<workspace<std::remove_const_t<decltype(kernel)>, double>>();
-  const double loss = kernel(*ws, x = vx, h = vh, w_ih = vwi, w_hh = vwh, b_ih = vbi, b_hh = vbh, g = vg);
-  const auto gradient = [&](auto leaf) {
-    std::array<double, shape_of<decltype(leaf)>::size> out{};
-    std::copy(ws->gradient(leaf).begin(), ws->gradient(leaf).end(), out.begin());
-    return json_array(out);
-  };
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", loss);
-  return "{\"cell\": \"" + std::string(name) + "\", \"batch\": " + std::to_string(B) +
-         ", \"inputs\": " + std::to_string(I) + ", \"hidden\": " + std::to_string(H) +
-         ", \"values\": {\"x\": " + json_array(vx) + ", \"h\": " + json_array(vh) + ", \"W_ih\": " + json_array(vwi) +
-         ", \"W_hh\": " + json_array(vwh) + ", \"b_ih\": " + json_array(vbi) + ", \"b_hh\": " + json_array(vbh) +
-         ", \"g\": " + json_array(vg) + "}, \"loss\": " + text + ", \"gradients\": {\"x\": " + gradient(x) +
-         ", \"h\": " + gradient(h) + ", \"W_ih\": " + gradient(w_ih) + ", \"W_hh\": " + gradient(w_hh) +
-         ", \"b_ih\": " + gradient(b_ih) + ", \"b_hh\": " + gradient(b_hh) + ", \"next\": " + gradient(g) + "}}";
-}
-
-/// The same cell scanned over x [B, T, I] from h0: the loss
-/// sum(h[1..T] * g) (LSTM: the h half of each state, as torch.nn.LSTM
-/// returns it) and its gradients, as a JSON object.
-template <std::size_t Gates, std::size_t StateParts, class Cell>
-std::string run_sequence(std::string_view name, std::uint64_t seed, Cell cell) {
-  constexpr input<"x", shape<B, T, I>> x;
-  constexpr param<"h", shape<B, StateParts * H>> h;
-  constexpr param<"W_ih", shape<Gates * H, I>> w_ih;
-  constexpr param<"W_hh", shape<Gates * H, H>> w_hh;
-  constexpr param<"b_ih", shape<Gates * H>> b_ih;
-  constexpr param<"b_hh", shape<Gates * H>> b_hh;
-  constexpr input<"g", shape<B, T, H>> g;
-  constexpr auto states = scan(x, h, [=](auto x_t, auto h_) { return cell(x_t, h_, w_ih, w_hh, b_ih, b_hh); });
-  constexpr auto kernel = compile(sum(slice<0, H>(states) * g), wrt(x, h, w_ih, w_hh, b_ih, b_hh, g));
-
-  const auto fill = [&]<std::size_t N>(std::array<double, N>& a) {
-    const auto points = test::random_points(-1, 1, static_cast<int>(N), seed++);
-    std::copy(points.begin(), points.end(), a.begin());
-  };
-  std::array<double, B * T * I> vx{};
+  std::array<double, shape_of<X>::size> vx{};
   std::array<double, B * StateParts * H> vh{};
-  std::array<double, B * T * H> vg{};
+  std::array<double, shape_of<G>::size> vg{};
   std::array<double, Gates * H * I> vwi{};
   std::array<double, Gates * H * H> vwh{};
   std::array<double, Gates * H> vbi{}, vbh{};
@@ -111,14 +68,36 @@ std::string run_sequence(std::string_view name, std::uint64_t seed, Cell cell) {
   };
   char text[32];
   std::snprintf(text, sizeof text, "%.17g", loss);
-  return "{\"cell\": \"" + std::string(name) + "\", \"steps\": " + std::to_string(T) +
-         ", \"batch\": " + std::to_string(B) + ", \"inputs\": " + std::to_string(I) +
+  return "{\"cell\": \"" + std::string(name) + "\", " +
+         (Steps != 0 ? "\"steps\": " + std::to_string(Steps) + ", " : std::string()) +
+         "\"batch\": " + std::to_string(B) + ", \"inputs\": " + std::to_string(I) +
          ", \"hidden\": " + std::to_string(H) + ", \"values\": {\"x\": " + json_array(vx) +
          ", \"h\": " + json_array(vh) + ", \"W_ih\": " + json_array(vwi) + ", \"W_hh\": " + json_array(vwh) +
          ", \"b_ih\": " + json_array(vbi) + ", \"b_hh\": " + json_array(vbh) + ", \"g\": " + json_array(vg) +
          "}, \"loss\": " + text + ", \"gradients\": {\"x\": " + gradient(x) + ", \"h\": " + gradient(h) +
          ", \"W_ih\": " + gradient(w_ih) + ", \"W_hh\": " + gradient(w_hh) + ", \"b_ih\": " + gradient(b_ih) +
          ", \"b_hh\": " + gradient(b_hh) + ", \"next\": " + gradient(g) + "}}";
+}
+
+/// One step of a cell: sum(next * g).
+template <std::size_t Gates, std::size_t StateParts, class Cell>
+std::string run(std::string_view name, std::uint64_t seed, Cell cell) {
+  return run_case<Gates, StateParts, 0>(name, seed, input<"x", shape<B, I>>{}, input<"g", shape<B, StateParts * H>>{},
+                                        [=](auto x, auto h, auto w_ih, auto w_hh, auto b_ih, auto b_hh, auto g) {
+                                          return sum(cell(x, h, w_ih, w_hh, b_ih, b_hh) * g);
+                                        });
+}
+
+/// The same cell scanned over x [B, T, I] from h0: sum(h[1..T] * g)
+/// (LSTM: the h half of each state, as torch.nn.LSTM returns it).
+template <std::size_t Gates, std::size_t StateParts, class Cell>
+std::string run_sequence(std::string_view name, std::uint64_t seed, Cell cell) {
+  return run_case<Gates, StateParts, T>(
+      name, seed, input<"x", shape<B, T, I>>{}, input<"g", shape<B, T, H>>{},
+      [=](auto x, auto h, auto w_ih, auto w_hh, auto b_ih, auto b_hh, auto g) {
+        const auto states = scan(x, h, [=](auto x_t, auto h_) { return cell(x_t, h_, w_ih, w_hh, b_ih, b_hh); });
+        return sum(slice<0, H>(states) * g);
+      });
 }
 
 }  // namespace

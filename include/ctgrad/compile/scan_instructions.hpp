@@ -40,6 +40,7 @@ struct sub_program<mp::mp_list<Once...>, mp::mp_list<Each...>, Workspace, std::i
   /// leaves pointed at sources[role] each.
   template <std::size_t Bytes, class T, std::size_t N>
   CTGRAD_DETAIL_ALWAYS_INLINE static void prepare(T* ws, const std::array<const T*, N>& sources) noexcept {
+    static_assert(((Roles < N) && ...), "ctgrad (developers): a scan body's leaf reads no buffer or operand");
     const T* const leaves[] = {sources[Roles]..., nullptr};
     straight_line<Once...>::template run<Bytes>(context<T>{ws, leaves});
   }
