@@ -183,18 +183,24 @@ template <class X, class... Nodes>
 inline constexpr bool is_sequence<X, ctgrad::detail::mp::mp_list<Nodes...>> = (ctgrad::detail::is_scan_node<Nodes> ||
                                                                                ...);
 
+/// A sequence: rank 3, made by a recurrent layer.  (A concept: its
+/// conjunction stops at the first false, so only a rank-3 input's graph is
+/// built; inside `!(...)` it would be built for a convolution's output too.)
+template <class X>
+concept sequence_input = shape_of<X>::rank == 3 && is_sequence<X>;
+
 /// A dense layer on an unflattened input: one error, then the layer as if
 /// nn::flatten came first (so that nothing downstream reports more).
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
-requires(shape_of<X>::rank > 2 &&
-         !(shape_of<X>::rank == 3 && is_sequence<X>)) struct chain<K, X, dense<Out, Act, Init>, Rest...>
+requires(shape_of<X>::rank > 2 && !sequence_input<X>) struct chain<K, X, dense<Out, Act, Init>, Rest...>
     : next_chain<K, decltype(ctgrad::flatten(X{})), dense<Out, Act, Init>, Rest...> {
   static_assert(sizeof(error::dense_needs_flat_input<shape_of<X>>) > 0);
 };
 /// A dense layer on a sequence [batch, T, features]: the same layer at
 /// every step (as torch.nn.Linear on [batch, T, features]).
 template <std::size_t K, class X, std::size_t Out, class Act, class Init, class... Rest>
-requires(shape_of<X>::rank == 3 && is_sequence<X>) struct chain<K, X, dense<Out, Act, Init>, Rest...> {
+requires sequence_input<X>
+struct chain<K, X, dense<Out, Act, Init>, Rest...> {
   static constexpr std::size_t B = shape_of<X>::dims[0], T = shape_of<X>::dims[1], F = shape_of<X>::dims[2];
   using W = param<indexed_name<'W', K>(), shape<F, Out>>;
   using b = param<indexed_name<'b', K>(), shape<Out>>;
