@@ -2,7 +2,8 @@
 // wrote (.npz and .safetensors), runs predict and loss_and_gradient on the
 // batch in batch_*.txt, and writes back what PyTorch checks: predictions and
 // loss as text, gradients and the weights themselves as .npz/.safetensors
-// (so they come back in PyTorch's names and layouts).  Then it trains each
+// (so they come back in PyTorch's names and layouts), for an MLP, a CNN and
+// three recurrent nets (GRU, LSTM, Elman RNN, a dense layer per step).  Then it trains each
 // net from the same weights for the steps in train_*.txt with SGD, momentum,
 // Nesterov, Adam, AdamW, RMSProp (plain; centered with momentum), Adagrad and
 // two schedules, and saves the parameters after training; and evaluates
@@ -26,6 +27,7 @@ using mlp = nn::sequential<3, nn::dense<8, nn::tanh>, nn::dense<2>>;
 using cnn = nn::sequential<nn::input_shape<2, 6, 6>, nn::conv2d<3, 3, nn::relu>, nn::flatten, nn::dense<2>>;
 using gru = nn::sequential<nn::input_shape<6, 2>, nn::gru<5>, nn::dense<2>>;
 using lstm = nn::sequential<nn::input_shape<6, 2>, nn::lstm<4>, nn::dense<2>>;
+using elman = nn::sequential<nn::input_shape<6, 2>, nn::rnn<4>, nn::dense<2>>;
 constexpr std::size_t batch = 4;
 
 std::vector<double> numbers(const std::filesystem::path& p) {
@@ -237,6 +239,8 @@ int main(int argc, char** argv) try {
   run<nn::model<gru, nn::mse, float, batch>>(dir, "gru", "float", {"rnn", "out"});
   run<nn::model<lstm, nn::mse, double, batch>>(dir, "lstm", "double", {"rnn", "out"});
   run<nn::model<lstm, nn::mse, float, batch>>(dir, "lstm", "float", {"rnn", "out"});
+  run<nn::model<elman, nn::mse, double, batch>>(dir, "rnn", "double", {"rnn", "out"});
+  run<nn::model<elman, nn::mse, float, batch>>(dir, "rnn", "float", {"rnn", "out"});
   schedules(dir);
   activation<nn::tanh>(dir);
   activation<nn::sigmoid>(dir);
@@ -261,6 +265,8 @@ int main(int argc, char** argv) try {
   train<nn::model<gru, nn::mse, float, batch>>(dir, "gru", "float", {"rnn", "out"});
   train<nn::model<lstm, nn::mse, double, batch>>(dir, "lstm", "double", {"rnn", "out"});
   train<nn::model<lstm, nn::mse, float, batch>>(dir, "lstm", "float", {"rnn", "out"});
+  train<nn::model<elman, nn::mse, double, batch>>(dir, "rnn", "double", {"rnn", "out"});
+  train<nn::model<elman, nn::mse, float, batch>>(dir, "rnn", "float", {"rnn", "out"});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "%s\n", e.what());

@@ -1,5 +1,8 @@
-"""PyTorch parity: the same MLP and CNN in PyTorch and in ctgrad, from one set
-of weights exchanged through .npz and .safetensors, give the same
+"""PyTorch parity: the same MLP, CNN and recurrent nets (torch.nn.GRU, LSTM,
+RNN, batch first, then a Linear at every step; nn::gru, nn::lstm, nn::rnn
+then nn::dense) in PyTorch and in ctgrad, from one set of weights exchanged
+through .npz and .safetensors (the recurrent ones under the prefixes "rnn"
+and "out": rnn.weight_ih_l0, ...), give the same
 predictions, loss and gradients; ctgrad's files load back into PyTorch with
 load_state_dict, bit for bit.
 
@@ -85,11 +88,13 @@ def nets():
     ).double()
     gru = Recurrent(torch.nn.GRU(2, 5, batch_first=True), 5, 2).double()
     lstm = Recurrent(torch.nn.LSTM(2, 4, batch_first=True), 4, 2).double()
+    rnn = Recurrent(torch.nn.RNN(2, 4, batch_first=True), 4, 2).double()
     return {
         "mlp": (mlp, (4, 3), (4, 2)),
         "cnn": (cnn, (4, 2, 6, 6), (4, 2)),
         "gru": (gru, (4, 6, 2), (4, 6, 2)),
         "lstm": (lstm, (4, 6, 2), (4, 6, 2)),
+        "rnn": (rnn, (4, 6, 2), (4, 6, 2)),
     }
 
 
