@@ -12,6 +12,8 @@
 // (no reassociation): the result does not depend on the tiling.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
@@ -77,66 +79,107 @@ struct scale_and_add {
   CTGRAD_DETAIL_ALWAYS_INLINE void scalar(T* p, T v) const noexcept { *p = beta * *p + alpha * v; }
 };
 
-/// One R x (V vectors) tile of C at (i0, j0).  The loops over the tile are
-/// written as pack expansions: with constant indices the accumulators live
-/// in registers (GCC -O2 does not unroll small loops, and an array indexed
-/// in a loop stays in memory).
-template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t K, std::size_t N, class T, class A, class E>
+/// Accumulators a tile keeps in registers: 8 with 16 vector registers
+/// (SSE2, AVX2), 16 with the 32 of AVX-512.
+template <std::size_t Bytes>
+inline constexpr std::size_t accumulators = Bytes >= 64 ? 16 : 8;
+
+/// One R x Cols tile of C at (i0, j0), in V vectors of Bytes: whole vectors,
+/// or (V = 1, Cols < lanes) one vector that is only partly used.  The loops
+/// over the tile are written as pack expansions: with constant indices the
+/// accumulators live in registers (GCC -O2 does not unroll small loops, and
+/// an array indexed in a loop stays in memory).
+///
+/// A partly used vector is loaded whole from B's row k while k < K - 1: its
+/// unused lanes read the start of row k + 1 (inside B, since Cols is at least
+/// half the lanes and so j0 + lanes <= 2 N), and they are never stored.
+/// Row K - 1 is copied in part.
+template <std::size_t Bytes, std::size_t R, std::size_t V, std::size_t Cols, std::size_t K, std::size_t N, class T,
+          class A, class E>
 CTGRAD_DETAIL_ALWAYS_INLINE void tile(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i0,
-                                    std::size_t j0) noexcept {
+                                      std::size_t j0) noexcept {
   using v = typename vec<T, Bytes>::type;
   constexpr std::size_t L = vec<T, Bytes>::lanes;
+  constexpr bool partial = Cols != V * L;
+  static_assert(!partial || (V == 1 && 2 * Cols >= L), "a partial tile is one vector, at least half used");
   [&]<std::size_t... RQ, std::size_t... Q, std::size_t... Rr>(std::index_sequence<RQ...>, std::index_sequence<Q...>,
                                                               std::index_sequence<Rr...>)
       __attribute__((always_inline)) {  // never out of line: it would lose the caller's AVX2 target
     v acc[R * V] = {};
     for (std::size_t k = 0; k != K; ++k) {
-      const T* bk = b + k * N + j0;
       v row[V];
-      (load(row[Q], bk + Q * L), ...);
-      const v broadcast[R] = {(v{} + a(i0 + Rr, k))...};
-      ((acc[RQ] += broadcast[RQ / V] * row[RQ % V]), ...);
+      if (partial && k == K - 1) {
+        row[0] = v{};
+        std::memcpy(&row[0], b + k * N + j0, Cols * sizeof(T));
+      } else {
+        (load(row[Q], b + k * N + j0 + Q * L), ...);
+      }
+      // Broadcast as x - (+0), which is x even for x = -0, so the compiler
+      // broadcasts a load (x + 0 is not x for -0: it would add first, one
+      // scalar add per element of A).  Written inside the product: a
+      // broadcast kept in a variable of its own is built lane by lane by
+      // GCC 12 in the kernels' AVX2 copies (their target is an attribute).
+      const T x[R] = {a(i0 + Rr, k)...};
+      ((acc[RQ] += (x[RQ / V] - v{}) * row[RQ % V]), ...);
     }
     // Results leave through copies: taking the accumulators' address would
     // keep them in memory (clang 14).
     v result[R * V] = {acc[RQ]...};
-    (e.vec(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, result[RQ]), ...);
+    if constexpr (partial) {
+      T lanes[R][L];
+      std::memcpy(lanes, result, sizeof lanes);
+      for (std::size_t r = 0; r != R; ++r)
+        for (std::size_t j = 0; j != Cols; ++j) e.scalar(c + (i0 + r) * N + j0 + j, lanes[r][j]);
+    } else {
+      (e.vec(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, result[RQ]), ...);
+    }
   }
   (std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{});
 }
 
-/// Columns [J0, N) that do not fill a vector: plain sums.
-template <std::size_t K, std::size_t N, std::size_t J0, class T, class A, class E>
-CTGRAD_DETAIL_ALWAYS_INLINE void tail_columns(T* __restrict c, const T* __restrict b, A a, E e, std::size_t i) noexcept {
-  for (std::size_t j = J0; j != N; ++j) {
-    T s = T(0);
-    for (std::size_t k = 0; k != K; ++k) s += a(i, k) * b[k * N + j];
-    e.scalar(c + i * N + j, s);
-  }
+/// The tiles of one strip of columns [J0, J0 + Cols) of C, over every row:
+/// R rows at a time (as many as the accumulators allow for V vectors), then
+/// the rows left over in one smaller tile.
+template <std::size_t Bytes, std::size_t V, std::size_t Cols, std::size_t M, std::size_t K, std::size_t N, class T,
+          class A, class E>
+CTGRAD_DETAIL_ALWAYS_INLINE void strip(T* __restrict c, const T* __restrict b, A a, E e, std::size_t j0) noexcept {
+  constexpr std::size_t R = std::min({M, std::size_t(8), std::max<std::size_t>(accumulators<Bytes> / V, 1)});
+  constexpr std::size_t I = M / R * R;
+  for (std::size_t i0 = 0; i0 != I; i0 += R) tile<Bytes, R, V, Cols, K, N>(c, b, a, e, i0, j0);
+  if constexpr (I != M) tile<Bytes, M - I, V, Cols, K, N>(c, b, a, e, I, j0);
 }
 
-/// C = A x B with vectors of Bytes (the kernel's dispatch picks 16 or 32).
+/// The smallest vector (a power of two bytes, at most Bytes) that holds
+/// Cols elements of T.
+template <class T, std::size_t Bytes, std::size_t Cols>
+inline constexpr std::size_t bytes_for = std::min(Bytes, std::bit_ceil(Cols * sizeof(T)));
+
+/// C = A x B with vectors of Bytes (the kernel's dispatch picks 16, 32 or 64).
+/// Strips of V whole vectors (V = 4, or what is left of a row), then the
+/// columns that do not fill a vector in the smallest vector that holds them.
 template <std::size_t Bytes, std::size_t M, std::size_t K, std::size_t N, class T, class A, class E = store_result>
 CTGRAD_DETAIL_ALWAYS_INLINE void multiply(T* __restrict c, const T* __restrict b, A a, E e = {}) noexcept {
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   if constexpr (L == 1) {
-    for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, 0>(c, b, a, e, i);
+    for (std::size_t i = 0; i != M; ++i)
+      for (std::size_t j = 0; j != N; ++j) {
+        T s = T(0);
+        for (std::size_t k = 0; k != K; ++k) s += a(i, k) * b[k * N + j];
+        e.scalar(c + i * N + j, s);
+      }
   } else {
-    constexpr std::size_t vectors = N / L;  // full vectors per row of C
-    constexpr std::size_t R = M >= 2 && vectors >= 3 ? 2 : 1;
-    constexpr std::size_t V = vectors >= 8 / R ? 8 / R : (vectors == 0 ? 1 : vectors);
-    constexpr std::size_t J = vectors / V * V * L;  // columns covered by whole tiles
-    constexpr std::size_t I = M / R * R;
-    for (std::size_t j0 = 0; j0 != J; j0 += V * L) {
-      for (std::size_t i0 = 0; i0 != I; i0 += R) tile<Bytes, R, V, K, N>(c, b, a, e, i0, j0);
-      for (std::size_t i0 = I; i0 != M; ++i0) tile<Bytes, 1, V, K, N>(c, b, a, e, i0, j0);
+    constexpr std::size_t vectors = N / L, V = vectors < 4 ? vectors : 4;
+    constexpr std::size_t J = V == 0 ? 0 : vectors / V * V * L;  // columns covered by strips of V vectors
+    if constexpr (J != 0)
+      for (std::size_t j0 = 0; j0 != J; j0 += V * L) strip<Bytes, V, V * L, M, K, N>(c, b, a, e, j0);
+    if constexpr (J != vectors * L) strip<Bytes, vectors - J / L, vectors * L - J, M, K, N>(c, b, a, e, J);
+    if constexpr (vectors * L != N) {
+      constexpr std::size_t rest = N - vectors * L, PB = bytes_for<T, Bytes, rest>;
+      if constexpr (PB == sizeof(T))  // one column
+        strip<sizeof(T) * 2, 1, 1, M, K, N>(c, b, a, e, vectors * L);
+      else
+        strip<PB, 1, rest, M, K, N>(c, b, a, e, vectors * L);
     }
-    if constexpr (J != vectors * L) {  // leftover whole vectors: one-vector tiles
-      for (std::size_t j0 = J; j0 != vectors * L; j0 += L)
-        for (std::size_t i0 = 0; i0 != M; ++i0) tile<Bytes, 1, 1, K, N>(c, b, a, e, i0, j0);
-    }
-    if constexpr (vectors * L != N)
-      for (std::size_t i = 0; i != M; ++i) tail_columns<K, N, vectors * L>(c, b, a, e, i);
   }
 }
 
