@@ -11,6 +11,7 @@
 // the stack.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -397,8 +398,11 @@ struct pool_extents {
 /// in the same tree (taps 0-1, taps 2-3, then the two), as selects on
 /// lanes: the same maxima, taps and NaNs as the scalar code, many windows
 /// an instruction.  (Scalar, a window took ~45 instructions: 35% of C1's
-/// step was its max-pooling.)  float and double; the rest of a row, and
-/// every other window shape, as before.
+/// step was its max-pooling.)  A row whose windows do not fill whole
+/// vectors ends with a vector that overlaps the one before it: those
+/// windows are found, and written, twice, with the same values.  float and
+/// double; every other window shape, and rows of fewer windows than lanes,
+/// in scalar code.
 template <class T, std::size_t Bytes>
 struct pool_lanes {
   // (Vectors by reference only: a 32-byte vector passed or returned by
@@ -472,15 +476,14 @@ struct i_max_select : pool_extents<XS, P> {
       for (std::size_t n = 0; n != e::N; ++n)
         for (std::size_t i = 0; i != e::OH; ++i) {
           const std::size_t k = (n * e::OH + i) * e::OW, f = e::first(n, i, 0);
-          std::size_t j = 0;
-          for (; j + lanes::n <= e::OW; j += lanes::n) {
+          for (std::size_t next = 0; next < e::OW; next += lanes::n) {
+            const std::size_t j = std::min(next, e::OW - lanes::n);  // the last overlaps the one before
             typename lanes::vec m;
             typename lanes::mask p;
             lanes::arg_max(x + f + 2 * j, x + f + e::W + 2 * j, m, p);
             std::memcpy(out + k + j, &m, sizeof m);
             if constexpr (Taps != no_taps) std::memcpy(out + (Taps - Offset) + k + j, &p, sizeof p);
           }
-          for (; j != e::OW; ++j) window(out, c, n, i, j);
         }
     } else {
       for (std::size_t n = 0; n != e::N; ++n)
@@ -537,8 +540,8 @@ struct i_max_route : pool_extents<XS, P> {
       for (std::size_t n = 0; n != e::N; ++n)
         for (std::size_t i = 0; i != e::OH; ++i) {
           const std::size_t k = (n * e::OH + i) * e::OW, f = e::first(n, i, 0);
-          std::size_t j = 0;
-          for (; j + L <= e::OW; j += L) {
+          for (std::size_t next = 0; next < e::OW; next += L) {
+            const std::size_t j = std::min(next, e::OW - L);  // the last overlaps the one before
             typename lanes::mask p;
             if constexpr (Taps != no_taps) {
               std::memcpy(&p, c.ws + Taps + k + j, sizeof p);
@@ -554,7 +557,6 @@ struct i_max_route : pool_extents<XS, P> {
             lanes::interleave(out + f + 2 * j, t0, t1, std::make_index_sequence<L>{});
             lanes::interleave(out + f + e::W + 2 * j, t2, t3, std::make_index_sequence<L>{});
           }
-          for (; j != e::OW; ++j) window(out, c, n, i, j);
         }
     } else {
       if constexpr (!tiles)
