@@ -367,8 +367,7 @@ struct i_matmul {
       // B = Y^T with Y [N,K] stored: dot products of rows.
       const T* a = rd<RA>::ptr(c);
       const T* y = rd<typename transposed_source<RB>::type>::ptr(c);
-      for (std::size_t i = 0; i != M; ++i)
-        for (std::size_t j = 0; j != N; ++j) e.scalar(out + i * N + j, gemm::dot<Bytes, K>(a + i * K, y + j * K));
+      for (std::size_t i = 0; i != M; ++i) gemm::dots<Bytes, K, N>(out + i * N, a + i * K, y, e);
     } else {
       for (std::size_t i = 0; i != M; ++i)
         for (std::size_t j = 0; j != N; ++j) {

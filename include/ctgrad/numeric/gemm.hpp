@@ -188,13 +188,13 @@ CTGRAD_DETAIL_ALWAYS_INLINE void multiply(T* __restrict c, const T* __restrict b
 /// rest in order.  One fixed order, whatever the vector width.
 template <std::size_t Bytes, std::size_t K, class T>
 CTGRAD_DETAIL_ALWAYS_INLINE T dot(const T* __restrict a, const T* __restrict b) noexcept {
-  constexpr std::size_t body = K / 8 * 8;
+  constexpr std::size_t body = K / 8 * 8, VB = Bytes < 32 ? Bytes : 32;  // 8 sums: at most 8 float lanes
   T s = T(0);
   if constexpr (body != 0) {
     T p[8];
-    if constexpr (vec<T, Bytes>::lanes > 1 && 8 % vec<T, Bytes>::lanes == 0) {
-      using v = typename vec<T, Bytes>::type;
-      constexpr std::size_t L = vec<T, Bytes>::lanes, n = 8 / L;
+    if constexpr (vec<T, VB>::lanes > 1 && 8 % vec<T, VB>::lanes == 0) {
+      using v = typename vec<T, VB>::type;
+      constexpr std::size_t L = vec<T, VB>::lanes, n = 8 / L;
       [&]<std::size_t... Q>(std::index_sequence<Q...>) __attribute__((always_inline)) {
         v acc[n] = {};
         for (std::size_t k = 0; k != body; k += 8) {
@@ -215,6 +215,54 @@ CTGRAD_DETAIL_ALWAYS_INLINE T dot(const T* __restrict a, const T* __restrict b) 
   }
   for (std::size_t k = body; k != K; ++k) s += a[k] * b[k];
   return s;
+}
+
+/// c[j] = dot<Bytes, K>(a, y + j K) for j < N, through e: the dots of a
+/// with the N rows of y, four rows at a time.  Each row's eight partial sums
+/// are the lanes of one 8-wide vector (or two 4-wide ones); the four rows'
+/// sums are then added in dot's order by shuffles, (p0+p4, p1+p5, p2+p6,
+/// p3+p7) for each row, then neighbouring pairs twice, and leave as one
+/// vector.  Same bits as dot, a quarter of its reductions (W2's batch-1
+/// backward product by a transposed weight matrix).
+template <std::size_t Bytes, std::size_t K, std::size_t N, class T, class E>
+CTGRAD_DETAIL_ALWAYS_INLINE void dots(T* __restrict c, const T* __restrict a, const T* __restrict y, E e) noexcept {
+  constexpr std::size_t VB = Bytes < 32 ? Bytes : 32, L = vec<T, VB>::lanes, body = K / 8 * 8;
+  constexpr std::size_t J = std::is_same_v<T, float> && (L == 4 || L == 8) && body != 0 ? N / 4 * 4 : 0;
+  if constexpr (J != 0) {
+    using v = typename vec<T, VB>::type;
+    using v4 = typename vec<T, 4 * sizeof(T)>::type;
+    constexpr std::size_t n = 8 / L;  // vectors per row's eight partial sums
+    for (std::size_t j0 = 0; j0 != J; j0 += 4)
+      [&]<std::size_t... GQ, std::size_t... Q, std::size_t... G>(std::index_sequence<GQ...>, std::index_sequence<Q...>,
+                                                                 std::index_sequence<G...>)
+          __attribute__((always_inline)) {
+        v acc[4 * n] = {};
+        for (std::size_t k = 0; k != body; k += 8) {
+          v x[n], row[4 * n];
+          (load(x[Q], a + k + Q * L), ...);
+          (load(row[GQ], y + (j0 + GQ / n) * K + k + GQ % n * L), ...);
+          ((acc[GQ] += x[GQ % n] * row[GQ]), ...);
+        }
+        v4 t[4];  // (p0+p4, p1+p5, p2+p6, p3+p7) of each row
+        if constexpr (L == 8)
+          ((t[G] = __builtin_shufflevector(acc[G], acc[G], 0, 1, 2, 3) +
+                   __builtin_shufflevector(acc[G], acc[G], 4, 5, 6, 7)),
+           ...);
+        else
+          ((t[G] = acc[2 * G] + acc[2 * G + 1]), ...);
+        const v4 h01 =
+            __builtin_shufflevector(t[0], t[1], 0, 2, 4, 6) + __builtin_shufflevector(t[0], t[1], 1, 3, 5, 7);
+        const v4 h23 =
+            __builtin_shufflevector(t[2], t[3], 0, 2, 4, 6) + __builtin_shufflevector(t[2], t[3], 1, 3, 5, 7);
+        const v4 sums = __builtin_shufflevector(h01, h23, 0, 2, 4, 6) + __builtin_shufflevector(h01, h23, 1, 3, 5, 7);
+        T s[4];
+        std::memcpy(s, &sums, sizeof s);
+        for (std::size_t k = body; k != K; ++k) ((s[G] += a[k] * y[(j0 + G) * K + k]), ...);
+        (e.scalar(c + j0 + G, s[G]), ...);
+      }
+    (std::make_index_sequence<4 * n>{}, std::make_index_sequence<n>{}, std::make_index_sequence<4>{});
+  }
+  for (std::size_t j = J; j != N; ++j) e.scalar(c + j, dot<Bytes, K>(a, y + j * K));
 }
 
 /// partial[l] += the sum over q of a[16 q + l] * b[16 q + l], for the
