@@ -107,8 +107,8 @@ using cnn = nn::model<nn::sequential<nn::input_shape<2, 9, 9>, nn::conv2d<4, 3, 
                       nn::softmax_cross_entropy, float, 4>;
 static_assert(detail::mp::mp_size<mlp::training_kernel::plan::program>::value <= detail::tk::max_inlined_instructions);
 static_assert(detail::mp::mp_size<deep::training_kernel::plan::program>::value > detail::tk::max_inlined_instructions);
-// A long program of both kinds of step: window instructions run in the
-// AVX2 copy inside the AVX-512 table (runs_avx512), the rest in AVX-512.
+// A long program (a table of steps) with window instructions and dense
+// layers.
 using deep_cnn =
     nn::model<nn::sequential<nn::input_shape<1, 8, 8>, nn::repeat<3, nn::conv2d<3, 3, nn::tanh, nn::padding<1>>>,
                              nn::max_pool2d<2>, nn::flatten, nn::repeat<3, nn::dense<8, nn::tanh>>, nn::dense<2>>,

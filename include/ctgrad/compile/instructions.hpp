@@ -388,21 +388,6 @@ struct i_matmul {
   }
 };
 
-/// Whether instruction I runs in the AVX-512 copy of a kernel; if not, that
-/// copy runs it as the AVX2 copy does (a short program with such an
-/// instruction runs its AVX2 copy whole).  The window instructions (convolution, padding,
-/// pooling; compile/window_instructions.hpp) declare `avx512 = false`: C1's
-/// train step took ~255 us in the AVX-512 copy against ~195 us in the AVX2
-/// one (g++-12, medians of 6 alternating runs; ~223 us with their loops
-/// kept at 32-byte vectors inside the AVX-512 copy, so not the width alone).
-template <class I>
-inline constexpr bool runs_avx512 = [] {
-  if constexpr (requires { I::avx512; })
-    return I::avx512;
-  else
-    return true;
-}();
-
 // ---------------------------------------------------------------------------
 // Running instructions.
 

@@ -294,20 +294,6 @@ constexpr step<T> step_of(step_code<T> run) noexcept {
           mp::mp_size<typename facts::sources>::value, sources_table<typename facts::sources>::value};
 }
 
-#if CTGRAD_DETAIL_DISPATCH_AVX512
-/// Code's AVX-512 copy, or its AVX2 one where it has none.  A function of
-/// the step, not a member of the table: a member would be named after the
-/// whole program, once per kind of step (g++ mangles each such name anew,
-/// in time quadratic in its length).
-template <class T, class Code>
-constexpr step_code<T> avx512_code() noexcept {
-  if constexpr (runs_avx512<Code>)
-    return &shared_code<Code>::template run_avx512<T>;
-  else
-    return &shared_code<Code>::template run_avx2<T>;
-}
-#endif
-
 /// The steps of Program (instructions and i_shared markers), for each
 /// instruction set.
 template <class T, class Program>
@@ -322,7 +308,8 @@ struct step_table<T, mp::mp_list<I...>> {
       step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx2<T>)...};
 #endif
 #if CTGRAD_DETAIL_DISPATCH_AVX512
-  static constexpr step<T> avx512[] = {step_of<T, I>(avx512_code<T, typename step_facts<I>::code>())...};
+  static constexpr step<T> avx512[] = {
+      step_of<T, I>(&shared_code<typename step_facts<I>::code>::template run_avx512<T>)...};
 #endif
 };
 

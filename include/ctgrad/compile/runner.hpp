@@ -97,8 +97,7 @@ requires(sizeof...(Instructions) <= max_inlined_instructions &&
     switch (active_instruction_set()) {
 #if CTGRAD_DETAIL_DISPATCH_AVX512
       case instruction_set::avx512:
-        if constexpr ((runs_avx512<Instructions> && ...)) return run_avx512(c);
-        [[fallthrough]];
+        return run_avx512(c);
 #else
       case instruction_set::avx512:  // (not compiled in: never active)
 #endif

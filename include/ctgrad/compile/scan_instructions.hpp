@@ -34,7 +34,6 @@ struct sub_program<mp::mp_list<Once...>, mp::mp_list<Each...>, Workspace, std::i
   using each = mp::mp_list<Each...>;
   static constexpr std::size_t workspace = Workspace;
   static constexpr std::array<std::size_t, sizeof...(Results)> results{Results...};
-  static constexpr bool avx512 = (runs_avx512<Once> && ...) && (runs_avx512<Each> && ...);
 
   /// Runs the instructions that do not depend on the step on `ws`, its
   /// leaves pointed at sources[role] each.
@@ -80,7 +79,6 @@ struct i_scan;
 template <std::size_t Offset, class E, class RX, class RH0, class Body, class... Frees>
 struct i_scan<Offset, E, RX, RH0, Body, mp::mp_list<Frees...>> {
   static constexpr std::size_t B = E::batch, S = E::steps, I = E::inputs, H = E::hidden;
-  static constexpr bool avx512 = Body::avx512;
 
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
@@ -117,7 +115,6 @@ template <std::size_t Offset, class E, class RX, class RH0, class RY, class RG, 
 struct i_scan_grad<Offset, E, RX, RH0, RY, RG, Body, mp::mp_list<Frees...>, std::index_sequence<FreeSizes...>> {
   static constexpr std::size_t B = E::batch, S = E::steps, I = E::inputs, H = E::hidden;
   static constexpr std::size_t size = (std::size_t{B * S * I + B * H} + ... + FreeSizes);
-  static constexpr bool avx512 = Body::avx512;
 
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {

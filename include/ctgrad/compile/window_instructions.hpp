@@ -57,7 +57,6 @@ struct rd<r_crop<R, H, W, PH, PW>> {
 /// The extents of a convolution of X [B,C,H,W] by W [O,C,KH,KW].
 template <class XS, class WS, class Geo>
 struct conv_extents {
-  static constexpr bool avx512 = false;  // runs in the AVX2 copy there (runs_avx512)
   static constexpr std::size_t B = XS::dims[0], C = XS::dims[1], H = XS::dims[2], W = XS::dims[3];
   static constexpr std::size_t O = WS::dims[0], KH = WS::dims[2], KW = WS::dims[3];
   static constexpr std::size_t SH = Geo::stride_h, SW = Geo::stride_w, DH = Geo::dilation_h, DW = Geo::dilation_w;
@@ -281,7 +280,6 @@ struct i_conv_input_grad : conv_extents<XS, WS, Geo>,
 /// out [N, H+2PH, W+2PW] = X [N, H, W] with a zero border.
 template <std::size_t Offset, std::size_t N, std::size_t H, std::size_t W, std::size_t PH, std::size_t PW, class R>
 struct i_pad : writes_slot<Offset, i_pad<Offset, N, H, W, PH, PW, R>> {
-  static constexpr bool avx512 = false;
   static constexpr std::size_t HP = H + 2 * PH, WP = W + 2 * PW;
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void loop(T* __restrict out, context<T> c) noexcept {
@@ -341,7 +339,6 @@ CTGRAD_DETAIL_ALWAYS_INLINE T keep_if(T v, bool keep) noexcept {
 /// The windows of a pooling of X [N, H, W].
 template <class XS, class P>
 struct pool_extents {
-  static constexpr bool avx512 = false;
   static constexpr std::size_t N = XS::dims[0] * XS::dims[1], H = XS::dims[2], W = XS::dims[3];
   static constexpr std::size_t KH = P::window_h, KW = P::window_w, SH = P::stride_h, SW = P::stride_w;
   static constexpr std::size_t OH = window_positions(H, KH, SH, 1), OW = window_positions(W, KW, SW, 1);
@@ -616,7 +613,6 @@ struct i_avg_unpool : pool_extents<XS, P>, writes_slot<Offset, i_avg_unpool<Offs
 // Fused SGD into the kernel gradient: p = beta * p + alpha * dL/dW.
 template <std::size_t Offset, class XS, class WS, class Geo, class RX, class RY, std::size_t Target>
 struct i_update<i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>, Target> {
-  static constexpr bool avx512 = false;
   template <std::size_t Bytes, class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
     i_conv_kernel_grad<Offset, XS, WS, Geo, RX, RY>::template loop<Bytes>(c.updates[Target], c,
