@@ -12,16 +12,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-.}
+# "name median-ns" for each benchmark of binary $1 matching the filter.  (Read
+# from the console output: the CSV reporter aborts when only some of the
+# benchmarks report counters, as a native build's list can begin with one.)
+medians_of() {
+  "$1" --benchmark_filter="$filter" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+       --benchmark_min_time=0.2 --benchmark_color=false 2>/dev/null |
+    awk '$1 ~ /_median$/ { name = $1; sub(/_median$/, "", name)
+                           scale = $3 == "us" ? 1e3 : $3 == "ms" ? 1e6 : $3 == "s" ? 1e9 : 1
+                           print name, $2 * scale }'
+}
 for preset in gcc clang; do
   for binary in ctgrad_bench ctgrad_bench_sse2; do
     bench=build/$preset/bench/$binary
     [ -x "$bench" ] || { echo "$preset: not built ($bench)"; continue; }
     label=$preset
     [ "$binary" = ctgrad_bench ] || label="$preset/sse2"
-    "$bench" --benchmark_filter="$filter" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
-             --benchmark_min_time=0.2 --benchmark_format=csv 2>/dev/null |
-      awk -F, -v preset="$label" '
-        /_median"/ { name = $1; gsub(/"/, "", name); sub(/_median$/, "", name); t[name] = $3 }
+    medians_of "$bench" |
+      awk -v preset="$label" '
+        { t[$1] = $2 }
         END {
           for (n in t) if (n ~ /\/ctgrad$/) {
             base = n; sub(/\/ctgrad$/, "", base)
@@ -50,11 +59,7 @@ done
 for preset in gcc clang release; do
   dir=build/$preset/bench
   [ -x "$dir/ctgrad_bench_native" ] || continue
-  medians() {
-    "$1" --benchmark_filter="$filter" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
-         --benchmark_min_time=0.2 --benchmark_format=csv 2>/dev/null |
-      awk -F, -v tag="$2" '/_median"/ { name = $1; gsub(/"/, "", name); sub(/_median$/, "", name); print tag, name, $3 }'
-  }
+  medians() { medians_of "$1" | awk -v tag="$2" '{ print tag, $1, $2 }'; }
   {
     medians "$dir/ctgrad_bench" portable
     CTGRAD_INSTRUCTION_SET=avx2 medians "$dir/ctgrad_bench" avx2  # the same binary, AVX-512 copy not used
