@@ -43,26 +43,26 @@ inline constexpr auto dE = ctgrad::gradient(E, w1, w2, w3, w4, w5, w6, w7, w8);
 /// The classic walk-through's starting weights w1..w8.
 inline constexpr double initial_weights[8] = {0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55};
 
-/// E at weights w (inputs, targets and biases of the walk-through).
-inline double loss(const double (&w)[8]) noexcept {
-  return ctgrad::eval(E, w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], w7 = w[6], w8 = w[7],
-                      i1 = 0.05, i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
-}
-
 // [step]
-/// E and all eight partials at weights w: one forward + backward pass.
-inline auto partials(const double (&w)[8]) noexcept {
-  return dE(w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], w7 = w[6], w8 = w[7], i1 = 0.05,
-            i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
+/// The walk-through's point: weights w, and its inputs, targets and biases.
+inline constexpr auto at(const double (&w)[8]) noexcept {
+  return ctgrad::point(w1 = w[0], w2 = w[1], w3 = w[2], w4 = w[3], w5 = w[4], w6 = w[5], w7 = w[6], w8 = w[7],
+                       i1 = 0.05, i2 = 0.10, t1 = 0.01, t2 = 0.99, b1 = 0.35, b2 = 0.60);
 }
 
-/// One iteration: all eight partials, then the gradient-descent update.
-/// Returns E at the weights before the update.
+/// One iteration: E and all eight partials in one forward + backward pass,
+/// then the gradient-descent update.  Returns E at the weights before it.
 inline double train_step(double (&w)[8], double learning_rate = 0.5) noexcept {
-  const auto r = partials(w);
+  const auto r = dE(at(w));
   for (int k = 0; k != 8; ++k) w[k] -= learning_rate * r.partials[k];
   return r.value;
 }
 // [step]
+
+/// E at weights w.
+inline double loss(const double (&w)[8]) noexcept { return ctgrad::eval(E, at(w)); }
+
+/// E and all eight partials at weights w.
+inline auto partials(const double (&w)[8]) noexcept { return dE(at(w)); }
 
 }  // namespace worked_example
