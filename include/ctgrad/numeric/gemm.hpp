@@ -5,9 +5,10 @@
 // Register blocking with GCC/clang vector extensions: a tile of R rows by
 // V vectors of C stays in registers while k runs over K; each step loads V
 // vectors of B's row k once and broadcasts R elements of A.  Tiles are
-// chosen at compile time from M and N (R*V <= 8 accumulators, fitting the
-// 16 registers of SSE2 with B and A alongside).  Column tiles are the outer
-// loop, so a strip of B stays in cache while the row tiles pass over it.
+// chosen at compile time from M and N (R*V <= `accumulators`: 8 in the 16
+// registers of SSE2 and AVX2, 16 in the 32 of AVX-512, with B and A
+// alongside).  Column tiles are the outer loop, so a strip of B stays in
+// cache while the row tiles pass over it.
 // Every element is the same sum over k in the same order as the plain loop
 // (no reassociation): the result does not depend on the tiling.
 #pragma once
