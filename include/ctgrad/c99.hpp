@@ -38,6 +38,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstddef>
@@ -1231,7 +1232,7 @@ static inline $T ctgrad_exp$S($T x) {
 static inline $T ctgrad_expm1_negative$S($T y) {
   $T r;
   const $T k = ctgrad_reduce_by_ln2$S(ctgrad_select$S(y < ${minus40}, ${minus40}, y), &r);
-  const $T em = r * ${expm1_polynomial};
+  const $T em = ${expm1_series};
   const $T scale = ctgrad_pow2$S(ctgrad_to_integer$S(k));
   return scale * em + (scale - ${one});
 }
@@ -1244,8 +1245,7 @@ static inline $T ctgrad_tanh$S($T x) {
 @@ctgrad_sigmoid$S
 static inline $T ctgrad_sigmoid$S($T x) {
   const $T e = ctgrad_exp$S(-ctgrad_vabs$S(x));
-  const $T d = ${one} + e;
-  return ctgrad_select$S(x < ${zero}, e / d, ${one} / d);
+  return ctgrad_select$S(x < ${zero}, e, ${one}) / (${one} + e);
 }
 @@ctgrad_exact_sigmoid$S
 static inline $T ctgrad_exact_sigmoid$S($T x) {
@@ -1362,16 +1362,23 @@ static inline void ctgrad_dot_lanes16$S($T *restrict part, $T *restrict rest, co
     exact = replace_all(exact, "ctgrad_sigmoid", "ctgrad_exact_sigmoid");
     r.insert(to, exact);
   }
-  // Horner steps p = 1 + p*y*(1/n), n = High..Low (vmath::horner_steps).
-  const auto horner = [](int high, int low, const std::string& y) {
-    std::string p = literal(T(1));
-    for (int k = high; k >= low; --k)
-      p = "(" + literal(T(1)) + " + " + p + " * " + y + " * " + literal(T(1) / T(k)) + ")";
-    return p;
+  // e^r - 1 to the term r^N/N!, as vmath::expm1_series: r + r^2 times
+  // the sum of r^i/(2 + i)! by Estrin's scheme (vmath::estrin), the same
+  // operations in the same order.
+  const auto expm1_series = [](int n) {
+    const std::string r = "r", r2 = "(r * r)", r4 = "(" + r2 + " * " + r2 + ")";
+    const std::string powers[4] = {r, r2, r4, "(" + r4 + " * " + r4 + ")"};
+    const auto estrin = [&](const auto& self, int first, int count) -> std::string {
+      if (count == 1) return literal(vmath::inverse_factorial<T>(first));
+      const int h = static_cast<int>(std::bit_floor(unsigned(count - 1)));
+      return "(" + self(self, first, h) + " + " + powers[std::countr_zero(unsigned(h))] + " * " +
+             self(self, first + h, count - h) + ")";
+    };
+    return "(" + r + " + " + r2 + " * " + estrin(estrin, 2, n - 1) + ")";
   };
   const bool is_float = std::is_same_v<T, float>;
-  r = replace_all(r, "${exp_polynomial}", horner(tr::exp_terms - 1, 1, "r"));
-  r = replace_all(r, "${expm1_polynomial}", horner(tr::expm1_terms, 2, "r"));
+  r = replace_all(r, "${exp_polynomial}", "(" + literal(T(1)) + " + " + expm1_series(tr::exp_terms - 1) + ")");
+  r = replace_all(r, "${expm1_series}", expm1_series(tr::expm1_terms));
   r = replace_all(r, "${max_bits}", is_float ? "0x7fffffff" : "0x7fffffffffffffffLL");
   r = replace_all(r, "${min_bits}", is_float ? "(-0x7fffffff - 1)" : "(-0x7fffffffffffffffLL - 1)");
   r = replace_all(r, "${bias}", number(tr::bias));

@@ -34,8 +34,8 @@ struct traits<float> {
   static constexpr float log2e = 1.44269504088896341f;
   static constexpr float max_arg = 88.7228394f;   // exp overflows above
   static constexpr float min_arg = -103.972084f;  // exp underflows to 0 below
-  static constexpr int exp_terms = 8;             // Taylor terms of e^r, |r| <= ln2/2
-  static constexpr int expm1_terms = 8;           // Taylor terms of e^r - 1, |r| <= ln2/2
+  static constexpr int exp_terms = 8;             // Taylor terms of e^r (to r^7/7!), |r| <= ln2/2
+  static constexpr int expm1_terms = 8;           // Taylor terms of e^r - 1 (to r^8/8!), |r| <= ln2/2
 };
 template <>
 struct traits<double> {
@@ -79,21 +79,39 @@ template <class T>
   return std::bit_cast<T>(std::bit_cast<U>(x) | (std::bit_cast<U>(s) & std::numeric_limits<U>::min()));
 }
 
-/// Horner steps p = 1 + p*y/n for n = High, High-1, ..., Low, written out
-/// (the vectoriser does not take loops nested in the loop it vectorises).
-template <int High, int Low, class T>
-[[gnu::always_inline]] inline T horner_steps(T p, T y) noexcept {
-  constexpr T reciprocal = T(1) / T(High);  // rounded once, at compile time
-  p = T(1) + p * y * reciprocal;
-  if constexpr (High > Low)
-    return horner_steps<High - 1, Low>(p, y);
-  else
-    return p;
+/// 1/n!, rounded once to T.
+template <class T>
+constexpr T inverse_factorial(int n) noexcept {
+  long double f = 1.0L;
+  for (int k = 2; k <= n; ++k) f /= k;
+  return static_cast<T>(f);
 }
 
+/// sum of y^i / (First + i)! for i in [0, Count), by Estrin's scheme: the
+/// lower half plus y^h times the upper half (h the largest power of two
+/// below Count), so the chain of dependent operations is log2(Count) long,
+/// not Count as with Horner's rule.  powers[j] = y^(2^j).  Written out by
+/// recursion (the vectoriser does not take loops nested in its loop).
+template <class T, int First, int Count>
+[[gnu::always_inline]] inline T estrin(const T (&powers)[4]) noexcept {
+  static_assert(Count >= 1 && Count <= 16);
+  if constexpr (Count == 1) {
+    constexpr T coefficient = inverse_factorial<T>(First);  // rounded at compile time
+    return coefficient;
+  } else {
+    constexpr int h = std::bit_floor(unsigned(Count - 1));
+    return estrin<T, First, h>(powers) +
+           powers[std::countr_zero(unsigned(h))] * estrin<T, First + h, Count - h>(powers);
+  }
+}
+
+/// e^r - 1 to the term r^N/N!, for |r| <= ln2/2: r + r^2 (1/2! + r/3! + ...),
+/// the bracket by Estrin's scheme; r is added last, exactly as it is.
 template <int N, class T>
-[[gnu::always_inline]] inline T taylor_exp(T r) noexcept {
-  return horner_steps<N - 1, 1>(T(1), r);
+[[gnu::always_inline]] inline T expm1_series(T r) noexcept {
+  const T r2 = r * r, r4 = r2 * r2;
+  const T powers[4] = {r, r2, r4, r4 * r4};
+  return r + r2 * estrin<T, 2, N - 1>(powers);
 }
 
 /// v rounded to an integer (|v| < 2^22 for float, 2^51 for double),
@@ -129,7 +147,7 @@ template <class T>
   // overflow and underflow.
   const T xc = select(x < tr::min_arg, tr::min_arg, select(x > tr::max_arg, tr::max_arg, x));
   const auto [k, r] = reduce_by_ln2(xc);
-  const T p = taylor_exp<tr::exp_terms>(r);
+  const T p = T(1) + expm1_series<tr::exp_terms - 1>(r);
   // 2^k as two factors 2^k1 * 2^k2, so that k down to the subnormal range
   // works; the halving is done in floating point (SSE2 has no 64-bit
   // arithmetic shift, which would stop the vectoriser for double).
@@ -144,7 +162,7 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline T expm1_negative(T y) noexcept {
   const auto [k, r] = reduce_by_ln2(select(y < T(-40), T(-40), y));
-  const T em = r * horner_steps<traits<T>::expm1_terms, 2>(T(1), r);
+  const T em = expm1_series<traits<T>::expm1_terms>(r);
   const T scale = pow2<T>(integer_of(k));
   return scale * em + (scale - T(1));
 }
@@ -161,9 +179,9 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline T sigmoid(T x) noexcept {
   // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: never overflows.
+  // (One division: the numerator is chosen, not the quotient.)
   const T e = vmath::exp(-vmath::abs(x));
-  const T d = T(1) + e;
-  return select(x < T(0), e / d, T(1) / d);
+  return select(x < T(0), e, T(1)) / (T(1) + e);
 }
 
 }  // namespace ctgrad::detail::vmath
