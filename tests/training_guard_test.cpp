@@ -205,6 +205,45 @@ BOOST_AUTO_TEST_CASE(a_finite_loss_with_a_non_finite_gradient_is_skipped_too) {
   BOOST_TEST(!std::isfinite(m->parameter<0>()[0]));
 }
 
+/// The check train_step runs over the gradients (nn::detail::all_finite:
+/// an and, an add and an or per vector, the carry into the sign bit marking
+/// an exponent of all ones), at each vector width and length: every finite
+/// value passes, including the largest, the subnormals and -0, and one
+/// infinity or NaN of either sign anywhere, in the vectors or the tail,
+/// fails it.
+template <class T, std::size_t n, std::size_t Bytes>
+void check_all_finite() {
+  constexpr T finite[] = {std::numeric_limits<T>::max(),
+                          -std::numeric_limits<T>::max(),
+                          std::numeric_limits<T>::denorm_min(),
+                          -std::numeric_limits<T>::min(),
+                          T(-0.0),
+                          T(1.5)};
+  constexpr T non_finite[] = {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(),
+                              std::numeric_limits<T>::quiet_NaN(), -std::numeric_limits<T>::quiet_NaN(),
+                              std::numeric_limits<T>::signaling_NaN()};
+  std::array<T, n> v{};
+  for (std::size_t i = 0; i != n; ++i) v[i] = finite[i % std::size(finite)];
+  BOOST_TEST((nn::detail::all_finite<n, Bytes>(v.data())));
+  for (std::size_t i = 0; i != n; ++i)
+    for (T bad : non_finite) {
+      auto w = v;
+      w[i] = bad;
+      BOOST_TEST(!(nn::detail::all_finite<n, Bytes>(w.data())), "n " << n << ", " << Bytes << " bytes, at " << i);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_finiteness_check_finds_every_infinity_and_nan) {
+  check_all_finite<float, 1, 16>();
+  check_all_finite<float, 7, 16>();
+  check_all_finite<float, 37, 16>();
+  check_all_finite<float, 37, 32>();
+  check_all_finite<float, 143, 64>();
+  check_all_finite<double, 3, 16>();
+  check_all_finite<double, 37, 32>();
+  check_all_finite<double, 143, 64>();
+}
+
 /// Adam's update written out with vectors (16 and 32 bytes: std::sqrt is
 /// not vectorised under errno semantics) gives the bits of the one-value-
 /// at-a-time loop, for float and double, including a tail shorter than a

@@ -532,15 +532,16 @@ class model {
   }
 
   /// The loss and every gradient finite (one pass over the flat
-  /// gradients, in the widest copy the CPU runs).
+  /// gradients, in the widest copy the CPU runs, in its vectors).
+  template <std::size_t Bytes = CTGRAD_DETAIL_VECTOR_BYTES>
   [[gnu::always_inline]] inline bool finite_gradients() const noexcept {
-    return detail::all_finite<parameter_count>(train_ws_.gradients().data());
+    return detail::all_finite<parameter_count, Bytes>(train_ws_.gradients().data());
   }
 #if CTGRAD_DETAIL_RUNTIME_DISPATCH
-  [[gnu::target("avx2")]] bool finite_gradients_avx2() const noexcept { return finite_gradients(); }
+  [[gnu::target("avx2")]] bool finite_gradients_avx2() const noexcept { return finite_gradients<32>(); }
 #endif
 #if CTGRAD_DETAIL_DISPATCH_AVX512
-  [[CTGRAD_DETAIL_AVX512]] bool finite_gradients_avx512() const noexcept { return finite_gradients(); }
+  [[CTGRAD_DETAIL_AVX512]] bool finite_gradients_avx512() const noexcept { return finite_gradients<64>(); }
 #endif
   bool finite_step(T loss) const noexcept {
     if (!std::isfinite(loss)) return false;
