@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -209,6 +211,47 @@ BOOST_AUTO_TEST_CASE(constant_evaluation_is_close_to_the_kernel) {
   // Run-time evaluation computes the same thing.
   const auto again = model_f::evaluate<4>(constant_parameters, constant_x);
   for (std::size_t i = 0; i != y.size(); ++i) BOOST_TEST(std::fabs(again[i] - y[i]) <= 1e-5f * (1 + std::fabs(y[i])));
+}
+
+// The C99 emitter's literals (constants of the expressions, the vector
+// math's coefficients) are the shortest decimals that a C compiler reads
+// back as the same bits: parsed as C parses them, a float literal straight
+// to float.  Random bit patterns, every binade, subnormals and the ends.
+template <class T>
+void check_c99_literals() {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  std::mt19937_64 random(20261205);
+  std::vector<T> values = {std::numeric_limits<T>::denorm_min(),
+                           std::numeric_limits<T>::min(),
+                           std::numeric_limits<T>::max(),
+                           std::numeric_limits<T>::epsilon(),
+                           T(1) / T(3),
+                           T(0.1)};
+  while (values.size() != 20000) {
+    const T v = std::bit_cast<T>(static_cast<U>(random()));
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  for (const T v : values) {
+    std::string text = detail::c99::literal(v);
+    if (text.front() == '(') text = text.substr(1, text.size() - 2);  // (-...) around a negative
+    if constexpr (std::is_same_v<T, float>) {
+      BOOST_REQUIRE(text.back() == 'f');
+      text.pop_back();
+    }
+    char* end = nullptr;
+    const T read = std::is_same_v<T, float> ? T(std::strtof(text.c_str(), &end)) : T(std::strtod(text.c_str(), &end));
+    BOOST_TEST(*end == '\0', text);
+    BOOST_TEST(same_bits(read, v), text << " for " << std::hexfloat << v);
+    std::string digits;  // significant: from the first nonzero digit to the exponent
+    for (const char c : text.substr(0, text.find('e')))
+      if (c >= '0' && c <= '9' && (c != '0' || !digits.empty())) digits += c;
+    BOOST_TEST(digits.size() <= std::size_t(std::numeric_limits<T>::max_digits10) + 1, text);  // + ".0"'s 0
+  }
+}
+
+BOOST_AUTO_TEST_CASE(c99_literals_read_back_as_a_c_compiler_reads_them) {
+  check_c99_literals<float>();
+  check_c99_literals<double>();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

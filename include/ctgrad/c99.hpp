@@ -103,12 +103,18 @@ std::string literal(T v) {
   if (v - v != T(0))
     return std::string(v < 0 ? "(-" : "(") + "1.0" + std::string(scalar<T>::suffix) + " / 0.0" +
            std::string(scalar<T>::suffix) + ")";
-  // The shortest decimal that reads back as v (exact: "0.125f", "0.1f"),
-  // else hexadecimal.
+  // The shortest decimal that reads back as v ("0.125f", "0.1f"; at most
+  // max_digits10 digits).  Read back as the C compiler reads it: a float
+  // literal straight to float (strtof), not through double, whose rounding
+  // first could move a decimal near a midpoint of two floats.
   char text[48];
   for (int digits = 1; digits <= std::numeric_limits<T>::max_digits10; ++digits) {
     std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(v));
-    if (static_cast<T>(std::strtod(text, nullptr)) == v) break;
+    if constexpr (std::is_same_v<T, float>) {
+      if (std::strtof(text, nullptr) == v) break;
+    } else {
+      if (std::strtod(text, nullptr) == v) break;
+    }
   }
   std::string s = text;
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
