@@ -105,24 +105,44 @@ void check_gemm() {
   const auto pb = test::random_points(-1, 1, static_cast<int>(b.size()), N * 3 + K);
   for (std::size_t i = 0; i != a.size(); ++i) a[i] = static_cast<T>(pa[i]);
   for (std::size_t i = 0; i != b.size(); ++i) b[i] = static_cast<T>(pb[i]);
+  // The documented order: K < 16 in order; else four chunks of K / 4 (the
+  // last one with the rest), each in order, then (s0 + s1) + (s2 + s3).
   for (std::size_t i = 0; i != M; ++i)
     for (std::size_t j = 0; j != N; ++j) {
-      T s = T(0);
-      for (std::size_t k = 0; k != K; ++k) s += a[i * K + k] * b[k * N + j];
-      naive[i * N + j] = s;
+      const auto term = [&](std::size_t k) { return a[i * K + k] * b[k * N + j]; };
+      if (K < 16) {
+        T s = T(0);
+        for (std::size_t k = 0; k != K; ++k) s += term(k);
+        naive[i * N + j] = s;
+      } else {
+        T s[4] = {};
+        for (std::size_t k = 0; k != K; ++k) s[std::min<std::size_t>(k / (K / 4), 3)] += term(k);
+        naive[i * N + j] = (s[0] + s[1]) + (s[2] + s[3]);
+      }
     }
   ctgrad::detail::gemm::multiply<Bytes, M, K, N>(c.data(), b.data(),
                                                  [&](std::size_t i, std::size_t k) { return a[i * K + k]; });
-  BOOST_TEST(c == naive, "gemm<" << Bytes << "> " << M << "x" << K << "x" << N << " differs from the plain sum");
+  BOOST_TEST(c == naive, "gemm<" << Bytes << "> " << M << "x" << K << "x" << N << " differs from the documented order");
 }
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(matrix_product_is_the_plain_sum_bit_for_bit) {
-  // Every tiling path: wide and narrow, row and column remainders, K = 1.
+BOOST_AUTO_TEST_CASE(matrix_product_sums_in_its_documented_order_bit_for_bit) {
+  // Every tiling path: wide and narrow, row and column remainders, K = 1,
+  // K with a remainder of chunks, four, two or one chunk side by side.
   check_gemm<16, 1, 16, 32, float>();
   check_gemm<32, 1, 16, 32, float>();
+  check_gemm<64, 1, 16, 32, float>();
+  check_gemm<16, 1, 35, 4, float>();
+  check_gemm<64, 1, 35, 4, float>();
   check_gemm<16, 32, 784, 10, float>();
   check_gemm<32, 32, 784, 10, float>();
+  check_gemm<64, 32, 784, 10, float>();
+  check_gemm<32, 8, 10, 16, float>();
+  check_gemm<16, 3, 17, 48, float>();
+  check_gemm<64, 3, 17, 48, float>();
+  check_gemm<32, 1, 16, 4, double>();
+  check_gemm<64, 32, 43, 64, float>();
+  check_gemm<64, 1, 64, 64, float>();
   check_gemm<16, 7, 5, 13, float>();
   check_gemm<32, 7, 5, 13, float>();
   check_gemm<16, 33, 1, 37, float>();

@@ -1122,14 +1122,29 @@ struct writer {
       break;
     }
     case nest::kind::matmul: {
-      // Each element the sum over k in order, from 0 (what the register-
-      // blocked product computes, numeric/gemm.hpp): row i of the result
-      // accumulates a(i, k) * row k of B, k = 0, 1, ...
-      const std::string element = out + "i * " + number(o.cols) + " + j]";
+      // Each element the sum over k in numeric/gemm.hpp's order
+      // (sum_in_chunks): row i accumulates a(i, k) * row k of B, k = 0,
+      // 1, ..., into the result's row (one chunk), or into the partial row
+      // of k's chunk, added up as (s0 + s1) + (s2 + s3) at the end.
+      const std::size_t chunks = gemm::chunk_count(o.inner), chunk = o.inner / chunks;
+      std::string element = out + "i * " + number(o.cols) + " + j]",
+                  target = "ws + " + number(o.offset) + " + i * " + number(o.cols);
       w.open("i", o.rows);
-      w.open("j", o.cols);
-      w.line(element + " = " + t.zero + ";");
-      w.close();
+      if (chunks == 1) {
+        w.open("j", o.cols);
+        w.line(element + " = " + t.zero + ";");
+        w.close();
+      } else {
+        w.line(type + " part[" + number(chunks) + "][" + number(o.cols) + "];");
+        w.open("c", chunks);
+        w.open("j", o.cols);
+        w.line("part[c][j] = " + t.zero + ";");
+        w.close(2);
+        const std::string c =
+            "part[k < " + number((chunks - 1) * chunk) + " ? k / " + number(chunk) + " : " + number(chunks - 1) + "]";
+        target = c;
+        element = c + "[j]";
+      }
       w.open("k", o.inner);
       {
         body b = w.fresh();
@@ -1137,8 +1152,8 @@ struct writer {
         w.line_after(b, "const " + type + " a = " + a + ";");
       }
       if (o.pb != nullptr) {  // (restrict arguments: GCC -O2 vectorises this, not the loop on ws)
-        w.line("ctgrad_axpy" + sfx + "(ws + " + number(o.offset) + " + i * " + number(o.cols) + ", a, " + o.pb(n) +
-               " + k * " + number(o.cols) + ", " + number(o.cols) + ");");
+        w.line("ctgrad_axpy" + sfx + "(" + target + ", a, " + o.pb(n) + " + k * " + number(o.cols) + ", " +
+               number(o.cols) + ");");
       } else {
         w.open("j", o.cols);
         body b = w.fresh();
@@ -1146,7 +1161,13 @@ struct writer {
         w.line_after(b, element + " += a * " + x + ";");
         w.close();
       }
-      w.close(2);
+      w.close();
+      if (chunks != 1) {
+        w.open("j", o.cols);
+        w.line(out + "i * " + number(o.cols) + " + j] = (part[0][j] + part[1][j]) + (part[2][j] + part[3][j]);");
+        w.close();
+      }
+      w.close();
       break;
     }
     default:

@@ -370,11 +370,9 @@ struct i_matmul {
       for (std::size_t i = 0; i != M; ++i) gemm::dots<Bytes, K, N>(out + i * N, a + i * K, y, e);
     } else {
       for (std::size_t i = 0; i != M; ++i)
-        for (std::size_t j = 0; j != N; ++j) {
-          T s = T(0);
-          for (std::size_t k = 0; k != K; ++k) s += at2<RA, K>(c, i, k) * at2<RB, N>(c, k, j);
-          e.scalar(out + i * N + j, s);
-        }
+        for (std::size_t j = 0; j != N; ++j)
+          e.scalar(out + i * N + j,
+                   gemm::sum_in_chunks<K, T>([&](std::size_t k) { return at2<RA, K>(c, i, k) * at2<RB, N>(c, k, j); }));
     }
   }
   template <class R>

@@ -9,8 +9,12 @@
 // registers of SSE2 and AVX2, 16 in the 32 of AVX-512, with B and A
 // alongside).  Column tiles are the outer loop, so a strip of B stays in
 // cache while the row tiles pass over it.
-// Every element is the same sum over k in the same order as the plain loop
-// (no reassociation): the result does not depend on the tiling.
+// Every element is the same sum over k in one fixed order, `sum_in_chunks`
+// (k in four chunks, each summed in order, then (s0 + s1) + (s2 + s3)):
+// the result does not depend on the tiling, the vector width or the number
+// of rows.  A tile with registers to spare sums its chunks side by side
+// (four dependent chains a quarter as long: batch-1 layers are latency-
+// bound), a full one sums them one after the other.
 #pragma once
 
 #include <algorithm>
@@ -96,11 +100,38 @@ struct scale_and_add {
 template <std::size_t Bytes>
 inline constexpr std::size_t accumulators = Bytes >= 64 ? 16 : 8;
 
+/// The order of every sum over k of a product (the dots below excepted):
+/// K < 16, one chunk; else four, chunk c being k in [c K/4, (c + 1) K/4)
+/// (K/4 rounded down) and the last one also taking the K % 4 left over.
+/// Each chunk is summed in order from 0; the sum is (s0 + s1) + (s2 + s3).
+constexpr std::size_t chunk_count(std::size_t K) noexcept { return K >= 16 ? 4 : 1; }
+template <std::size_t K>
+inline constexpr std::size_t chunks = chunk_count(K);
+
+/// The sum over k < K of term(k), in the order above: the plain loops'
+/// form (no vectors, long double, an operand that is not contiguous).
+template <std::size_t K, class T, class Term>
+CTGRAD_DETAIL_ALWAYS_INLINE T sum_in_chunks(Term term) noexcept {
+  constexpr std::size_t P = chunks<K>, KC = K / P;
+  T s[P];
+  for (std::size_t c = 0; c != P; ++c) {
+    s[c] = T(0);
+    for (std::size_t k = c * KC; k != (c + 1 == P ? K : (c + 1) * KC); ++k) s[c] += term(k);
+  }
+  if constexpr (P == 1)
+    return s[0];
+  else
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 /// One R x Cols tile of C at (i0, j0), in V vectors of Bytes: whole vectors,
 /// or (V = 1, Cols < lanes) one vector that is only partly used.  The loops
 /// over the tile are written as pack expansions: with constant indices the
 /// accumulators live in registers (GCC -O2 does not unroll small loops, and
 /// an array indexed in a loop stays in memory).
+///
+/// The chunks of k (`chunks<K>`) are summed G at a time, side by side, G
+/// as large as the accumulators allow (4, 2 or 1).
 ///
 /// A partly used vector is loaded whole from B's row k while k < K - 1: its
 /// unused lanes read the start of row k + 1 (inside B, since Cols is at least
@@ -114,11 +145,13 @@ CTGRAD_DETAIL_ALWAYS_INLINE void tile(T* __restrict c, const T* __restrict b, A 
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   constexpr bool partial = Cols != V * L;
   static_assert(!partial || (V == 1 && 2 * Cols >= L), "a partial tile is one vector, at least half used");
-  [&]<std::size_t... RQ, std::size_t... Q, std::size_t... Rr>(std::index_sequence<RQ...>, std::index_sequence<Q...>,
-                                                              std::index_sequence<Rr...>)
+  constexpr std::size_t P = chunks<K>, KC = K / P;
+  constexpr std::size_t G = P * R * V <= accumulators<Bytes> ? P : 2 * R * V <= accumulators<Bytes> ? 2 : 1;
+  [&]<std::size_t... RQ, std::size_t... Q, std::size_t... Rr, std::size_t... Gg>(
+      std::index_sequence<RQ...>, std::index_sequence<Q...>, std::index_sequence<Rr...>, std::index_sequence<Gg...>)
       __attribute__((always_inline)) {  // never out of line: it would lose the caller's AVX2 target
-    v acc[R * V] = {};
-    for (std::size_t k = 0; k != K; ++k) {
+    // into[RQ] += A(i0 + r, k) * B(k, j0 + ...) for the tile's R x V vectors.
+    const auto step = [&](v(&into)[R * V], std::size_t k) __attribute__((always_inline)) {
       v row[V];
       if (partial && k == K - 1) {
         row[0] = v{};
@@ -132,11 +165,48 @@ CTGRAD_DETAIL_ALWAYS_INLINE void tile(T* __restrict c, const T* __restrict b, A 
       // broadcast kept in a variable of its own is built lane by lane by
       // GCC 12 in the kernels' AVX2 copies (their target is an attribute).
       const T x[R] = {a(i0 + Rr, k)...};
-      ((acc[RQ] += (x[RQ / V] - v{}) * row[RQ % V]), ...);
+      ((into[RQ] += (x[RQ / V] - v{}) * row[RQ % V]), ...);
+    };
+    // Chunks c0 .. c0 + G - 1, side by side; the last chunk's leftover k
+    // after them.
+    const auto sum_chunks = [&](v(&sums)[G][R * V], std::size_t c0) __attribute__((always_inline)) {
+      for (std::size_t t = 0; t != KC; ++t) (step(sums[Gg], (c0 + Gg) * KC + t), ...);
+      if (c0 + G == P)
+        for (std::size_t k = P * KC; k != K; ++k) step(sums[G - 1], k);
+    };
+    v acc[G][R * V] = {};
+    v result[R * V];
+    if constexpr (P == 1) {
+      sum_chunks(acc, 0);
+      // Results leave through copies: taking the accumulators' address
+      // would keep them in memory (clang 14).
+      ((result[RQ] = acc[0][RQ]), ...);
+    } else if constexpr (G == P) {
+      sum_chunks(acc, 0);
+      ((result[RQ] = (acc[0][RQ] + acc[1][RQ]) + (acc[2][RQ] + acc[3][RQ])), ...);
+    } else if constexpr (G == 2) {
+      // Registers for two chunks at a time: s0 + s1 waits.
+      v first[R * V];
+      sum_chunks(acc, 0);
+      ((first[RQ] = acc[0][RQ] + acc[1][RQ]), ...);
+      ((acc[0][RQ] = acc[1][RQ] = v{}), ...);
+      sum_chunks(acc, 2);
+      ((result[RQ] = first[RQ] + (acc[0][RQ] + acc[1][RQ])), ...);
+    } else {
+      // A full tile, one chunk at a time: s0, then s0 + s1, and s2 wait.
+      v first[R * V], third[R * V];
+      sum_chunks(acc, 0);
+      ((first[RQ] = acc[0][RQ]), ...);
+      ((acc[0][RQ] = v{}), ...);
+      sum_chunks(acc, 1);
+      ((first[RQ] = first[RQ] + acc[0][RQ]), ...);
+      ((acc[0][RQ] = v{}), ...);
+      sum_chunks(acc, 2);
+      ((third[RQ] = acc[0][RQ]), ...);
+      ((acc[0][RQ] = v{}), ...);
+      sum_chunks(acc, 3);
+      ((result[RQ] = first[RQ] + (third[RQ] + acc[0][RQ])), ...);
     }
-    // Results leave through copies: taking the accumulators' address would
-    // keep them in memory (clang 14).
-    v result[R * V] = {acc[RQ]...};
     // After a long loop over k, the way results are written is set up
     // anew (a fused update's alpha and beta broadcast): hoisted out of
     // the tiles, it held registers through the loop, and in W3's AVX2
@@ -152,7 +222,8 @@ CTGRAD_DETAIL_ALWAYS_INLINE void tile(T* __restrict c, const T* __restrict b, A 
       (out.vec(c + (i0 + RQ / V) * N + j0 + (RQ % V) * L, result[RQ]), ...);
     }
   }
-  (std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{});
+  (std::make_index_sequence<R * V>{}, std::make_index_sequence<V>{}, std::make_index_sequence<R>{},
+   std::make_index_sequence<G>{});
 }
 
 /// The tiles of one strip of columns [J0, J0 + Cols) of C, over every row:
@@ -180,11 +251,8 @@ CTGRAD_DETAIL_ALWAYS_INLINE void multiply(T* __restrict c, const T* __restrict b
   constexpr std::size_t L = vec<T, Bytes>::lanes;
   if constexpr (L == 1) {
     for (std::size_t i = 0; i != M; ++i)
-      for (std::size_t j = 0; j != N; ++j) {
-        T s = T(0);
-        for (std::size_t k = 0; k != K; ++k) s += a(i, k) * b[k * N + j];
-        e.scalar(c + i * N + j, s);
-      }
+      for (std::size_t j = 0; j != N; ++j)
+        e.scalar(c + i * N + j, sum_in_chunks<K, T>([&](std::size_t k) { return a(i, k) * b[k * N + j]; }));
   } else {
     constexpr std::size_t vectors = N / L, V = vectors < 4 ? vectors : 4;
     constexpr std::size_t J = V == 0 ? 0 : vectors / V * V * L;  // columns covered by strips of V vectors
