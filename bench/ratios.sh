@@ -12,6 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-.}
+# A binary its build would remake measures another ctgrad (a header changed
+# since): skipped, with the command that rebuilds it.
+stale() {  # preset target
+  if ! ninja -C "build/$1" -n "$2" 2>/dev/null | grep -q '^ninja: no work to do'; then
+    echo "$1: $2 is not up to date, skipped (cmake --build --preset $1)"
+    return 0
+  fi
+  return 1
+}
 # "name median-ns" for each benchmark of binary $1 matching the filter.  (Read
 # from the console output: the CSV reporter aborts when only some of the
 # benchmarks report counters, as a native build's list can begin with one.)
@@ -26,6 +35,7 @@ for preset in gcc clang; do
   for binary in ctgrad_bench ctgrad_bench_sse2; do
     bench=build/$preset/bench/$binary
     [ -x "$bench" ] || { echo "$preset: not built ($bench)"; continue; }
+    stale "$preset" "$binary" && continue
     label=$preset
     [ "$binary" = ctgrad_bench ] || label="$preset/sse2"
     medians_of "$bench" |
@@ -59,6 +69,8 @@ done
 for preset in gcc clang release; do
   dir=build/$preset/bench
   [ -x "$dir/ctgrad_bench_native" ] || continue
+  stale "$preset" ctgrad_bench && continue
+  stale "$preset" ctgrad_bench_native && continue
   medians() { medians_of "$1" | awk -v tag="$2" '{ print tag, $1, $2 }'; }
   {
     medians "$dir/ctgrad_bench" portable
