@@ -126,6 +126,47 @@ void check_gemm() {
 }
 }  // namespace
 
+namespace {
+/// gemm::dots (A Y^T at batch 1: the dots of a with the rows of y) against
+/// dot, the one order, for every path: K = 4's transposes at each width
+/// with their remainders, the 4-row shuffles, the scalar rest.
+template <std::size_t Bytes, std::size_t K, std::size_t N>
+void check_dots() {
+  std::vector<float> a(K), y(N * K), c(N, -1.0f), expected(N), folded(N), expected_folded(N);
+  const auto pa = test::random_points(-1, 1, static_cast<int>(K), K * 5 + N);
+  const auto py = test::random_points(-1, 1, static_cast<int>(N * K), N * 11 + K);
+  for (std::size_t k = 0; k != K; ++k) a[k] = static_cast<float>(pa[k]);
+  for (std::size_t i = 0; i != N * K; ++i) y[i] = static_cast<float>(py[i]);
+  a[0] = -0.0f;  // a first product of -0: the sum starts from +0, as dot's does
+  for (std::size_t j = 0; j != N; ++j) expected[j] = ctgrad::detail::gemm::dot<16, K>(a.data(), y.data() + j * K);
+  ctgrad::detail::gemm::dots<Bytes, K, N>(c.data(), a.data(), y.data(), ctgrad::detail::gemm::store_result{});
+  BOOST_TEST(c == expected, "dots<" << Bytes << ", " << K << ", " << N << "> differs from dot");
+  // Through the fused SGD writer: beta * c + alpha * dot.
+  for (std::size_t j = 0; j != N; ++j) folded[j] = expected_folded[j] = 0.5f - 0.01f * float(j);
+  for (std::size_t j = 0; j != N; ++j) expected_folded[j] = 0.75f * expected_folded[j] + -0.25f * expected[j];
+  ctgrad::detail::gemm::dots<Bytes, K, N>(folded.data(), a.data(), y.data(),
+                                          ctgrad::detail::gemm::scale_and_add<float>{-0.25f, 0.75f});
+  BOOST_TEST(folded == expected_folded, "dots<" << Bytes << ", " << K << ", " << N << "> through scale_and_add");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(products_by_a_transposed_matrix_sum_as_dot_does_bit_for_bit) {
+  check_dots<16, 4, 1>();
+  check_dots<16, 4, 7>();
+  check_dots<16, 4, 32>();
+  check_dots<32, 4, 3>();
+  check_dots<32, 4, 12>();
+  check_dots<32, 4, 32>();
+  check_dots<64, 4, 4>();
+  check_dots<64, 4, 13>();
+  check_dots<64, 4, 29>();
+  check_dots<64, 4, 32>();
+  check_dots<16, 32, 32>();
+  check_dots<32, 32, 32>();
+  check_dots<64, 37, 10>();
+  check_dots<32, 3, 9>();
+}
+
 BOOST_AUTO_TEST_CASE(matrix_product_sums_in_its_documented_order_bit_for_bit) {
   // Every tiling path: wide and narrow, row and column remainders, K = 1,
   // K with a remainder of chunks, four, two or one chunk side by side.
