@@ -69,6 +69,15 @@ inline constexpr bool repeats_itself =
 template <class... Instructions>
 using repeats_itself_q = std::bool_constant<repeats_itself<Instructions...>>;
 
+/// Whether instruction I is a large matrix product (at least 2^16
+/// multiply-adds), as such or with an SGD update folded in.
+template <class I>
+inline constexpr bool large_product = false;
+template <std::size_t Offset, std::size_t M, std::size_t K, std::size_t N, class RA, class RB>
+inline constexpr bool large_product<i_matmul<Offset, M, K, N, RA, RB>> = M* K* N >= (std::size_t(1) << 16);
+template <class Inner, std::size_t Target>
+inline constexpr bool large_product<i_update<Inner, Target>> = large_product<Inner>;
+
 template <class Program>
 struct program_runner;
 
@@ -91,6 +100,19 @@ requires(sizeof...(Instructions) <= max_inlined_instructions &&
     program::template run<64>(c);
   }
 #endif
+  /// The baseline copy: inlined into the caller, unless the program holds
+  /// a large product.  Inlined, a training step gets the caller's
+  /// constants (a learning rate known at compile time: beta = 1 and its
+  /// multiply gone; W2's SSE2 step 548 -> 585-623 ns outlined); but GCC
+  /// keeps the SGD update's broadcast constants in registers across the
+  /// tiles of a large product, and with SSE2's 16 registers spills its
+  /// accumulators (W3's fused SSE2 step 488-494 -> 401-406 us outlined,
+  /// as the AVX2 and AVX-512 copies always are).
+  static constexpr bool outline_baseline = (large_product<Instructions> || ...);
+  template <class T>
+  [[gnu::noinline]] static void run_baseline(context<T> c) noexcept {
+    program::template run<default_vector_bytes>(c);
+  }
   template <class T>
   CTGRAD_DETAIL_ALWAYS_INLINE static void run(context<T> c) noexcept {
 #if CTGRAD_DETAIL_RUNTIME_DISPATCH
@@ -107,7 +129,10 @@ requires(sizeof...(Instructions) <= max_inlined_instructions &&
         break;
     }
 #endif
-    program::template run<default_vector_bytes>(c);
+    if constexpr (outline_baseline)
+      run_baseline(c);
+    else
+      program::template run<default_vector_bytes>(c);
   }
 };
 
