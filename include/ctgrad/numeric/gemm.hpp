@@ -345,8 +345,7 @@ CTGRAD_DETAIL_ALWAYS_INLINE void dots_k4(float* __restrict c, const float* __res
   if constexpr (L > 4 && N - done >= 4)
     dots_k4<L / 2, N - done>(c + done, a, y + done * 4, e);
   else
-    for (std::size_t j = done; j != N; ++j)
-      e.scalar(c + j, (((0.0f + a[0] * y[j * 4]) + a[1] * y[j * 4 + 1]) + a[2] * y[j * 4 + 2]) + a[3] * y[j * 4 + 3]);
+    for (std::size_t j = done; j != N; ++j) e.scalar(c + j, dot<L * sizeof(float), 4>(a, y + j * 4));
 }
 
 /// Column k of L rows of K < 8 values (K vectors of L lanes, loaded one
@@ -404,11 +403,7 @@ CTGRAD_DETAIL_ALWAYS_INLINE void dots_short(float* __restrict c, const float* __
   if constexpr (L > 4 && N - done >= 4)
     dots_short<L / 2, K, N - done>(c + done, a, y + done * K, e);
   else
-    for (std::size_t j = done; j != N; ++j) {
-      float s = 0.0f;
-      for (std::size_t k = 0; k != K; ++k) s += a[k] * y[j * K + k];
-      e.scalar(c + j, s);
-    }
+    for (std::size_t j = done; j != N; ++j) e.scalar(c + j, dot<L * sizeof(float), K>(a, y + j * K));
 }
 
 /// c[j] = dot<Bytes, K>(a, y + j K) for j < N, through e: the dots of a
