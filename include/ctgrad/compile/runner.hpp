@@ -81,9 +81,10 @@ inline constexpr bool large_product<i_update<Inner, Target>> = large_product<Inn
 template <class Program>
 struct program_runner;
 
-/// A short program: one sequence inlined into the call, and its copies
-/// for AVX2 (without FMA, so every result is bit-identical to the SSE2
-/// path: same operations, same order, wider) and AVX-512 (config.hpp).
+/// A short program: one sequence, its baseline copy inlined into the call
+/// (or a function of its own, outline_baseline below), and its copies for
+/// AVX2 (without FMA, so every result is bit-identical to the SSE2 path:
+/// same operations, same order, wider) and AVX-512 (config.hpp).
 template <class... Instructions>
 requires(sizeof...(Instructions) <= max_inlined_instructions &&
          !repeats_itself<Instructions...>) struct program_runner<mp::mp_list<Instructions...>> {

@@ -407,7 +407,8 @@ CTGRAD_DETAIL_ALWAYS_INLINE void dots_short(float* __restrict c, const float* __
 }
 
 /// c[j] = dot<Bytes, K>(a, y + j K) for j < N, through e: the dots of a
-/// with the N rows of y, four rows at a time.  Each row's eight partial sums
+/// with the N rows of y.  K < 8 (float): a vector of rows at a time
+/// (dots_k4, dots_short above).  Otherwise four rows at a time: each row's eight partial sums
 /// are the lanes of one 8-wide vector (or two 4-wide ones); the four rows'
 /// sums are then added in dot's order by shuffles, (p0+p4, p1+p5, p2+p6,
 /// p3+p7) for each row, then neighbouring pairs twice, and leave as one
